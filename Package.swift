@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+//
+// Module graph (each arrow is "depends on"):
+//
+//   Commands/<plugin>  ->  Plugins/<Plugin>  ->  PluginKit  ->  CNI, Netlink, IPAM
+//   IPAM  ->  KV, CNI, Addressing          Netlink  ->  CNetlink (libnl-route-3), Addressing
+//   KV    ->  CSQLite (libsqlite3)         CNI      ->  Addressing
+//
+// Plugins never import a C module: only Netlink, KV (and later Firewall) do.
+import PackageDescription
+
+let package = Package(
+    name: "swift-cni",
+    products: [
+        .executable(name: "bridge", targets: ["bridge"]),
+        .executable(name: "none", targets: ["none"]),
+        .executable(name: "host", targets: ["host"]),
+        .executable(name: "kv-ipam", targets: ["kv-ipam"]),
+    ],
+    targets: [
+        // C libraries, each behind exactly one Swift wrapper module.
+        .systemLibrary(name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-route-3.0"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3"),
+
+        // Value types shared by everything: addresses, subnets, MACs, interface names.
+        .target(name: "Addressing"),
+        // The CNI protocol: environment, config, results, versions, errors, the plugin runner.
+        .target(name: "CNI", dependencies: ["Addressing"]),
+        // Typed Swift over libnl-route-3: namespaces, links, addresses, routes, sysctls.
+        .target(name: "Netlink", dependencies: ["CNetlink", "Addressing"]),
+        // Key-value store with etcd v3 semantics, and its embedded SQLite backend.
+        .target(name: "KV", dependencies: ["CSQLite"]),
+        // Address management on top of the KV protocol.
+        .target(name: "IPAM", dependencies: ["KV", "CNI", "Addressing"]),
+        // What every plugin shares beyond the protocol: IPAM driver selection, error codes.
+        .target(name: "PluginKit", dependencies: ["CNI", "Netlink", "IPAM", "KV"]),
+
+        // One type per plugin, conforming to CNIPlugin.
+        .target(name: "BridgePlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/Bridge"),
+        .target(name: "NonePlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/None"),
+        .target(name: "HostPlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/Host"),
+        .target(name: "KVIPAMPlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/KVIPAM"),
+
+        // Thin executables: main.swift hands the plugin type to the runner.
+        .executableTarget(name: "bridge", dependencies: ["BridgePlugin"], path: "Sources/Commands/bridge"),
+        .executableTarget(name: "none", dependencies: ["NonePlugin"], path: "Sources/Commands/none"),
+        .executableTarget(name: "host", dependencies: ["HostPlugin"], path: "Sources/Commands/host"),
+        .executableTarget(name: "kv-ipam", dependencies: ["KVIPAMPlugin"], path: "Sources/Commands/kv-ipam"),
+
+        .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
+        .testTarget(name: "CNITests", dependencies: ["CNI"]),
+        .testTarget(name: "KVTests", dependencies: ["KV"]),
+        .testTarget(name: "IPAMTests", dependencies: ["IPAM", "KV"]),
+    ]
+)

@@ -1,0 +1,47 @@
+/// A Linux network interface name, validated as the kernel and the CNI spec require:
+/// 1 to 15 bytes, not `.` or `..`, and no `/`, `:` or whitespace.
+public struct InterfaceName: Hashable, Sendable, Comparable {
+    public let rawValue: String
+
+    /// The kernel's limit, `IFNAMSIZ` minus the terminating NUL.
+    public static let maximumLength = 15
+
+    public init?(_ text: String) {
+        guard InterfaceName.problem(with: text) == nil else { return nil }
+        rawValue = text
+    }
+
+    /// Why `text` is not a valid interface name, or `nil` if it is.
+    public static func problem(with text: String) -> String? {
+        if text.isEmpty { return "is empty" }
+        if text.utf8.count > maximumLength { return "is longer than \(maximumLength) bytes" }
+        if text == "." || text == ".." { return "cannot be \"\(text)\"" }
+        if text.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace }) {
+            return "contains '/', ':' or whitespace"
+        }
+        return nil
+    }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+extension InterfaceName: CustomStringConvertible {
+    public var description: String { rawValue }
+}
+
+extension InterfaceName: Codable {
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let name = InterfaceName(text) else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath,
+                debugDescription: "interface name \"\(text)\" \(InterfaceName.problem(with: text) ?? "")"))
+        }
+        self = name
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}

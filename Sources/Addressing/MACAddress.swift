@@ -1,0 +1,53 @@
+/// A 48-bit Ethernet hardware address.
+public struct MACAddress: Hashable, Sendable {
+    public let bytes: [UInt8]
+
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 6 else { return nil }
+        self.bytes = Array(bytes)
+    }
+
+    /// Parses `aa:bb:cc:dd:ee:ff` (also with `-` separators, any case).
+    public init?(_ text: some StringProtocol) {
+        let parts = text.split(whereSeparator: { $0 == ":" || $0 == "-" })
+        guard parts.count == 6 else { return nil }
+        var octets: [UInt8] = []
+        for part in parts {
+            guard part.count == 2, let octet = UInt8(part, radix: 16) else { return nil }
+            octets.append(octet)
+        }
+        bytes = octets
+    }
+
+    /// A random unicast, locally administered address (as the kernel's `eth_random_addr`).
+    public static func randomLocal() -> MACAddress {
+        var octets = (0..<6).map { _ in UInt8.random(in: 0...255) }
+        octets[0] = octets[0] & 0xFE | 0x02
+        return MACAddress(bytes: octets)!
+    }
+
+    /// True for a multicast (including broadcast) address, which no interface may own.
+    public var isMulticast: Bool { bytes[0] & 1 == 1 }
+}
+
+extension MACAddress: CustomStringConvertible {
+    public var description: String {
+        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
+    }
+}
+
+extension MACAddress: Codable {
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let mac = MACAddress(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "\"\(text)\" is not a MAC address"))
+        }
+        self = mac
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

@@ -1,0 +1,77 @@
+import Addressing
+
+/// One container attachment: what ADD, DEL and CHECK act on, and what GC's valid list names.
+public struct Attachment: Hashable, Sendable, Codable {
+    public let containerID: ContainerID
+    public let interface: InterfaceName
+
+    public init(containerID: ContainerID, interface: InterfaceName) {
+        self.containerID = containerID
+        self.interface = interface
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case containerID
+        case interface = "ifname"
+    }
+}
+
+/// ADD, DEL or CHECK, with every input validated.
+public struct AttachmentRequest<Config> {
+    public let command: CNICommand
+    public let attachment: Attachment
+    /// CNI_NETNS; `nil` only on DEL, where the spec makes it optional.
+    public let netns: String?
+    /// CNI_ARGS, parsed.
+    public let args: CNIArgs
+    /// CNI_PATH, split on `:`.
+    public let searchPath: [String]
+    /// The keys every plugin shares.
+    public let network: NetworkConfig
+    /// The plugin's own keys.
+    public let config: Config
+    /// Stdin exactly as received, for delegates (IPAM receives the whole config).
+    public let stdin: [UInt8]
+
+    public var containerID: ContainerID { attachment.containerID }
+    public var interface: InterfaceName { attachment.interface }
+
+    public init(command: CNICommand, attachment: Attachment, netns: String?, args: CNIArgs,
+                searchPath: [String], network: NetworkConfig, config: Config, stdin: [UInt8]) {
+        self.command = command
+        self.attachment = attachment
+        self.netns = netns
+        self.args = args
+        self.searchPath = searchPath
+        self.network = network
+        self.config = config
+        self.stdin = stdin
+    }
+}
+
+/// GC or STATUS: about the network as a whole, with no attachment.
+public struct NetworkRequest<Config> {
+    public let command: CNICommand
+    public let searchPath: [String]
+    public let network: NetworkConfig
+    public let config: Config
+    public let stdin: [UInt8]
+
+    /// GC: the attachments still in use (`cni.dev/valid-attachments`, or the legacy
+    /// `cni.dev/attachments`). Everything else the plugin owns on this network is stale.
+    public var validAttachments: Set<Attachment> { Set(network.validAttachments ?? []) }
+
+    public init(command: CNICommand, searchPath: [String], network: NetworkConfig, config: Config,
+                stdin: [UInt8]) {
+        self.command = command
+        self.searchPath = searchPath
+        self.network = network
+        self.config = config
+        self.stdin = stdin
+    }
+}
+
+/// `CNI_COMMAND`.
+public enum CNICommand: String, Sendable {
+    case add = "ADD", del = "DEL", check = "CHECK", gc = "GC", status = "STATUS", version = "VERSION"
+}

@@ -1,0 +1,3 @@
+#define _GNU_SOURCE
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>

@@ -1,0 +1,89 @@
+/// A key-value store with etcd v3 semantics: one store-wide revision that every write transaction
+/// increments by one, per-key create/mod revisions and versions, compare-and-swap transactions, and
+/// watches that replay every change after a given revision.
+///
+/// All calls are synchronous: plugins are short-lived processes, and network-namespace work must not
+/// suspend. Everything that persists in swift-cni goes through this protocol, so nothing above it may
+/// assume a local file.
+public protocol KeyValueStore: AnyObject {
+    /// The key, or `nil` if absent.
+    func get(_ key: String) throws -> KeyValue?
+
+    /// Every key that starts with `prefix`, in key order.
+    func range(prefix: String) throws -> RangeResult
+
+    /// Creates or replaces `key`; returns the new store revision.
+    @discardableResult
+    func put(_ key: String, _ value: [UInt8]) throws -> Int64
+
+    /// Deletes `key`; returns how many keys were deleted (0 or 1).
+    @discardableResult
+    func delete(_ key: String) throws -> Int
+
+    /// Deletes every key starting with `prefix`; returns how many were deleted.
+    @discardableResult
+    func delete(prefix: String) throws -> Int
+
+    /// Evaluates the comparisons and runs one branch, atomically.
+    func commit(_ transaction: Transaction) throws -> TransactionResult
+
+    /// The current store revision (0 for an empty, never-written store).
+    func revision() throws -> Int64
+
+    /// Events for keys under `prefix` with a revision greater than `afterRevision`.
+    /// Throws `KVError.compacted` if that history is no longer kept.
+    func watch(prefix: String, afterRevision: Int64) throws -> any KeyValueWatch
+
+    /// Runs `body` as one serializable read-modify-write: the reads it makes and the writes it buffers
+    /// take effect together, as if no other writer ran in between. A backend either runs it natively
+    /// (SQLite: one immediate transaction) or optimistically (etcd: reads are verified by revision in the
+    /// commit, and `body` runs again on conflict), so `body` must have no side effects besides the context.
+    func update<T>(_ body: (TransactionContext) throws -> T) throws -> T
+}
+
+/// The view `KeyValueStore.update` hands to its body: reads see the store plus the body's own writes.
+public protocol TransactionContext: AnyObject {
+    func get(_ key: String) throws -> KeyValue?
+    func range(prefix: String) throws -> [KeyValue]
+    func put(_ key: String, _ value: [UInt8])
+    func delete(_ key: String)
+}
+
+/// A stream of changes, delivered in revision order.
+public protocol KeyValueWatch: AnyObject {
+    /// Waits until at least one event is available or `timeout` passes; returns `[]` on timeout.
+    func next(timeout: Duration) throws -> [WatchEvent]
+    /// Stops the watch and releases what it holds. Idempotent.
+    func cancel()
+}
+
+/// One change to one key.
+public enum WatchEvent: Sendable, Equatable {
+    /// The key as written (its `modRevision` is the event's revision).
+    case put(KeyValue)
+    /// The key was deleted at `revision`.
+    case delete(key: String, revision: Int64)
+
+    public var revision: Int64 {
+        switch self {
+        case .put(let kv): kv.modRevision
+        case .delete(_, let revision): revision
+        }
+    }
+
+    public var key: String {
+        switch self {
+        case .put(let kv): kv.key
+        case .delete(let key, _): key
+        }
+    }
+}
+
+extension KeyValueStore {
+    @discardableResult
+    public func put(_ key: String, _ value: String) throws -> Int64 { try put(key, Array(value.utf8)) }
+}
+
+extension TransactionContext {
+    public func put(_ key: String, _ value: String) { put(key, Array(value.utf8)) }
+}

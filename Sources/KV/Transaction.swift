@@ -1,0 +1,76 @@
+/// An etcd v3 `Txn`: if every comparison holds, run `success`, otherwise `failure`, atomically.
+public struct Transaction: Sendable {
+    public var compares: [Compare]
+    public var success: [Operation]
+    public var failure: [Operation]
+
+    public init(compares: [Compare] = [], success: [Operation] = [], failure: [Operation] = []) {
+        self.compares = compares
+        self.success = success
+        self.failure = failure
+    }
+}
+
+/// A comparison against one key's current state. A missing key has value `[]` and all revisions 0,
+/// exactly as in etcd, so `.createRevision(k, .equal, 0)` means "k does not exist".
+public enum Compare: Sendable, Equatable {
+    case value(String, CompareOperator, [UInt8])
+    case createRevision(String, CompareOperator, Int64)
+    case modRevision(String, CompareOperator, Int64)
+    case version(String, CompareOperator, Int64)
+
+    /// Holds when `key` does not exist.
+    public static func absent(_ key: String) -> Compare { .createRevision(key, .equal, 0) }
+
+    public var key: String {
+        switch self {
+        case .value(let k, _, _), .createRevision(let k, _, _), .modRevision(let k, _, _), .version(let k, _, _): k
+        }
+    }
+}
+
+public enum CompareOperator: Sendable, Equatable {
+    case equal, notEqual, greater, less
+
+    /// Applies the operator with the stored value on the left, as etcd does.
+    public func holds<T: Comparable>(_ stored: T, _ target: T) -> Bool {
+        switch self {
+        case .equal: stored == target
+        case .notEqual: stored != target
+        case .greater: stored > target
+        case .less: stored < target
+        }
+    }
+}
+
+/// One request inside a transaction.
+public enum Operation: Sendable, Equatable {
+    case put(String, [UInt8])
+    case delete(String)
+    case deletePrefix(String)
+    case get(String)
+    case range(prefix: String)
+}
+
+/// What one operation of a committed transaction returned, in the order of the operations.
+public enum OperationResult: Sendable, Equatable {
+    case put
+    /// Number of keys deleted.
+    case delete(Int)
+    /// Keys read (zero or one for `get`).
+    case range([KeyValue])
+}
+
+public struct TransactionResult: Sendable, Equatable {
+    /// Whether the comparisons held (so `success` ran rather than `failure`).
+    public let succeeded: Bool
+    /// The store revision after the transaction (unchanged if it wrote nothing).
+    public let revision: Int64
+    public let results: [OperationResult]
+
+    public init(succeeded: Bool, revision: Int64, results: [OperationResult]) {
+        self.succeeded = succeeded
+        self.revision = revision
+        self.results = results
+    }
+}
