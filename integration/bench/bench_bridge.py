@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Benchmark: our bridge + kv-ipam against the reference bridge + host-local, in one run.
+
+    sudo python3 integration/bench/bench_bridge.py [--count 200] [--version-runs 300]
+
+Not a test: it prints figures and the targets beside them, and exits 0 unless something broke.
+  ADD median            <= 0.30 x reference ADD median
+  DEL median            <= 1.25 x a bare `ip link del` of a veth (the kernel's own cost), same run
+  2-parallel throughput >= 3 x reference (ADD and DEL of all containers, 2 at a time)
+  VERSION start-up      <= reference `loopback` (median of many runs)
+Namespaces and veths are created outside the timed regions; every operation is timed from the
+fork to the exit of one process, the same way for every contender. Everything is removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import harness  # noqa: E402
+from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR, Network, Stack  # noqa: E402
+
+MS = 1000.0
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
+
+
+def summary(values: list[float]) -> str:
+    return f"median {statistics.median(values) * MS:7.2f} ms   p95 {percentile(values, 0.95) * MS:7.2f} ms"
+
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
+class Contender:
+    """One stack on its own network, with its namespaces and container IDs made up front."""
+
+    def __init__(self, label: str, network: Network, namespaces: list[harness.Netns]):
+        self.label, self.network, self.namespaces = label, network, namespaces
+        self.conf = network.conf(version="1.0.0")
+        self.round = 0
+
+    def ids(self) -> list[str]:
+        return [f"{NS_PREFIX}{self.label}-r{self.round}-{i}" for i in range(len(self.namespaces))]
+
+    def run(self, command: str, i: int, container_id: str) -> harness.Invocation:
+        result = self.network.invoke(command, self.conf, self.namespaces[i].path, container_id)
+        if result.returncode != 0:
+            raise RuntimeError(f"{self.label} {command} failed:\n{result.describe()}")
+        return result
+
+    def sequential(self, command: str, ids: list[str]) -> list[float]:
+        return [self.run(command, i, cid).seconds for i, cid in enumerate(ids)]
+
+    def parallel(self, command: str, ids: list[str], workers: int = 2) -> tuple[float, list[float]]:
+        """(wall seconds, per-operation seconds) for all containers, `workers` processes at a time."""
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(lambda pair: self.run(command, *pair), enumerate(ids)))
+        return time.perf_counter() - start, [r.seconds for r in results]
+
+
+def bare_link_del(namespaces: list[harness.Netns]) -> list[float]:
+    """Times `ip link del` of a veth whose peer sits in a namespace, like an attachment's."""
+    names = [f"{BRIDGE_PREFIX}v{i}" for i in range(len(namespaces))]
+    for name, ns in zip(names, namespaces):
+        harness.sh("ip", "link", "add", name, "type", "veth", "peer", "name", "eth0", "netns", ns.name)
+        harness.sh("ip", "link", "set", name, "up")
+    timings = []
+    for name in names:
+        start = time.perf_counter()
+        subprocess.run(["ip", "link", "del", "dev", name], check=True)
+        timings.append(time.perf_counter() - start)
+    return timings
+
+
+def version_startup(binary: Path, runs: int) -> list[float]:
+    env = harness.plugin_env("VERSION")
+    timings = []
+    for _ in range(runs):
+        result = harness.run_plugin(binary, env, '{"cniVersion": "1.0.0"}')
+        if result.returncode != 0:
+            raise RuntimeError(result.describe())
+        timings.append(result.seconds)
+    return timings
+
+
+def pick_base() -> ipaddress.IPv4Network:
+    for text in ["10.250.0.0/16", "10.251.0.0/16", "10.252.0.0/16", "10.253.0.0/16"]:
+        network = ipaddress.ip_network(text)
+        if not harness.host_routes_overlap(network):
+            return network
+    raise SystemExit("every candidate benchmark range overlaps a host route")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=200, help="containers per contender (default 200)")
+    parser.add_argument("--version-runs", type=int, default=300, help="VERSION runs per binary (default 300)")
+    options = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("bench: needs root")
+
+    ours_dir = harness.ours_dir()
+    ours_stack = Stack("ours", ours_dir / "bridge", "kv-ipam", (ours_dir, REFERENCE_DIR), lambda *_: {})
+    reference_stack = Stack("reference", REFERENCE_DIR / "bridge", "host-local", (REFERENCE_DIR,),
+                            harness.host_local_leases)
+    for path in [ours_dir / "bridge", ours_dir / "kv-ipam", REFERENCE_DIR / "bridge",
+                 REFERENCE_DIR / "host-local", REFERENCE_DIR / "loopback"]:
+        if not os.access(path, os.X_OK):
+            raise SystemExit(f"bench: {path} missing (swift build -c release; apt install containernetworking-plugins)")
+
+    harness.sweep_dead_sessions()
+    root = Path(tempfile.mkdtemp(prefix=f"sct{harness.PID}-bench-"))
+    base = pick_base()
+    blocks = list(base.subnets(new_prefix=22))
+    v6_base = ipaddress.ip_network("fd5c:250::/48")
+    try:
+        print(f"bench: {options.count} containers per contender; ours from {ours_dir}, reference from {REFERENCE_DIR}")
+        print("bench: creating namespaces (not timed)")
+        made = 0
+
+        def namespaces(n: int) -> list[harness.Netns]:
+            nonlocal made
+            result = []
+            for _ in range(n):
+                made += 1
+                result.append(harness.create_netns(f"{NS_PREFIX}{made}"))
+            return result
+
+        def network(stack: Stack, index: int) -> Network:
+            data_dir = root / f"data-{stack.name}"
+            data_dir.mkdir()
+            v6 = ipaddress.ip_network(f"{v6_base.network_address + (index << 64)}/64")
+            return Network(stack, f"{NS_PREFIX}bench-{stack.name}", f"{BRIDGE_PREFIX}b{index}", blocks[index], v6,
+                           data_dir)
+
+        ours = Contender("ours", network(ours_stack, 1), namespaces(options.count))
+        reference = Contender("ref", network(reference_stack, 2), namespaces(options.count))
+        baseline_namespaces = namespaces(options.count)
+
+        # Warm-up: creates both bridges and the stores, so the first timed ADD is not special.
+        for contender in (ours, reference):
+            cid = f"{NS_PREFIX}{contender.label}-warmup"
+            contender.run("ADD", 0, cid)
+            contender.run("DEL", 0, cid)
+
+        print("bench: sequential ADD, then DEL (alternating ours and reference per container)")
+        seq = {"ours": {"ADD": [], "DEL": []}, "ref": {"ADD": [], "DEL": []}}
+        ids = {c.label: c.ids() for c in (ours, reference)}
+        for command in ("ADD", "DEL"):
+            for i in range(options.count):
+                order = (ours, reference) if i % 2 == 0 else (reference, ours)
+                for contender in order:
+                    seq[contender.label][command].append(contender.run(command, i, ids[contender.label][i]).seconds)
+
+        print("bench: bare `ip link del` of a veth (kernel baseline)")
+        bare = bare_link_del(baseline_namespaces)
+
+        print("bench: 2 in parallel")
+        par = {}
+        for contender in (ours, reference):
+            contender.round += 1
+            round_ids = contender.ids()
+            add_wall, add_each = contender.parallel("ADD", round_ids)
+            del_wall, del_each = contender.parallel("DEL", round_ids)
+            par[contender.label] = (add_wall, add_each, del_wall, del_each)
+
+        print(f"bench: VERSION start-up, {options.version_runs} runs each (interleaved)")
+        startup = {"ours bridge": [], "ours kv-ipam": [], "reference loopback": []}
+        binaries = {"ours bridge": ours_dir / "bridge", "ours kv-ipam": ours_dir / "kv-ipam",
+                    "reference loopback": REFERENCE_DIR / "loopback"}
+        for _ in range(options.version_runs):
+            for label, binary in binaries.items():
+                startup[label] += version_startup(binary, 1)
+
+        n = options.count
+        add_ratio = statistics.median(seq["ours"]["ADD"]) / statistics.median(seq["ref"]["ADD"])
+        del_ratio = statistics.median(seq["ours"]["DEL"]) / statistics.median(bare)
+        ours_tp = 2 * n / (par["ours"][0] + par["ours"][2])
+        ref_tp = 2 * n / (par["ref"][0] + par["ref"][2])
+        version_ratio = statistics.median(startup["ours bridge"]) / statistics.median(startup["reference loopback"])
+
+        print()
+        print(f"== sequential, {n} containers")
+        print(f"ADD  ours bridge+kv-ipam        {summary(seq['ours']['ADD'])}")
+        print(f"ADD  reference bridge+host-local {summary(seq['ref']['ADD'])}")
+        print(f"     ratio ours/reference {add_ratio:.3f}   (target <= 0.30: {verdict(add_ratio <= 0.30)})")
+        print(f"DEL  ours bridge+kv-ipam        {summary(seq['ours']['DEL'])}")
+        print(f"DEL  reference bridge+host-local {summary(seq['ref']['DEL'])}")
+        print(f"DEL  bare ip link del           {summary(bare)}")
+        print(f"     ratio ours/bare {del_ratio:.3f}   (target <= 1.25: {verdict(del_ratio <= 1.25)})")
+        print()
+        print(f"== 2 in parallel, {n} containers (ADD all, then DEL all)")
+        for label, name in (("ours", "ours bridge+kv-ipam"), ("ref", "reference bridge+host-local")):
+            add_wall, add_each, del_wall, del_each = par[label]
+            print(f"{name:30s} ADD {n / add_wall:7.1f}/s ({summary(add_each)})   "
+                  f"DEL {n / del_wall:7.1f}/s ({summary(del_each)})")
+        tp_ratio = ours_tp / ref_tp
+        print(f"     ADD+DEL throughput ours {ours_tp:.1f}/s, reference {ref_tp:.1f}/s, ratio {tp_ratio:.2f}"
+              f"   (target >= 3: {verdict(tp_ratio >= 3)})")
+        add_tp_ratio = (n / par["ours"][0]) / (n / par["ref"][0])
+        print(f"     ADD-only throughput ratio {add_tp_ratio:.2f}")
+        print()
+        print(f"== VERSION start-up, {options.version_runs} runs")
+        for label, values in startup.items():
+            print(f"{label:30s} {summary(values)}")
+        print(f"     ratio ours bridge/reference loopback {version_ratio:.3f}"
+              f"   (target <= 1.0: {verdict(version_ratio <= 1.0)})")
+        return 0
+    finally:
+        removed = harness.sweep()
+        subprocess.run(["rm", "-rf", str(root)])
+        print(f"bench: cleaned up {len(removed)} namespaces/links")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
