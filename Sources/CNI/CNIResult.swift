@@ -2,6 +2,10 @@ import Addressing
 
 /// An ADD result in the spec's 1.1.0 model. Plugins build and merge this shape only; conversion to
 /// the caller's version happens once, when the runner writes it (`CNIResult.encoded(as:)`).
+///
+/// Decoding accepts every version we speak (0.3.0 to 1.1.0 share one superset layout; the pre-1.0
+/// `"version"` in `ips` is ignored, since the address says it). Encoding via `Codable` writes the
+/// 1.1.0 layout without `cniVersion`; empty lists and an empty `dns` are left out, as libcni does.
 public struct CNIResult: Sendable, Equatable {
     public var interfaces: [Interface]
     public var ips: [IPConfig]
@@ -69,6 +73,7 @@ public struct CNIResult: Sendable, Equatable {
         }
     }
 
+    /// Keys whose value is empty are left out when encoding (libcni's `omitempty`).
     public struct DNS: Sendable, Equatable, Codable {
         public var nameservers: [String]?
         public var domain: String?
@@ -81,6 +86,16 @@ public struct CNIResult: Sendable, Equatable {
             self.domain = domain
             self.search = search
             self.options = options
+        }
+
+        private enum CodingKeys: String, CodingKey { case nameservers, domain, search, options }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            for (key, list) in [(CodingKeys.nameservers, nameservers), (.search, search), (.options, options)] {
+                if let list, !list.isEmpty { try container.encode(list, forKey: key) }
+            }
+            if let domain, !domain.isEmpty { try container.encode(domain, forKey: .domain) }
         }
 
         /// True when no field carries anything; libcni leaves such a `dns` out of results.

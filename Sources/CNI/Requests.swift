@@ -20,7 +20,9 @@ public struct Attachment: Hashable, Sendable, Codable {
 public struct AttachmentRequest<Config> {
     public let command: CNICommand
     public let attachment: Attachment
-    /// CNI_NETNS; `nil` only on DEL, where the spec makes it optional.
+    /// CNI_NETNS; `nil` only on DEL, where the spec makes it optional. On ADD and CHECK the runner
+    /// has made sure it exists (code 3 otherwise); on DEL it may name a namespace that is already
+    /// gone, and the plugin must still release what it holds outside it.
     public let netns: String?
     /// CNI_ARGS, parsed.
     public let args: CNIArgs

@@ -1,0 +1,4 @@
+/// The `Config` of a plugin that has no keys of its own beyond `NetworkConfig`'s.
+public struct EmptyConfig: Decodable, Sendable, Equatable {
+    public init() {}
+}

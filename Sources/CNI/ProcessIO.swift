@@ -1,0 +1,50 @@
+import Glibc
+
+/// The few process-level reads and writes the runner and delegates need, over plain file
+/// descriptors (no Foundation).
+enum ProcessIO {
+    /// The process environment as a dictionary.
+    static func environment() -> [String: String] {
+        var variables: [String: String] = [:]
+        var entry: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = environ
+        while let pointer = entry?.pointee {
+            let text = String(cString: pointer)
+            if let equals = text.firstIndex(of: "=") {
+                variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            entry = entry?.advanced(by: 1)
+        }
+        return variables
+    }
+
+    /// Reads `descriptor` to its end.
+    static func readAll(_ descriptor: Int32) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                bytes += chunk[..<count]
+            } else if count == 0 {
+                return bytes
+            } else if errno != EINTR {
+                throw Errno(errno)
+            }
+        }
+    }
+
+    /// Writes all of `bytes`; returns the error that stopped it, if any.
+    @discardableResult
+    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Errno? {
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            if count >= 0 {
+                offset += count
+            } else if errno != EINTR {
+                return Errno(errno)
+            }
+        }
+        return nil
+    }
+}
