@@ -51,5 +51,6 @@ let package = Package(
         .testTarget(name: "CNITests", dependencies: ["CNI"]),
         .testTarget(name: "KVTests", dependencies: ["KV"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM", "KV"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
     ]
 )

@@ -1,0 +1,79 @@
+import Addressing
+import CNetlink
+
+/// A network interface as the kernel reported it.
+public struct Link: Hashable, Sendable {
+    /// The interface index, unique within its namespace.
+    public var index: Int
+    public var name: String
+    /// The driver kind (`"veth"`, `"bridge"`, `"macvlan"`, `"vxlan"`...); `nil` for physical devices and `lo`.
+    public var kind: String?
+    /// The hardware address; `nil` for devices without an Ethernet-style one.
+    public var mac: MACAddress?
+    public var mtu: Int
+    /// The index of the bridge (or other master) this is enslaved to.
+    public var masterIndex: Int?
+    /// `IFLA_LINK`: for a veth, its peer's index (in the peer's namespace); for a macvlan or vxlan, its
+    /// parent's. `nil` when the kernel reports none or the link itself.
+    public var linkIndex: Int?
+    /// Administratively up (`IFF_UP`), as set with `setUp`.
+    public var isUp: Bool
+    /// Whether the link actually passes traffic (RFC 2863 operational state).
+    public var operState: OperationalState
+    /// The `ifalias` description, `nil` when unset.
+    public var alias: String?
+    /// Promiscuous mode requested by a user (`setPromiscuous`), not the kernel's internal count (which a
+    /// bridge raises on its ports).
+    public var isPromiscuous: Bool
+
+    public init(index: Int, name: String, kind: String? = nil, mac: MACAddress? = nil, mtu: Int,
+                masterIndex: Int? = nil, linkIndex: Int? = nil, isUp: Bool, operState: OperationalState,
+                alias: String? = nil, isPromiscuous: Bool = false) {
+        self.index = index
+        self.name = name
+        self.kind = kind
+        self.mac = mac
+        self.mtu = mtu
+        self.masterIndex = masterIndex
+        self.linkIndex = linkIndex
+        self.isUp = isUp
+        self.operState = operState
+        self.alias = alias
+        self.isPromiscuous = isPromiscuous
+    }
+
+    /// Reads a libnl `struct rtnl_link`.
+    init(libnl link: OpaquePointer) {
+        let flags = rtnl_link_get_flags(link)
+        let index = Int(rtnl_link_get_ifindex(link))
+        let linkIndex = Int(rtnl_link_get_link(link))
+        self.init(
+            index: index,
+            name: rtnl_link_get_name(link).map { String(cString: $0) } ?? "",
+            kind: rtnl_link_get_type(link).map { String(cString: $0) },
+            mac: MACAddress(libnl: rtnl_link_get_addr(link)),
+            mtu: Int(rtnl_link_get_mtu(link)),
+            masterIndex: Int(rtnl_link_get_master(link)).nonZero,
+            linkIndex: linkIndex == index ? nil : linkIndex.nonZero,
+            isUp: flags & UInt32(IFF_UP.rawValue) != 0,
+            operState: OperationalState(rawValue: rtnl_link_get_operstate(link)) ?? .unknown,
+            alias: rtnl_link_get_ifalias(link).map { String(cString: $0) },
+            isPromiscuous: flags & UInt32(IFF_PROMISC.rawValue) != 0)
+    }
+}
+
+/// RFC 2863 operational state (`IF_OPER_*`).
+public enum OperationalState: UInt8, Sendable {
+    case unknown = 0
+    case notPresent = 1
+    case down = 2
+    case lowerLayerDown = 3
+    case testing = 4
+    case dormant = 5
+    case up = 6
+}
+
+extension Int {
+    /// `nil` for the kernel's "none" value 0.
+    var nonZero: Int? { self == 0 ? nil : self }
+}

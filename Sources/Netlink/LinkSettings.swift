@@ -1,0 +1,89 @@
+import Addressing
+import CNetlink
+
+/// Changing existing links. Each setter sends one `RTM_SETLINK` carrying only the change (flags travel with
+/// a change mask), so nothing is read first. libnl's `rtnl_link_change` would need the link's current
+/// state and, for bridge-port flags, an object of the bridge family; a bare message is simpler and exact.
+extension NetlinkSocket {
+    /// Brings the link administratively up.
+    public func setUp(index: Int) throws {
+        try changeLink("bring link index \(index) up", index: index,
+                       flags: UInt32(IFF_UP.rawValue), change: UInt32(IFF_UP.rawValue))
+    }
+
+    /// Takes the link administratively down.
+    public func setDown(index: Int) throws {
+        try changeLink("take link index \(index) down", index: index, flags: 0, change: UInt32(IFF_UP.rawValue))
+    }
+
+    /// Enslaves the link to `masterIndex` (a bridge), or releases it from its master when `nil`.
+    public func setMaster(index: Int, masterIndex: Int?) throws {
+        let operation = masterIndex.map { "attach link index \(index) to master index \($0)" }
+            ?? "release link index \(index) from its master"
+        try changeLink(operation, index: index) { nla_put_u32($0, Int32(IFLA_MASTER),
+                                                                UInt32(masterIndex ?? 0)) }
+    }
+
+    public func setMTU(index: Int, mtu: Int) throws {
+        try changeLink("set MTU \(mtu) on link index \(index)", index: index) {
+            nla_put_u32($0, Int32(IFLA_MTU), UInt32(mtu))
+        }
+    }
+
+    public func setMAC(index: Int, mac: MACAddress) throws {
+        try changeLink("set MAC \(mac) on link index \(index)", index: index) {
+            nla_put($0, Int32(IFLA_ADDRESS), Int32(mac.bytes.count), mac.bytes)
+        }
+    }
+
+    /// Turns promiscuous mode on or off, as `ip link set promisc` does.
+    public func setPromiscuous(index: Int, _ on: Bool) throws {
+        let promisc = UInt32(IFF_PROMISC.rawValue)
+        try changeLink("turn promiscuous mode \(on ? "on" : "off") on link index \(index)", index: index,
+                       flags: on ? promisc : 0, change: promisc)
+    }
+
+    /// Sets the link's `ifalias` description; `nil` or `""` removes it. The kernel keeps at most 255 bytes.
+    public func setAlias(index: Int, _ alias: String?) throws {
+        let text = alias ?? ""
+        guard text.utf8.count < 256 else {
+            throw NetlinkError.invalidArgument("alias for link index \(index) is longer than 255 bytes")
+        }
+        try changeLink("set alias on link index \(index)", index: index) {
+            nla_put_string($0, Int32(IFLA_IFALIAS), text)
+        }
+    }
+
+    /// Turns hairpin mode on or off for a bridge port, letting frames go back out the port they came in on
+    /// (so a container can reach itself through a NATed address). The link must be enslaved to a bridge.
+    public func setHairpin(index: Int, _ on: Bool) throws {
+        try changeLink("turn hairpin mode \(on ? "on" : "off") on bridge port index \(index)", index: index,
+                       family: UInt8(AF_BRIDGE)) { message in
+            // The bridge reads a non-nested IFLA_PROTINFO as a bare STP port state, so it must be nested.
+            guard let portInfo = cnl_nest_start(message, Int32(IFLA_PROTINFO)) else {
+                return -NLE_MSGSIZE
+            }
+            let put = nla_put_u8(message, Int32(IFLA_BRPORT_MODE), on ? 1 : 0)
+            return put < 0 ? put : nla_nest_end(message, portInfo)
+        }
+    }
+
+    /// Sends `RTM_SETLINK` for `index` with the given flag change and the attributes `attributes` adds
+    /// (returning a negative libnl code if they do not fit).
+    private func changeLink(_ operation: @autoclosure () -> String, index: Int, family: UInt8 = UInt8(AF_UNSPEC),
+                            flags: UInt32 = 0, change: UInt32 = 0,
+                            attributes: (OpaquePointer) -> Int32 = { _ in 0 }) throws {
+        let message = try allocate("a netlink message") { nlmsg_alloc_simple(Int32(RTM_SETLINK), 0) }
+        var header = ifinfomsg()
+        header.ifi_family = family
+        header.ifi_index = Int32(index)
+        header.ifi_flags = flags
+        header.ifi_change = change
+        let built = nlmsg_append(message, &header, MemoryLayout<ifinfomsg>.size, Int32(NLMSG_ALIGNTO))
+        guard built >= 0, attributes(message) >= 0 else {
+            nlmsg_free(message)
+            throw NetlinkError(operation: operation(), libnlCode: -NLE_MSGSIZE, kernelErrno: 0, kernelMessage: "")
+        }
+        try send(message, operation())
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+@testable import Netlink
+
+@Suite struct NamespaceTests {
+    @Test func openingAMissingPathSaysSo() {
+        #expect(throws: NetlinkError.namespaceNotFound(path: "/run/netns/nltest-no-such")) {
+            try NetworkNamespace.open(path: "/run/netns/nltest-no-such")
+        }
+        #expect(throws: NetlinkError.notANetworkNamespace(path: "/proc/self/ns/uts")) {
+            try NetworkNamespace.open(path: "/proc/self/ns/uts")
+        }
+        #expect(throws: NetlinkError.notANetworkNamespace(path: "/etc/hostname")) {
+            try NetworkNamespace.open(path: "/etc/hostname")
+        }
+    }
+
+    @Test func namedNamespacesAreCreatedAndDeletedLikeIpNetns() throws {
+        let sandbox = Sandbox("ns")
+        defer { sandbox.cleanUp() }
+        let name = sandbox.namespaceName("")
+        let namespace = try sandbox.namespace()
+
+        #expect(try run("ip", "netns", "list").contains(name))
+        #expect(!namespace.isSame(as: try NetworkNamespace.current()))
+        #expect(try NetworkNamespace.open(path: "/run/netns/\(name)").isSame(as: namespace))
+        #expect(throws: NetlinkError.exists("network namespace \(name)")) { try NetworkNamespace.create(name: name) }
+
+        #expect(try NetworkNamespace.delete(name: name))
+        #expect(try NetworkNamespace.delete(name: name) == false)
+        #expect(throws: NetlinkError.namespaceNotFound(path: "/run/netns/\(name)")) {
+            try NetworkNamespace.open(path: "/run/netns/\(name)")
+        }
+        #expect(!(try run("ip", "netns", "list").contains(name)))
+        #expect(throws: NetlinkError.self) { try NetworkNamespace.create(name: "../etc") }
+    }
+
+    @Test func runSwitchesOnlyTheCallingThread() throws {
+        let sandbox = Sandbox("rn")
+        defer { sandbox.cleanUp() }
+        let namespace = try sandbox.namespace()
+        let before = try NetworkNamespace.current()
+        let processBefore = try NetworkNamespace.open(path: "/proc/self/ns/net")
+        let isMainThread = Thread.isMainThread
+
+        let inside = try namespace.run {
+            if !isMainThread {
+                // /proc/self follows the process's main thread, which must not have moved.
+                #expect(try NetworkNamespace.open(path: "/proc/self/ns/net").isSame(as: processBefore))
+            }
+            return try NetworkNamespace.current()
+        }
+
+        #expect(inside.isSame(as: namespace))
+        #expect(inside.inode == namespace.inode)
+        #expect(inside.inode != before.inode)
+        #expect(try NetworkNamespace.current().isSame(as: before))
+    }
+
+    @Test func runReturnsHomeWhenTheBodyThrows() throws {
+        let sandbox = Sandbox("rt")
+        defer { sandbox.cleanUp() }
+        let namespace = try sandbox.namespace()
+        let before = try NetworkNamespace.current()
+        struct Failure: Error {}
+        #expect(throws: Failure.self) { try namespace.run { throw Failure() } }
+        #expect(try NetworkNamespace.current().isSame(as: before))
+    }
+
+    @Test func aSocketOpenedInANamespaceLeavesTheThreadHome() throws {
+        let sandbox = Sandbox("sk")
+        defer { sandbox.cleanUp() }
+        let namespace = try sandbox.namespace()
+        let before = try NetworkNamespace.current()
+        let socket = try NetlinkSocket(in: namespace)
+        #expect(try NetworkNamespace.current().isSame(as: before))
+        // A fresh namespace holds only a loopback device, which proves the socket works there.
+        #expect(try socket.links().map(\.name) == ["lo"])
+    }
+
+    @Test func sysctlsFollowTheCallingThreadsNamespace() throws {
+        let sandbox = Sandbox("sc")
+        defer { sandbox.cleanUp() }
+        let namespace = try sandbox.namespace()
+        let key = "net/ipv4/ip_forward"
+        let hostValue = try Sysctl.read(key)
+
+        let differentFromHost = hostValue == "1" ? "0" : "1"
+        try namespace.run { () throws -> Void in
+            try Sysctl.write(key, differentFromHost)
+            #expect(try Sysctl.read(key) == differentFromHost)
+            #expect(try Sysctl.write(key, differentFromHost) == false)
+        }
+        #expect(try Sysctl.read(key) == hostValue)
+        #expect(throws: NetlinkError.invalidArgument("\"net/../x\" is not a sysctl key like net/ipv4/ip_forward")) {
+            try Sysctl.read("net/../x")
+        }
+        #expect(throws: NetlinkError.notFound("read sysctl net/ipv4/no_such_setting")) {
+            try Sysctl.read("net/ipv4/no_such_setting")
+        }
+    }
+}
