@@ -48,8 +48,8 @@ let package = Package(
         .executableTarget(name: "kv-ipam", dependencies: ["KVIPAMPlugin"], path: "Sources/Commands/kv-ipam"),
 
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
-        .testTarget(name: "CNITests", dependencies: ["CNI"]),
-        .testTarget(name: "KVTests", dependencies: ["KV"]),
+        .testTarget(name: "CNITests", dependencies: ["CNI", "Addressing"]),
+        .testTarget(name: "KVTests", dependencies: ["KV", "CSQLite"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM", "KV"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
     ]

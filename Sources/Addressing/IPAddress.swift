@@ -40,6 +40,14 @@ public enum IPAddress: Hashable, Comparable, Sendable {
         }
     }
 
+    /// True for 169.254.0.0/16 and fe80::/10, which never leave their link.
+    public var isLinkLocal: Bool {
+        switch self {
+        case .v4(let a): a.value >> 16 == 0xA9FE
+        case .v6(let a): a.high >> 54 == 0x3FA
+        }
+    }
+
     /// The address `n` steps further (negative: back), wrapping around the family's address space.
     public func advanced(by n: Int) -> IPAddress {
         switch self {

@@ -1,1 +1,4 @@
-// Placeholder until the plugin lands.
+import BridgePlugin
+import CNI
+
+PluginRunner.main(BridgePlugin.self)

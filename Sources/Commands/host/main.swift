@@ -1,1 +1,4 @@
-// Placeholder until the plugin lands.
+import CNI
+import HostPlugin
+
+PluginRunner.main(HostPlugin.self)

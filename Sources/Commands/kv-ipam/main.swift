@@ -1,1 +1,4 @@
-// Placeholder until the plugin lands.
+import CNI
+import KVIPAMPlugin
+
+PluginRunner.main(KVIPAMPlugin.self)

@@ -1,1 +1,4 @@
-// Placeholder until the plugin lands.
+import CNI
+import NonePlugin
+
+PluginRunner.main(NonePlugin.self)

@@ -1,0 +1,79 @@
+import Addressing
+import CNI
+import KV
+
+/// The `kv-ipam` operations in CNI terms. The `kv-ipam` executable runs these, and so do our own
+/// plugins, in-process, when their `ipam.type` is `kv-ipam`.
+public struct IPAMService {
+    public let config: IPAMConfig
+    let leases: LeaseManager
+
+    /// The store file inside `dataDir`: one per host, shared by every network.
+    public static let storeFileName = "store.db"
+
+    public init(config: IPAMConfig, network: NetworkName, store: any KeyValueStore) {
+        self.config = config
+        leases = LeaseManager(store: store, network: network)
+    }
+
+    /// Reads the `ipam` section from the request's config and opens the local store it names.
+    public init(networkConfig stdin: [UInt8], network: NetworkName) throws {
+        let config = try IPAMConfig.decode(networkConfig: stdin)
+        let store = try SQLiteStore(path: "\(config.dataDir)/\(Self.storeFileName)")
+        self.init(config: config, network: network, store: store)
+    }
+
+    /// Opens the service a request's configuration describes.
+    public init<C>(for request: AttachmentRequest<C>) throws {
+        try self.init(networkConfig: request.stdin, network: request.network.name)
+    }
+
+    public init<C>(for request: NetworkRequest<C>) throws {
+        try self.init(networkConfig: request.stdin, network: request.network.name)
+    }
+
+    public func add<C>(_ request: AttachmentRequest<C>) throws -> CNIResult {
+        try add(request.attachment, args: request.args, network: request.network)
+    }
+
+    /// Leases addresses and describes them as an IPAM result (no interfaces).
+    public func add(_ attachment: Attachment, args: CNIArgs, network: NetworkConfig) throws -> CNIResult {
+        let requested = try RequestedAddresses.from(args: args, network: network)
+        let leased = try leases.acquire(for: attachment, from: config.rangeSets, requested: requested)
+        return CNIResult(
+            ips: leased.map { CNIResult.IPConfig(address: $0.interfaceAddress, gateway: $0.range.gateway) },
+            routes: config.routes,
+            dns: try config.resolvConf.map(ResolvConf.load)
+        )
+    }
+
+    public func del(_ attachment: Attachment) throws {
+        try leases.release(attachment)
+    }
+
+    /// Verifies the attachment still holds its leases, and that the addresses a previous result
+    /// reported from our ranges are among them.
+    public func check(_ attachment: Attachment, prevResult: CNIResult?) throws {
+        let held = try leases.addresses(of: attachment)
+        guard !held.isEmpty else {
+            throw IPAMError.invalidRequest("no address is leased to \(attachment.containerID)/\(attachment.interface)")
+        }
+        for ip in prevResult?.ips ?? [] where config.rangeSets.contains(where: { $0.range(containing: ip.address.address) != nil }) {
+            guard held.contains(ip.address.address) else {
+                throw IPAMError.invalidRequest(
+                    "address \(ip.address.address) is not leased to \(attachment.containerID)/\(attachment.interface)")
+            }
+        }
+    }
+
+    /// Releases the leases of every attachment not in `valid`.
+    @discardableResult
+    public func gc(keeping valid: Set<Attachment>) throws -> [Attachment] {
+        try leases.releaseAll(except: valid)
+    }
+
+    /// Fails unless the store accepts writes.
+    public func status() throws {
+        try leases.verifyWritable()
+    }
+}

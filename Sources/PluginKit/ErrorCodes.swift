@@ -1,0 +1,45 @@
+import CNI
+import IPAM
+import KV
+import Netlink
+
+// The one place where the errors of the lower modules get their CNI codes. Those modules know
+// nothing of CNI (or, for IPAM, should not decide how a runtime reacts); the runner finds these
+// conformances through `CNICodedError`.
+
+extension IPAMError: CNICodedError {
+    public var cniError: CNIError {
+        switch self {
+        case .invalidConfig, .invalidRequest:
+            CNIError(.invalidNetworkConfig, description)
+        case .addressInUse, .exhausted:
+            // Addresses come free again as containers go away: worth retrying, not a broken config.
+            CNIError(.tryAgainLater, description)
+        }
+    }
+}
+
+extension KVError: CNICodedError {
+    public var cniError: CNIError {
+        switch self {
+        case .corrupt: CNIError(.ioFailure, description)
+        case .unavailable, .contention: CNIError(.tryAgainLater, description)
+        case .compacted, .invalidArgument: CNIError(.internal, description)
+        }
+    }
+}
+
+extension NetlinkError: CNICodedError {
+    public var cniError: CNIError {
+        switch self {
+        case .namespaceNotFound, .notANetworkNamespace:
+            CNIError(.unknownContainer, "container unknown or does not exist: \(description)")
+        default:
+            CNIError(.internal, description)
+        }
+    }
+}
+
+extension CheckFailure: CNICodedError {
+    public var cniError: CNIError { CNIError(.internal, "CHECK failed: \(description)") }
+}

@@ -1,0 +1,56 @@
+import CNI
+import IPAM
+
+/// The IPAM half of a main plugin. `kv-ipam` runs in-process (no extra exec on the ADD path);
+/// any other type (host-local, static, dhcp) is delegated through CNI_PATH as the spec describes.
+public enum IPAMDriver {
+    case inProcess
+    case delegated(type: String)
+
+    /// The driver for a network's `ipam.type`, or `nil` when the network has no IPAM (`"ipam": {}`
+    /// or no section): a layer-2 only attachment.
+    public static func forNetwork(_ network: NetworkConfig) -> IPAMDriver? {
+        switch network.ipamType {
+        case nil, "": nil
+        case "kv-ipam": .inProcess
+        case let type?: .delegated(type: type)
+        }
+    }
+
+    public func add<C>(_ request: AttachmentRequest<C>) throws -> CNIResult {
+        switch self {
+        case .inProcess: try IPAMService(for: request).add(request)
+        case .delegated(let type): try Delegate.add(type: type, for: request)
+        }
+    }
+
+    public func del<C>(_ request: AttachmentRequest<C>) throws {
+        switch self {
+        case .inProcess: try IPAMService(for: request).del(request.attachment)
+        case .delegated(let type): try Delegate.del(type: type, for: request)
+        }
+    }
+
+    public func check<C>(_ request: AttachmentRequest<C>) throws {
+        switch self {
+        case .inProcess:
+            try IPAMService(for: request).check(request.attachment, prevResult: request.network.prevResult)
+        case .delegated(let type):
+            try Delegate.check(type: type, for: request)
+        }
+    }
+
+    public func gc<C>(_ request: NetworkRequest<C>) throws {
+        switch self {
+        case .inProcess: try IPAMService(for: request).gc(keeping: request.validAttachments)
+        case .delegated(let type): try Delegate.gc(type: type, for: request)
+        }
+    }
+
+    public func status<C>(_ request: NetworkRequest<C>) throws {
+        switch self {
+        case .inProcess: try IPAMService(for: request).status()
+        case .delegated(let type): try Delegate.status(type: type, for: request)
+        }
+    }
+}

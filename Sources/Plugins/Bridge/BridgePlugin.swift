@@ -1,0 +1,151 @@
+import Addressing
+import CNI
+import Netlink
+import PluginKit
+
+/// Docker's default bridge network as a CNI plugin, configured like the reference `bridge`: each
+/// container gets a veth pair whose host end is a port of a shared Linux bridge.
+public struct BridgePlugin: CNIPlugin {
+    public typealias Config = BridgeConfig
+    public static let name = "bridge"
+
+    public init() {}
+
+    public func add(_ request: AttachmentRequest<BridgeConfig>) throws -> CNIResult {
+        let config = request.config
+        let netns = try NetworkNamespace.open(path: request.netns!)
+        let host = try NetlinkSocket()
+        let container = try NetlinkSocket(in: netns)
+        if try container.link(named: request.interface) != nil {
+            throw CNIError(.invalidEnvironment, "CNI_IFNAME \(request.interface) already exists in \(request.netns!)",
+                           details: "each attachment needs a new interface name; DEL the old attachment first")
+        }
+        let bridge = try BridgeDevice.ensure(config, on: host)
+        let ipam = IPAMDriver.forNetwork(request.network)
+        let hostVeth = HostVethName.make(network: request.network.name, attachment: request.attachment)
+        let containerMAC = try RequestedMAC.from(request) ?? .randomLocal()
+        let hostMAC = MACAddress.randomLocal()
+
+        return try Rollback.run { rollback in
+            var result = CNIResult()
+            if let ipam {
+                result = try ipam.add(request)
+                rollback.onFailure { try? ipam.del(request) }
+            }
+            if config.isGateway {
+                try bridge.ensureGateways(result.ips.compactMap { ip in
+                    ip.gateway.map { InterfaceAddress(address: $0, prefixLength: ip.address.prefixLength) }
+                }, force: config.forceAddress, on: host)
+            }
+
+            let createPair = {
+                try host.createVeth(name: hostVeth, mac: hostMAC, mtu: config.mtu, masterIndex: bridge.link.index,
+                                    peerName: request.interface, peerMAC: containerMAC, peerNamespace: netns)
+            }
+            do {
+                try createPair()
+            } catch NetlinkError.exists {
+                // A crashed ADD of this same attachment left its host end behind: the name is ours.
+                _ = try host.deleteLink(named: hostVeth)
+                try createPair()
+            }
+            rollback.onFailure { _ = try? host.deleteLink(named: hostVeth) }
+            guard let hostLink = try host.link(named: hostVeth),
+                  let containerLink = try container.link(named: request.interface) else {
+                throw CNIError(.tryAgainLater, "veth pair \(hostVeth)/\(request.interface) vanished after creation")
+            }
+            try host.setAlias(index: hostLink.index,
+                              OwnerTag(network: request.network.name, attachment: request.attachment).text)
+            if config.hairpinMode { try host.setHairpin(index: hostLink.index, true) }
+            // The kernel ignores IFF_UP for a peer created in another namespace: raise it here.
+            try container.setUp(index: containerLink.index)
+
+            if config.isDefaultGateway { result.routes += defaultRoutes(for: result) }
+            try configure(container, index: containerLink.index, with: result, dad: config.enableDAD)
+
+            result.interfaces = [
+                .init(name: bridge.name, mac: bridge.link.mac?.description),
+                .init(name: hostVeth.rawValue, mac: hostMAC.description),
+                .init(name: request.interface.rawValue, mac: containerMAC.description, sandbox: request.netns),
+            ]
+            for index in result.ips.indices { result.ips[index].interface = 2 }
+            if let dns = request.network.dns, !dns.isEmpty { result.dns = dns }
+            return result
+        }
+    }
+
+    public func del(_ request: AttachmentRequest<BridgeConfig>) throws {
+        // Everything is found from the attachment's name alone, so DEL works after the
+        // namespace is gone. The link goes first: an address must not be leased again while a
+        // stale interface still carries it.
+        let hostVeth = HostVethName.make(network: request.network.name, attachment: request.attachment)
+        _ = try NetlinkSocket().deleteLink(named: hostVeth)
+        try IPAMDriver.forNetwork(request.network)?.del(request)
+    }
+
+    public func check(_ request: AttachmentRequest<BridgeConfig>) throws {
+        guard let expected = request.network.prevResult else {
+            throw CNIError(.invalidNetworkConfig, "CHECK needs prevResult, the result of the ADD it verifies")
+        }
+        try IPAMDriver.forNetwork(request.network)?.check(request)
+        try AttachmentCheck(request: request, expected: expected).verify()
+    }
+
+    public func gc(_ request: NetworkRequest<BridgeConfig>) throws {
+        var failures: [String] = []
+        do {
+            try IPAMDriver.forNetwork(request.network)?.gc(request)
+        } catch {
+            failures.append("IPAM: \(error)")
+        }
+        let host = try NetlinkSocket()
+        let bridgeIndex = try host.link(named: request.config.bridge)?.index
+        for link in try host.links() {
+            let tag = link.alias.flatMap(OwnerTag.init)
+            let stale = tag.map { $0.network == request.network.name && !request.validAttachments.contains($0.attachment) }
+                // A link without a tag on our bridge, named like ours, is a crashed ADD's leftover.
+                ?? (link.masterIndex == bridgeIndex && bridgeIndex != nil && HostVethName.matches(link.name))
+            guard stale else { continue }
+            do {
+                _ = try host.deleteLink(named: InterfaceName(link.name)!)
+            } catch {
+                failures.append("\(link.name): \(error)")
+            }
+        }
+        if !failures.isEmpty {
+            throw CNIError(.internal, "GC could not remove everything", details: failures.joined(separator: "; "))
+        }
+    }
+
+    public func status(_ request: NetworkRequest<BridgeConfig>) throws {
+        try IPAMDriver.forNetwork(request.network)?.status(request)
+    }
+
+    // MARK: - Helpers
+
+    /// A default route per family via that family's first gateway, unless IPAM already routes it.
+    private func defaultRoutes(for result: CNIResult) -> [CNIResult.Route] {
+        AddressFamily.allCases.compactMap { family in
+            let everything = Subnet.defaultRoute(family)
+            guard !result.routes.contains(where: { $0.dst == everything }),
+                  let gateway = result.ips.first(where: { $0.address.family == family })?.gateway else { return nil }
+            return CNIResult.Route(dst: everything, gw: gateway)
+        }
+    }
+
+    /// Addresses, then routes (whose gateways the addresses make reachable). A route without a
+    /// gateway goes via its family's gateway, as the reference plugins do.
+    private func configure(_ container: NetlinkSocket, index: Int, with result: CNIResult, dad: Bool) throws {
+        for ip in result.ips {
+            try container.addAddress(ip.address, index: index, noDAD: !dad)
+        }
+        for route in result.routes {
+            let gateway = route.gw ?? result.ips.first { $0.address.family == route.dst.family }?.gateway
+            do {
+                try container.addRoute(Route(destination: route.dst, gateway: gateway, outputIndex: index))
+            } catch NetlinkError.exists {
+                continue
+            }
+        }
+    }
+}
