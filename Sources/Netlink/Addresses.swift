@@ -5,12 +5,21 @@ import CNetlink
 extension NetlinkSocket {
     /// The addresses on link `index`, optionally of one family, including IPv6 link-local ones.
     public func addresses(index: Int, family: AddressFamily? = nil) throws -> [InterfaceAddress] {
-        try dump("list addresses of link index \(index)", fill: { rtnl_addr_alloc_cache(handle, $0) }) { entry in
-            guard Int(rtnl_addr_get_ifindex(entry)) == index,
-                  family.map({ $0.rawValue == rtnl_addr_get_family(entry) }) ?? true,
+        try addressesByLink(family: family)[index] ?? []
+    }
+
+    /// The addresses of every link in the namespace, keyed by interface index (one dump, for callers that
+    /// report on all links).
+    public func addressesByLink(family: AddressFamily? = nil) throws -> [Int: [InterfaceAddress]] {
+        let entries: [(index: Int, address: InterfaceAddress)] = try dump(
+            "list addresses", fill: { rtnl_addr_alloc_cache(handle, $0) }
+        ) { entry in
+            guard family.map({ $0.rawValue == rtnl_addr_get_family(entry) }) ?? true,
                   let address = IPAddress(libnl: rtnl_addr_get_local(entry)) else { return nil }
-            return InterfaceAddress(address: address, prefixLength: Int(rtnl_addr_get_prefixlen(entry)))
+            return (index: Int(rtnl_addr_get_ifindex(entry)),
+                    address: InterfaceAddress(address: address, prefixLength: Int(rtnl_addr_get_prefixlen(entry))))
         }
+        return Dictionary(grouping: entries, by: \.index).mapValues { $0.map(\.address) }
     }
 
     /// Adds `address` to link `index`. IPv4 addresses shorter than /31 get the subnet's broadcast address,

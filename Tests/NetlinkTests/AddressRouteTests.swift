@@ -20,6 +20,7 @@ import Testing
         #expect(try container.addresses(index: index, family: .ipv4) == [Self.v4])
         #expect(try container.addresses(index: index, family: .ipv6).contains(Self.v6))
         #expect(try container.addresses(index: index).contains(Self.v4))
+        #expect(try container.addressesByLink(family: .ipv4) == [index: [Self.v4]])
         // The host end holds none of them.
         #expect(try attachment.host.addresses(index: attachment.hostVeth.index, family: .ipv4).isEmpty)
 

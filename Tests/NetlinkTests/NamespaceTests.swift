@@ -58,7 +58,7 @@ import Testing
     }
 
     @Test func runReturnsHomeWhenTheBodyThrows() throws {
-        let sandbox = Sandbox("rt")
+        let sandbox = Sandbox("rh")
         defer { sandbox.cleanUp() }
         let namespace = try sandbox.namespace()
         let before = try NetworkNamespace.current()

@@ -1,5 +1,6 @@
 import Addressing
 import Foundation
+import Synchronization
 import Testing
 @testable import Netlink
 
@@ -10,9 +11,13 @@ final class Sandbox {
     private var namespaceNames: [String] = []
     private var hostLinks: [InterfaceName] = []
 
-    /// `tag` tells the tests apart; two characters keep interface names within 15 bytes.
+    private static let claimedTags = Mutex<Set<String>>([])
+
+    /// `tag` tells the tests apart, so each test needs its own; two characters keep interface names within
+    /// 15 bytes.
     init(_ tag: String) {
-        precondition(tag.utf8.count == 2)
+        precondition(tag.utf8.count == 2, "sandbox tags are two characters")
+        precondition(Sandbox.claimedTags.withLock { $0.insert(tag).inserted }, "sandbox tag \(tag) is taken")
         self.tag = tag
     }
 
