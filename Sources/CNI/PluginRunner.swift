@@ -84,7 +84,16 @@ public enum PluginRunner {
                 let instance = P()
                 switch env.command {
                 case .gc: try instance.gc(request)
-                case .status: try instance.status(request)
+                case .status:
+                    do {
+                        try instance.status(request)
+                    } catch {
+                        // STATUS speaks only "not available" (50) or "degraded" (51), whatever broke.
+                        let cause = cniError(for: error, stdin: stdin)
+                        let available: Set<CNIErrorCode> = [.notAvailable, .limitedConnectivity]
+                        throw available.contains(cause.code) ? cause
+                            : CNIError(.notAvailable, "plugin not available: \(cause.msg)", details: cause.details)
+                    }
                 case .add, .del, .check, .version: preconditionFailure("\(env.command) is dispatched above")
                 }
             }

@@ -57,7 +57,7 @@ public struct BridgePlugin: CNIPlugin {
             try host.setAlias(index: hostLink.index,
                               OwnerTag(network: request.network.name, attachment: request.attachment).text)
             if config.hairpinMode { try host.setHairpin(index: hostLink.index, true) }
-            // The kernel ignores IFF_UP for a peer created in another namespace: raise it here.
+            // The kernel cannot open the peer before the pair exists, so it is created down.
             try container.setUp(index: containerLink.index)
 
             if config.isDefaultGateway { result.routes += defaultRoutes(for: result) }
