@@ -2,3 +2,8 @@
 
 // SQLITE_TRANSIENT is a cast macro that does not import into Swift.
 static inline sqlite3_destructor_type csqlite_transient(void) { return SQLITE_TRANSIENT; }
+
+// sqlite3_db_config is variadic, which Swift cannot call; this covers its (int, int *) options.
+static inline int csqlite_db_config_flag(sqlite3 *db, int option, int value) {
+    return sqlite3_db_config(db, option, value, (int *)0);
+}

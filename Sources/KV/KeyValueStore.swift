@@ -42,6 +42,11 @@ public protocol KeyValueStore: AnyObject {
 }
 
 /// The view `KeyValueStore.update` hands to its body: reads see the store plus the body's own writes.
+///
+/// A key the body wrote reads back with its new value; its revisions and version are only settled at
+/// commit (SQLite reports the ones it will commit with, optimistic backends report 0). A write that
+/// fails (an empty key, say) is reported by the next read or when the update ends. The context must
+/// not be used after the body returns.
 public protocol TransactionContext: AnyObject {
     func get(_ key: String) throws -> KeyValue?
     func range(prefix: String) throws -> [KeyValue]

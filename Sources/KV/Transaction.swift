@@ -18,13 +18,20 @@ public enum Compare: Sendable, Equatable {
     case createRevision(String, CompareOperator, Int64)
     case modRevision(String, CompareOperator, Int64)
     case version(String, CompareOperator, Int64)
+    /// Holds when the mod revision of every key under the prefix satisfies the operator (so always when
+    /// there is none): `.modRevisions(prefix: p, .less, r + 1)` means "nothing under `p` was created or
+    /// changed after revision `r`". etcd expresses this as a mod-revision compare with a range end.
+    case modRevisions(prefix: String, CompareOperator, Int64)
 
     /// Holds when `key` does not exist.
     public static func absent(_ key: String) -> Compare { .createRevision(key, .equal, 0) }
 
+    /// The key compared, or the prefix for `modRevisions`.
     public var key: String {
         switch self {
-        case .value(let k, _, _), .createRevision(let k, _, _), .modRevision(let k, _, _), .version(let k, _, _): k
+        case .value(let k, _, _), .createRevision(let k, _, _), .modRevision(let k, _, _), .version(let k, _, _),
+             .modRevisions(let k, _, _):
+            k
         }
     }
 }
@@ -39,6 +46,16 @@ public enum CompareOperator: Sendable, Equatable {
         case .notEqual: stored != target
         case .greater: stored > target
         case .less: stored < target
+        }
+    }
+
+    /// Applies the operator to byte strings in lexicographic order, as etcd compares values.
+    func holds(_ stored: [UInt8], _ target: [UInt8]) -> Bool {
+        switch self {
+        case .equal: stored == target
+        case .notEqual: stored != target
+        case .greater: target.lexicographicallyPrecedes(stored)
+        case .less: stored.lexicographicallyPrecedes(target)
         }
     }
 }

@@ -1,0 +1,128 @@
+/// The SQL behind the store's tables (see `SQLiteStoreFile`), one method per question or change. It keeps
+/// no state of its own: callers decide the transaction and the revision a write belongs to.
+struct SQLiteKeyspace {
+    let connection: SQLiteConnection
+
+    /// The store-wide revision and the newest revision whose history is gone.
+    func state() throws -> (revision: Int64, compacted: Int64) {
+        try connection.query("SELECT revision, compacted FROM store") { ($0.integer(0), $0.integer(1)) }.first ?? (0, 0)
+    }
+
+    func get(_ key: String) throws -> KeyValue? {
+        try connection.query(
+            "SELECT value, create_revision, mod_revision, version FROM kv WHERE key = ?1", .blob(bytes(of: key))
+        ) {
+            KeyValue(key: key, value: $0.blob(0), createRevision: $0.integer(1), modRevision: $0.integer(2),
+                     version: $0.integer(3))
+        }.first
+    }
+
+    func range(prefix: String) throws -> [KeyValue] {
+        let bounds = KeyBounds(prefix: prefix)
+        return try connection.query(
+            """
+            SELECT key, value, create_revision, mod_revision, version FROM kv
+            WHERE key >= ?1 AND key < ?2 ORDER BY key
+            """, .blob(bounds.lower), .blob(bounds.upper)
+        ) {
+            KeyValue(key: $0.string(0), value: $0.blob(1), createRevision: $0.integer(2), modRevision: $0.integer(3),
+                     version: $0.integer(4))
+        }
+    }
+
+    func modRevisions(prefix: String) throws -> [Int64] {
+        let bounds = KeyBounds(prefix: prefix)
+        return try connection.query(
+            "SELECT mod_revision FROM kv WHERE key >= ?1 AND key < ?2", .blob(bounds.lower), .blob(bounds.upper)
+        ) { $0.integer(0) }
+    }
+
+    /// Writes `key` at `revision`; returns its create revision and version afterwards.
+    func put(_ key: String, _ value: [UInt8], at revision: Int64) throws -> (createRevision: Int64, version: Int64) {
+        try connection.query(
+            """
+            INSERT INTO kv (key, value, create_revision, mod_revision, version) VALUES (?1, ?2, ?3, ?3, 1)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value, mod_revision = excluded.mod_revision,
+                version = version + 1
+            RETURNING create_revision, version
+            """, .blob(bytes(of: key)), .blob(value), .integer(revision)
+        ) { ($0.integer(0), $0.integer(1)) }[0]
+    }
+
+    /// Removes `key`; returns whether it existed.
+    func delete(_ key: String) throws -> Bool {
+        try !connection.query("DELETE FROM kv WHERE key = ?1 RETURNING 1", .blob(bytes(of: key))) { _ in () }.isEmpty
+    }
+
+    /// Removes every key under `prefix`; returns them in key order.
+    func delete(prefix: String) throws -> [String] {
+        let bounds = KeyBounds(prefix: prefix)
+        let keys = try connection.query(
+            "DELETE FROM kv WHERE key >= ?1 AND key < ?2 RETURNING key", .blob(bounds.lower), .blob(bounds.upper)
+        ) { $0.blob(0) }
+        return keys.sorted { $0.lexicographicallyPrecedes($1) }.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Appends a write to the history: the `sequence`th of `revision`; a `nil` value records a delete.
+    func record(revision: Int64, sequence: Int64, key: String, value: [UInt8]?, createRevision: Int64,
+                version: Int64) throws {
+        try connection.execute(
+            """
+            INSERT INTO history (revision, seq, key, value, create_revision, version)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            """,
+            .integer(revision), .integer(sequence), .blob(Array(key.utf8)), value.map(SQLiteValue.blob) ?? .null,
+            .integer(createRevision), .integer(version))
+    }
+
+    func setRevision(_ revision: Int64) throws {
+        try connection.execute("UPDATE store SET revision = ?1", .integer(revision))
+    }
+
+    /// Drops the history at and below `revision`.
+    func compact(through revision: Int64) throws {
+        try connection.execute("DELETE FROM history WHERE revision <= ?1", .integer(revision))
+        try connection.execute("UPDATE store SET compacted = ?1 WHERE compacted < ?1", .integer(revision))
+    }
+
+    /// The recorded writes under `prefix` after `revision`, oldest first.
+    func events(prefix: String, after revision: Int64) throws -> [WatchEvent] {
+        let bounds = KeyBounds(prefix: prefix)
+        return try connection.query(
+            """
+            SELECT revision, key, value, create_revision, version FROM history
+            WHERE revision > ?1 AND key >= ?2 AND key < ?3 ORDER BY revision, seq
+            """, .integer(revision), .blob(bounds.lower), .blob(bounds.upper)
+        ) {
+            let key = $0.string(1)
+            return $0.isNull(2)
+                ? .delete(key: key, revision: $0.integer(0))
+                : .put(KeyValue(key: key, value: $0.blob(2), createRevision: $0.integer(3), modRevision: $0.integer(0),
+                                version: $0.integer(4)))
+        }
+    }
+}
+
+/// A key as stored; every single-key operation passes through here, so this is where empty keys stop.
+private func bytes(of key: String) throws -> [UInt8] {
+    guard !key.isEmpty else { throw KVError.invalidArgument("a key must not be empty") }
+    return Array(key.utf8)
+}
+
+/// The keys under a prefix as the half-open byte range `lower ..< upper`.
+///
+/// Keys are valid UTF-8, which never contains the byte 0xFF, so raising the prefix's last byte by one
+/// cannot overflow, and `[0xFF]` lies above every key when the prefix is empty.
+private struct KeyBounds {
+    let lower: [UInt8]
+    let upper: [UInt8]
+
+    init(prefix: String) {
+        lower = Array(prefix.utf8)
+        if let last = lower.last {
+            upper = lower.dropLast() + [last + 1]
+        } else {
+            upper = [0xFF]
+        }
+    }
+}

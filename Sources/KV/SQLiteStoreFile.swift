@@ -1,0 +1,120 @@
+import Glibc
+
+/// A swift-cni store file: its layout, how it comes to exist, and how it is recognised and opened.
+///
+/// Tables:
+/// - `store`: one row holding the store-wide `revision` and `compacted`, the newest revision whose
+///   history has been pruned.
+/// - `kv`: the current keys with their etcd metadata.
+/// - `history`: every write after `compacted`, in order (`seq` orders the writes of one revision);
+///   a NULL value is a delete. Watches read it.
+enum SQLiteStoreFile {
+    /// "SCNI" in the file header, so that any other SQLite file is refused rather than written to.
+    private static let applicationID: Int32 = 0x5343_4E49
+    private static let version: Int32 = 1
+
+    private static let definition = """
+        PRAGMA application_id = \(applicationID);
+        PRAGMA user_version = \(version);
+        CREATE TABLE store (
+            id INTEGER PRIMARY KEY CHECK (id = 0),
+            revision INTEGER NOT NULL,
+            compacted INTEGER NOT NULL
+        );
+        INSERT INTO store (id, revision, compacted) VALUES (0, 0, 0);
+        CREATE TABLE kv (
+            key BLOB PRIMARY KEY,
+            value BLOB NOT NULL,
+            create_revision INTEGER NOT NULL,
+            mod_revision INTEGER NOT NULL,
+            version INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE history (
+            revision INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            key BLOB NOT NULL,
+            value BLOB,
+            create_revision INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (revision, seq)
+        ) WITHOUT ROWID;
+        """
+
+    /// Opens the store at `path` for reading and writing, creating it first if no file is there.
+    ///
+    /// Beyond SQLite's own opening work it costs one query of the header, since every plugin process
+    /// runs it. Note that recent commits live in the `-wal` file next to it (see
+    /// `SQLiteConnection.keepWALAcrossProcesses`): the store is the two files together.
+    static func open(_ path: String) throws -> SQLiteConnection {
+        let connection: SQLiteConnection
+        do {
+            connection = try SQLiteConnection(path: path, create: false)
+        } catch KVError.unavailable where access(path, F_OK) != 0 && errno == ENOENT {
+            try createIfMissing(at: path)
+            connection = try SQLiteConnection(path: path, create: false)
+        }
+        try verify(connection)
+        guard !connection.isReadOnly else {
+            throw KVError.unavailable("\(path) is read-only")
+        }
+        // A commit then waits for no fsync; WAL mode keeps the file consistent after a crash, and only
+        // the last moments of commits can be lost on power failure.
+        try connection.execute("PRAGMA synchronous = NORMAL")
+        connection.keepWALAcrossProcesses()
+        return connection
+    }
+
+    /// Throws unless the open file is a store this build can use. Reads only the header, so that a
+    /// foreign file is left exactly as it was.
+    private static func verify(_ connection: SQLiteConnection) throws {
+        let identity = try connection.query(
+            "SELECT a.application_id, v.user_version FROM pragma_application_id AS a, pragma_user_version AS v"
+        ) { (applicationID: Int32(truncatingIfNeeded: $0.integer(0)), version: Int32(truncatingIfNeeded: $0.integer(1))) }
+        guard let identity = identity.first, identity.applicationID == applicationID else {
+            let found = identity.first.map { "0x" + String(UInt32(bitPattern: $0.applicationID), radix: 16) } ?? "none"
+            throw KVError.corrupt(path: connection.path, detail: "SQLite application_id is \(found), not swift-cni's")
+        }
+        guard identity.version == version else {
+            throw KVError.unavailable(
+                "\(connection.path) has store schema version \(identity.version); this build reads version \(version)")
+        }
+    }
+
+    /// Creates a store at `path` unless a file is already there, making missing parent directories
+    /// (mode 0700, since leases name every container).
+    ///
+    /// The store is built completely under a temporary name and then hard-linked into place, so `path`
+    /// never holds a half-made store: whatever is found there can be judged on its header alone, and a
+    /// process losing a creation race simply opens the winner's file.
+    private static func createIfMissing(at path: String) throws {
+        try makeParentDirectories(of: path)
+        let scratch = "\(path).new-\(getpid())-\(UInt32.random(in: .min ... .max))"
+        defer {
+            for suffix in ["", "-wal", "-shm", "-journal"] { unlink(scratch + suffix) }
+        }
+        do {
+            try build(at: scratch)
+        } catch KVError.unavailable(let detail) {
+            throw KVError.unavailable("cannot create \(path): \(detail)")
+        }
+        guard link(scratch, path) == 0 || errno == EEXIST else {
+            throw KVError.unavailable("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Builds a complete store; returning closes the connection, folding the WAL into the file.
+    private static func build(at path: String) throws {
+        let connection = try SQLiteConnection(path: path, create: true)
+        try connection.executeScript("PRAGMA journal_mode = WAL; BEGIN; \(definition) COMMIT;")
+    }
+
+    private static func makeParentDirectories(of path: String) throws {
+        var parent = ""
+        let components = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+        for (index, component) in components.enumerated() {
+            parent += (index == 0 ? "" : "/") + component
+            guard !parent.isEmpty, mkdir(parent, 0o700) != 0, errno != EEXIST else { continue }
+            throw KVError.unavailable("cannot create directory \(parent): \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,88 @@
+/// The work of one immediate transaction. Reads see its own earlier writes, and every write belongs to
+/// the one revision after the store's current one, which is taken only if something is actually written:
+/// a transaction that writes nothing, or only deletes missing keys, leaves the revision alone.
+final class SQLiteWriteScope {
+    private let keyspace: SQLiteKeyspace
+    private let startRevision: Int64
+    /// Writes so far, which also numbers each one's place in the history of the new revision.
+    private var writes: Int64 = 0
+
+    /// Must be created inside the immediate transaction, so that no other writer can move the revision.
+    init(_ keyspace: SQLiteKeyspace) throws {
+        self.keyspace = keyspace
+        startRevision = try keyspace.state().revision
+    }
+
+    var wrote: Bool { writes > 0 }
+
+    /// The store revision as this transaction leaves it.
+    var revision: Int64 { wrote ? newRevision : startRevision }
+
+    private var newRevision: Int64 { startRevision + 1 }
+
+    func get(_ key: String) throws -> KeyValue? { try keyspace.get(key) }
+
+    func range(prefix: String) throws -> [KeyValue] { try keyspace.range(prefix: prefix) }
+
+    func put(_ key: String, _ value: [UInt8]) throws {
+        let written = try keyspace.put(key, value, at: newRevision)
+        try record(key, value, createRevision: written.createRevision, version: written.version)
+    }
+
+    func delete(_ key: String) throws -> Int {
+        guard try keyspace.delete(key) else { return 0 }
+        try record(key, nil, createRevision: 0, version: 0)
+        return 1
+    }
+
+    func delete(prefix: String) throws -> Int {
+        let keys = try keyspace.delete(prefix: prefix)
+        for key in keys {
+            try record(key, nil, createRevision: 0, version: 0)
+        }
+        return keys.count
+    }
+
+    /// Evaluates a comparison against the current state; a missing key has value `[]` and revisions 0.
+    func holds(_ compare: Compare) throws -> Bool {
+        switch compare {
+        case let .value(key, op, target): op.holds(try get(key)?.value ?? [], target)
+        case let .createRevision(key, op, target): op.holds(try get(key)?.createRevision ?? 0, target)
+        case let .modRevision(key, op, target): op.holds(try get(key)?.modRevision ?? 0, target)
+        case let .version(key, op, target): op.holds(try get(key)?.version ?? 0, target)
+        case let .modRevisions(prefix, op, target):
+            try keyspace.modRevisions(prefix: prefix).allSatisfy { op.holds($0, target) }
+        }
+    }
+
+    func apply(_ operation: Operation) throws -> OperationResult {
+        switch operation {
+        case let .put(key, value):
+            try put(key, value)
+            return .put
+        case .delete(let key): return .delete(try delete(key))
+        case .deletePrefix(let prefix): return .delete(try delete(prefix: prefix))
+        case .get(let key): return .range(try get(key).map { [$0] } ?? [])
+        case .range(let prefix): return .range(try range(prefix: prefix))
+        }
+    }
+
+    /// Stamps the new revision and prunes history when due; the last call before COMMIT.
+    ///
+    /// Pruning runs every fifth of `historyLimit` revisions rather than on every write, so the history
+    /// holds between `historyLimit` and 1.2 × `historyLimit` revisions.
+    func finish(historyLimit: Int64) throws {
+        guard wrote else { return }
+        try keyspace.setRevision(newRevision)
+        let interval = max(1, historyLimit / 5)
+        if newRevision % interval == 0, newRevision > historyLimit {
+            try keyspace.compact(through: newRevision - historyLimit)
+        }
+    }
+
+    private func record(_ key: String, _ value: [UInt8]?, createRevision: Int64, version: Int64) throws {
+        try keyspace.record(revision: newRevision, sequence: writes, key: key, value: value,
+                            createRevision: createRevision, version: version)
+        writes += 1
+    }
+}

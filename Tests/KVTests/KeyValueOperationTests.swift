@@ -1,0 +1,98 @@
+import KV
+import Testing
+
+@Suite struct KeyValueOperationTests {
+    @Test func putAndGetTrackRevisionsAndVersions() throws {
+        try withStore { store throws in
+            #expect(try store.revision() == 0)
+            #expect(try store.get("a") == nil)
+
+            #expect(try store.put("a", "1") == 1)
+            #expect(try store.put("b", "2") == 2)
+            #expect(try store.put("a", "3") == 3)
+            #expect(try store.get("a") == KeyValue(key: "a", value: "3".bytes, createRevision: 1, modRevision: 3, version: 2))
+            #expect(try store.get("b") == KeyValue(key: "b", value: "2".bytes, createRevision: 2, modRevision: 2, version: 1))
+            #expect(try store.revision() == 3)
+        }
+    }
+
+    @Test func deleteBumpsOnlyWhenSomethingIsDeleted() throws {
+        try withStore { store throws in
+            try store.put("a", "1")
+            #expect(try store.delete("a") == 1)
+            #expect(try store.revision() == 2)
+            #expect(try store.get("a") == nil)
+
+            #expect(try store.delete("a") == 0)
+            #expect(try store.delete("never") == 0)
+            #expect(try store.revision() == 2)
+        }
+    }
+
+    @Test func recreatedKeyStartsOver() throws {
+        try withStore { store throws in
+            try store.put("a", "1")
+            try store.put("a", "2")
+            try store.delete("a")
+            #expect(try store.put("a", "3") == 4)
+            #expect(try store.get("a") == KeyValue(key: "a", value: "3".bytes, createRevision: 4, modRevision: 4, version: 1))
+        }
+    }
+
+    @Test func rangeReturnsExactlyThePrefixInByteOrder() throws {
+        try withStore { store throws in
+            for key in ["q", "p/é", "p/b", "p0", "p/", "o", "p/z/1", "p/a", "p"] {
+                try store.put(key, key)
+            }
+            let result = try store.range(prefix: "p/")
+            #expect(result.kvs.map(\.key) == ["p/", "p/a", "p/b", "p/z/1", "p/é"])
+            #expect(result.kvs.allSatisfy { $0.string == $0.key })
+            #expect(result.revision == 9)
+
+            #expect(try store.range(prefix: "").kvs.map(\.key) == ["o", "p", "p/", "p/a", "p/b", "p/z/1", "p/é", "p0", "q"])
+            #expect(try store.range(prefix: "p/é").kvs.map(\.key) == ["p/é"])
+            #expect(try store.range(prefix: "x") == RangeResult(kvs: [], revision: 9))
+        }
+    }
+
+    @Test func deletePrefixRemovesAllUnderItInOneRevision() throws {
+        try withStore { store throws in
+            for key in ["n/1", "n/2", "n/3", "n0", "m"] {
+                try store.put(key, "v")
+            }
+            #expect(try store.delete(prefix: "n/") == 3)
+            #expect(try store.revision() == 6)
+            #expect(try store.range(prefix: "").kvs.map(\.key) == ["m", "n0"])
+
+            #expect(try store.delete(prefix: "n/") == 0)
+            #expect(try store.revision() == 6)
+        }
+    }
+
+    @Test func emptyValueIsStoredAsEmpty() throws {
+        try withStore { store throws in
+            try store.put("k", [])
+            #expect(try store.get("k")?.value == [])
+        }
+    }
+
+    @Test func emptyKeysAreRejected() throws {
+        try withStore { store throws in
+            #expect(throws: KVError.invalidArgument("a key must not be empty")) { try store.put("", "v") }
+            #expect(throws: KVError.invalidArgument("a key must not be empty")) { try store.get("") }
+            #expect(throws: KVError.invalidArgument("a key must not be empty")) { try store.delete("") }
+            #expect(try store.revision() == 0)
+        }
+    }
+
+    @Test func contentsSurviveReopening() throws {
+        try withTemporaryDirectory { directory throws in
+            let path = directory + "/store.db"
+            try SQLiteStore(path: path).put("a", "1")
+            try SQLiteStore(path: path).put("b", "2")
+            let store = try SQLiteStore(path: path)
+            #expect(try store.revision() == 2)
+            #expect(try store.range(prefix: "").kvs.map(\.string) == ["1", "2"])
+        }
+    }
+}
