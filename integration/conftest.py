@@ -39,8 +39,10 @@ def leases(data_dir: Path, network: str) -> dict[str, tuple[str, str]]:
     prefix = f"ipam/{network}/ips/"
     connection = sqlite3.connect(str(database), timeout=30)
     try:
-        rows = connection.execute(f"SELECT key, value FROM {LEASE_TABLE} WHERE key >= ? AND key < ?",
-                                  (prefix, prefix + "\U0010ffff")).fetchall()
+        # Keys may be stored as TEXT or BLOB; comparing as BLOB works for both.
+        rows = connection.execute(
+            f"SELECT key, value FROM {LEASE_TABLE} WHERE CAST(key AS BLOB) >= ? AND CAST(key AS BLOB) < ?",
+            (prefix.encode(), prefix.encode() + b"\xff")).fetchall()
     finally:
         connection.close()
     found = {}

@@ -88,7 +88,19 @@ def bridge_ports(bridge: str) -> list[str]:
 
 
 def host_veths() -> set[str]:
-    return {entry["ifname"] for entry in links() if entry.get("linkinfo", {}).get("info_kind") == "veth"}
+    """Host-side veths that belong to this session: on one of our bridges, with the peer in one of our
+    namespaces, or tagged with one of our names. Others' veths (other sessions on this machine) are
+    left out, so before/after comparisons stay meaningful while they run."""
+    ours_ids = {entry["id"] for entry in json.loads(sh("ip", "-j", "netns", "list").stdout or "[]")
+                if entry.get("name", "").startswith(NS_PREFIX) and "id" in entry}
+    found = set()
+    for entry in links():
+        if entry.get("linkinfo", {}).get("info_kind") != "veth":
+            continue
+        if (entry.get("master", "").startswith(BRIDGE_PREFIX) or entry.get("link_netnsid") in ours_ids
+                or NS_PREFIX in (entry.get("ifalias") or "") or entry["ifname"].startswith(BRIDGE_PREFIX)):
+            found.add(entry["ifname"])
+    return found
 
 
 def addresses(ifname: str, netns: str | None = None) -> list[str]:

@@ -268,10 +268,13 @@ def test_ip_masq_is_refused_until_the_firewall_lands(net, make_netns, container_
 @pytest.mark.ours_only
 def test_own_namespace_as_container_namespace_is_refused(net, container_id):
     before = harness.host_veths()
-    result = net.invoke("ADD", net.conf(), f"/proc/{harness.PID}/ns/net", container_id())
+    # A unique interface name, so a plugin that wrongly went ahead could not collide with a real one.
+    ifname = f"sct{harness.PID % 100000}x"
+    result = net.invoke("ADD", net.conf(), f"/proc/{harness.PID}/ns/net", container_id(), ifname=ifname)
     result.expect_error(8)
+    assert not harness.link_exists(ifname)
     assert not harness.link_exists(net.bridge)
-    assert harness.host_veths() == before
+    assert harness.host_veths() - before == set()
     assert net.leases() == {}
 
 

@@ -6,7 +6,6 @@ examples name is touched on the host.
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import json
 

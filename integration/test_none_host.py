@@ -103,8 +103,9 @@ def test_host_accepts_the_host_namespace_and_reports_its_interfaces(container_id
             assert (ifname, address) in reported, (ifname, address, result["ips"])
     for ip in result["ips"]:
         ipaddress.ip_interface(ip["address"])
-    # Reporting changes nothing on the host.
-    assert {entry["ifname"] for entry in harness.links()} == before
+    # Reporting creates nothing on the host. (Links may vanish meanwhile: the kernel tears down the
+    # namespaces of earlier tests asynchronously.)
+    assert {entry["ifname"] for entry in harness.links()} - before == set()
 
 
 def test_host_refuses_another_namespace_with_code_7(make_netns, container_id):
