@@ -25,10 +25,12 @@ public struct Link: Hashable, Sendable {
     /// Promiscuous mode requested by a user (`setPromiscuous`), not the kernel's internal count (which a
     /// bridge raises on its ports).
     public var isPromiscuous: Bool
+    /// For a macvlan, how it forwards between itself and its siblings; `nil` for other kinds.
+    public var macvlanMode: MacvlanMode?
 
     public init(index: Int, name: String, kind: String? = nil, mac: MACAddress? = nil, mtu: Int,
                 masterIndex: Int? = nil, linkIndex: Int? = nil, isUp: Bool, operState: OperationalState,
-                alias: String? = nil, isPromiscuous: Bool = false) {
+                alias: String? = nil, isPromiscuous: Bool = false, macvlanMode: MacvlanMode? = nil) {
         self.index = index
         self.name = name
         self.kind = kind
@@ -40,6 +42,7 @@ public struct Link: Hashable, Sendable {
         self.operState = operState
         self.alias = alias
         self.isPromiscuous = isPromiscuous
+        self.macvlanMode = macvlanMode
     }
 
     /// Reads a libnl `struct rtnl_link`.
@@ -58,7 +61,9 @@ public struct Link: Hashable, Sendable {
             isUp: flags & UInt32(IFF_UP.rawValue) != 0,
             operState: OperationalState(rawValue: rtnl_link_get_operstate(link)) ?? .unknown,
             alias: rtnl_link_get_ifalias(link).map { String(cString: $0) },
-            isPromiscuous: flags & UInt32(IFF_PROMISC.rawValue) != 0)
+            isPromiscuous: flags & UInt32(IFF_PROMISC.rawValue) != 0,
+            macvlanMode: rtnl_link_is_macvlan(link) != 0
+                ? MacvlanMode(kernelValue: rtnl_link_macvlan_get_mode(link)) : nil)
     }
 }
 

@@ -99,4 +99,9 @@ public enum MacvlanMode: String, Sendable, CaseIterable {
         case .source: MACVLAN_MODE_SOURCE.rawValue
         }
     }
+
+    init?(kernelValue: UInt32) {
+        guard let mode = Self.allCases.first(where: { $0.kernelValue == kernelValue }) else { return nil }
+        self = mode
+    }
 }

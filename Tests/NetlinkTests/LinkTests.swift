@@ -151,6 +151,7 @@ import Testing
         let container = try NetlinkSocket(in: namespace)
         let macvlan = try #require(try container.link(named: name))
         #expect(macvlan.kind == "macvlan")
+        #expect(macvlan.macvlanMode == .bridge)
         #expect(macvlan.mac == mac)
         #expect(macvlan.mtu == 1400)
         #expect(macvlan.isUp)
