@@ -23,28 +23,7 @@ struct AttachmentCheck {
             throw CheckFailure("host interface \(hostVeth) is no longer a port of bridge \(bridgeName)")
         }
 
-        let container = try NetlinkSocket(in: NetworkNamespace.open(path: request.netns!))
-        guard let link = try container.link(named: request.interface) else {
-            throw CheckFailure("interface \(request.interface) is missing from \(request.netns!)")
-        }
-        let index = expected.interfaces.firstIndex { $0.name == request.interface.rawValue && $0.sandbox != nil }
-        if let index, let mac = expected.interfaces[index].mac, link.mac != MACAddress(mac) {
-            throw CheckFailure("interface \(request.interface) has MAC \(link.mac?.description ?? "none"), expected \(mac)")
-        }
-
-        let present = try container.addresses(index: link.index, family: nil)
-        for ip in expected.ips where ip.interface == nil || ip.interface == index {
-            guard present.contains(ip.address) else {
-                throw CheckFailure("address \(ip.address) is missing from \(request.interface)")
-            }
-        }
-        for family in AddressFamily.allCases {
-            let routes = try container.routes(family: family)
-            for route in expected.routes where route.dst.family == family {
-                guard routes.contains(where: { $0.destination == route.dst && (route.gw == nil || $0.gateway == route.gw) }) else {
-                    throw CheckFailure("route to \(route.dst) is missing from \(request.netns!)")
-                }
-            }
-        }
+        try ContainerInterface.existing(named: request.interface, in: NetworkNamespace.open(path: request.netns!))
+            .verify(against: expected)
     }
 }

@@ -17,8 +17,7 @@ public struct BridgePlugin: CNIPlugin {
         let host = try NetlinkSocket()
         let container = try NetlinkSocket(in: netns)
         if try container.link(named: request.interface) != nil {
-            throw CNIError(.invalidEnvironment, "CNI_IFNAME \(request.interface) already exists in \(request.netns!)",
-                           details: "each attachment needs a new interface name; DEL the old attachment first")
+            throw ContainerInterface.nameTaken(request.interface, in: request.netns!)
         }
         let bridge = try BridgeDevice.ensure(config, on: host)
         let ipam = IPAMDriver.forNetwork(request.network)
@@ -51,17 +50,18 @@ public struct BridgePlugin: CNIPlugin {
             }
             rollback.onFailure { _ = try? host.deleteLink(named: hostVeth) }
             guard let hostLink = try host.link(named: hostVeth),
-                  let containerLink = try container.link(named: request.interface) else {
+                  let containerSide = try ContainerInterface(named: request.interface, in: netns, socket: container)
+            else {
                 throw CNIError(.tryAgainLater, "veth pair \(hostVeth)/\(request.interface) vanished after creation")
             }
             try host.setAlias(index: hostLink.index,
                               OwnerTag(network: request.network.name, attachment: request.attachment).text)
             if config.hairpinMode { try host.setHairpin(index: hostLink.index, true) }
-            // The kernel cannot open the peer before the pair exists, so it is created down.
-            try container.setUp(index: containerLink.index)
 
             if config.isDefaultGateway { result.routes += defaultRoutes(for: result) }
-            try configure(container, index: containerLink.index, with: result, dad: config.enableDAD)
+            // Also brings the peer up: it was created down, as the kernel cannot open it before the
+            // pair exists.
+            try containerSide.configure(with: result, dad: config.enableDAD, announce: false)
 
             result.interfaces = [
                 .init(name: bridge.name, mac: bridge.link.mac?.description),
@@ -84,9 +84,7 @@ public struct BridgePlugin: CNIPlugin {
     }
 
     public func check(_ request: AttachmentRequest<BridgeConfig>) throws {
-        guard let expected = request.network.prevResult else {
-            throw CNIError(.invalidNetworkConfig, "CHECK needs prevResult, the result of the ADD it verifies")
-        }
+        let expected = try request.expectedResult()
         try IPAMDriver.forNetwork(request.network)?.check(request)
         try AttachmentCheck(request: request, expected: expected).verify()
     }
@@ -130,22 +128,6 @@ public struct BridgePlugin: CNIPlugin {
             guard !result.routes.contains(where: { $0.dst == everything }),
                   let gateway = result.ips.first(where: { $0.address.family == family })?.gateway else { return nil }
             return CNIResult.Route(dst: everything, gw: gateway)
-        }
-    }
-
-    /// Addresses, then routes (whose gateways the addresses make reachable). A route without a
-    /// gateway goes via its family's gateway, as the reference plugins do.
-    private func configure(_ container: NetlinkSocket, index: Int, with result: CNIResult, dad: Bool) throws {
-        for ip in result.ips {
-            try container.addAddress(ip.address, index: index, noDAD: !dad)
-        }
-        for route in result.routes {
-            let gateway = route.gw ?? result.ips.first { $0.address.family == route.dst.family }?.gateway
-            do {
-                try container.addRoute(Route(destination: route.dst, gateway: gateway, outputIndex: index))
-            } catch NetlinkError.exists {
-                continue
-            }
         }
     }
 }
