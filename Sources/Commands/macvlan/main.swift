@@ -1,0 +1,4 @@
+import CNI
+import MacvlanPlugin
+
+PluginRunner.main(MacvlanPlugin.self)

@@ -1,0 +1,93 @@
+import Addressing
+import CNI
+import Glibc
+import Netlink
+import PluginKit
+
+/// Docker's macvlan network as a CNI plugin, configured like the reference `macvlan`: each
+/// container gets a macvlan of a host interface (the master), with a MAC of its own, directly on
+/// the master's network.
+public struct MacvlanPlugin: CNIPlugin {
+    public typealias Config = MacvlanConfig
+    public static let name = "macvlan"
+
+    public init() {}
+
+    public func add(_ request: AttachmentRequest<MacvlanConfig>) throws -> CNIResult {
+        let config = request.config
+        let netns = try NetworkNamespace.open(path: request.netns!)
+        let container = try NetlinkSocket(in: netns)
+        // The macvlan is created through a socket in the master's namespace, which names its parent
+        // there and its target namespace, so it appears in the container under its final name:
+        // nothing to move, and no name that a concurrent ADD could collide with.
+        let masterSide = config.linkInContainer ? container : try NetlinkSocket()
+        let master = try MacvlanMaster.find(config, on: masterSide,
+                                            place: config.linkInContainer ? request.netns! : "the host namespace")
+        let mac = try RequestedMAC.from(request) ?? config.mac
+        try master.validate(mode: config.mode, mtu: config.mtu, mac: mac)
+
+        do {
+            try masterSide.createMacvlan(name: request.interface, parentIndex: master.link.index, mode: config.mode,
+                                         mac: mac, mtu: config.mtu, up: false,
+                                         in: config.linkInContainer ? nil : netns)
+        } catch NetlinkError.exists {
+            throw ContainerInterface.nameTaken(request.interface, in: request.netns!)
+        } catch NetlinkError.kernel(_, EINVAL, _) {
+            throw master.refusal(for: config.mode)
+        }
+
+        return try Rollback.run { rollback in
+            rollback.onFailure { _ = try? container.deleteLink(named: request.interface) }
+            guard let macvlan = try ContainerInterface(named: request.interface, in: netns, socket: container) else {
+                throw CNIError(.tryAgainLater, "macvlan \(request.interface) vanished from \(request.netns!) after creation")
+            }
+            var result = CNIResult()
+            if let ipam = IPAMDriver.forNetwork(request.network) {
+                result = try ipam.add(request)
+                rollback.onFailure { try? ipam.del(request) }
+            }
+            try macvlan.configure(with: result, dad: false, announce: true)
+
+            // A passthru macvlan has its master's MAC, whatever was asked: report what it has.
+            result.interfaces = [
+                .init(name: request.interface.rawValue, mac: macvlan.link.mac?.description, sandbox: request.netns),
+            ]
+            for index in result.ips.indices { result.ips[index].interface = 0 }
+            if let dns = request.network.dns, !dns.isEmpty { result.dns = dns }
+            return result
+        }
+    }
+
+    public func del(_ request: AttachmentRequest<MacvlanConfig>) throws {
+        // The link goes first: an address must not be leased again while an interface still
+        // carries it. Without the namespace there is no link left: it died with the namespace.
+        if let path = request.netns {
+            do {
+                let container = try NetlinkSocket(in: NetworkNamespace.open(path: path))
+                // Only a macvlan: whatever else bears the name is not this plugin's to remove.
+                if let link = try container.link(named: request.interface), link.kind == "macvlan" {
+                    _ = try container.deleteLink(index: link.index)
+                }
+            } catch NetlinkError.namespaceNotFound, NetlinkError.notANetworkNamespace {
+                // The runtime has removed the namespace (a leftover file is no namespace either).
+            }
+        }
+        try IPAMDriver.forNetwork(request.network)?.del(request)
+    }
+
+    public func check(_ request: AttachmentRequest<MacvlanConfig>) throws {
+        let expected = try request.expectedResult()
+        try IPAMDriver.forNetwork(request.network)?.check(request)
+        try AttachmentCheck(request: request, expected: expected).verify()
+    }
+
+    /// The leases of stale attachments go; their macvlans lived in namespaces that GC may assume
+    /// are gone, and went with them.
+    public func gc(_ request: NetworkRequest<MacvlanConfig>) throws {
+        try IPAMDriver.forNetwork(request.network)?.gc(request)
+    }
+
+    public func status(_ request: NetworkRequest<MacvlanConfig>) throws {
+        try IPAMDriver.forNetwork(request.network)?.status(request)
+    }
+}
