@@ -75,22 +75,23 @@ class Contender:
         return time.perf_counter() - start, [r.seconds for r in results]
 
 
-def bare_link_del(namespaces: list[harness.Netns], bridge: str | None = None) -> list[float]:
-    """Times `ip link del` of a veth whose peer sits in a namespace, like an attachment's; with
-    `bridge`, the host end is first made a port of it, as the plugin's are."""
-    names = [f"{BRIDGE_PREFIX}v{i}" for i in range(len(namespaces))]
+def prepare_veths(namespaces: list[harness.Netns], tag: str, bridge: str | None = None) -> list[str]:
+    """Veths with the peer in a namespace, like an attachment's (not timed); with `bridge`, the
+    host ends are made ports of it, as the plugin's are."""
+    names = [f"{BRIDGE_PREFIX}{tag}{i}" for i in range(len(namespaces))]
     for name, ns in zip(names, namespaces):
         harness.sh("ip", "link", "add", name, "type", "veth", "peer", "name", "eth0", "netns", ns.name)
         if bridge:
             harness.sh("ip", "link", "set", name, "master", bridge)
         harness.sh("ip", "link", "set", name, "up")
         harness.sh("ip", "-n", ns.name, "link", "set", "eth0", "up")
-    timings = []
-    for name in names:
-        start = time.perf_counter()
-        subprocess.run(["ip", "link", "del", "dev", name], check=True)
-        timings.append(time.perf_counter() - start)
-    return timings
+    return names
+
+
+def time_link_del(name: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(["ip", "link", "del", "dev", name], check=True)
+    return time.perf_counter() - start
 
 
 def version_startup(binary: Path, runs: int) -> list[float]:
@@ -156,7 +157,11 @@ def main() -> int:
 
         ours = Contender("ours", network(ours_stack, 1), namespaces(options.count))
         reference = Contender("ref", network(reference_stack, 2), namespaces(options.count))
-        baseline_namespaces = namespaces(options.count)
+        port_bridge = f"{BRIDGE_PREFIX}bp"
+        harness.sh("ip", "link", "add", port_bridge, "type", "bridge")
+        harness.sh("ip", "link", "set", port_bridge, "up")
+        bare_veths = prepare_veths(namespaces(options.count), "v")
+        port_veths = prepare_veths(namespaces(options.count), "p", port_bridge)
 
         # Warm-up: creates both bridges and the stores, so the first timed ADD is not special.
         for contender in (ours, reference):
@@ -164,21 +169,23 @@ def main() -> int:
             contender.run("ADD", 0, cid)
             contender.run("DEL", 0, cid)
 
-        print("bench: sequential ADD, then DEL (alternating ours and reference per container)")
+        # Contenders take turns per container, in rotating order, so load from elsewhere on the
+        # machine and the kernel's varying cost of tearing links down fall on all of them alike.
+        print("bench: sequential ADD, then DEL, interleaved with bare `ip link del` (kernel baseline)")
         seq = {"ours": {"ADD": [], "DEL": []}, "ref": {"ADD": [], "DEL": []}}
+        bare, bare_port = [], []
         ids = {c.label: c.ids() for c in (ours, reference)}
-        for command in ("ADD", "DEL"):
-            for i in range(options.count):
-                order = (ours, reference) if i % 2 == 0 else (reference, ours)
-                for contender in order:
-                    seq[contender.label][command].append(contender.run(command, i, ids[contender.label][i]).seconds)
-
-        print("bench: bare `ip link del` of a veth (kernel baseline), plain and as a bridge port")
-        bare = bare_link_del(baseline_namespaces)
-        port_bridge = f"{BRIDGE_PREFIX}bp"
-        harness.sh("ip", "link", "add", port_bridge, "type", "bridge")
-        harness.sh("ip", "link", "set", port_bridge, "up")
-        bare_port = bare_link_del(baseline_namespaces, port_bridge)
+        for i in range(options.count):
+            order = (ours, reference) if i % 2 == 0 else (reference, ours)
+            for contender in order:
+                seq[contender.label]["ADD"].append(contender.run("ADD", i, ids[contender.label][i]).seconds)
+        for i in range(options.count):
+            steps = [lambda c=c: seq[c.label]["DEL"].append(c.run("DEL", i, ids[c.label][i]).seconds)
+                     for c in (ours, reference)]
+            steps += [lambda: bare.append(time_link_del(bare_veths[i])),
+                      lambda: bare_port.append(time_link_del(port_veths[i]))]
+            for step in steps[i % 4:] + steps[:i % 4]:
+                step()
 
         print("bench: 2 in parallel")
         par = {}
