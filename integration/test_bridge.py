@@ -117,6 +117,28 @@ def test_mtu_applies_to_both_ends(net, make_netns, container_id):
     assert harness.link(attachment.host_veth)["mtu"] == 1280
 
 
+def v4(addresses: list[str]) -> list[str]:
+    return [a for a in addresses if ipaddress.ip_interface(a).version == 4]
+
+
+def test_a_bridge_with_another_address_is_refused_unless_force_address(net, make_netns, container_id):
+    harness.sh("ip", "link", "add", net.bridge, "type", "bridge")
+    foreign = str(net.v4.network_address + 200) + f"/{net.v4.prefixlen}"
+    harness.sh("ip", "addr", "add", foreign, "dev", net.bridge)
+    ns = make_netns()
+
+    refused = net.invoke("ADD", net.conf(), ns.path, container_id()).expect_error(7)
+    assert "already has an IP address" in refused.json["msg"]
+    assert v4(harness.addresses(net.bridge)) == [foreign]
+    assert net.leases() == {}
+    assert not harness.link_exists("eth0", ns.name)
+
+    forced = net.add(ns, container_id(), conf=net.conf(forceAddress=True))
+    assert v4(harness.addresses(net.bridge)) == [net.gateway4 + f"/{net.v4.prefixlen}"]
+    ns.ping(net.gateway4)
+    forced.delete().expect_ok()
+
+
 def test_del_removes_host_veth_container_interface_and_lease(net, make_netns, container_id):
     ns = make_netns()
     attachment = net.add(ns, container_id())

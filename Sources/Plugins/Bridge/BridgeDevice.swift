@@ -40,26 +40,34 @@ struct BridgeDevice {
 
     /// Puts each gateway on the bridge, as the reference does: an identical address is fine; any
     /// other IPv4 address, or an overlapping IPv6 one, is a conflict unless `forceAddress`.
+    ///
+    /// The gateway is added first, and the bridge's addresses are read only when it was new: the
+    /// usual ADD finds it present at the cost of one refused add, instead of listing every address
+    /// of the host (which grows with each container's veth).
     func ensureGateways(_ gateways: [InterfaceAddress], force: Bool, on host: NetlinkSocket) throws {
-        for family in AddressFamily.allCases {
-            let wanted = gateways.filter { $0.family == family }
-            guard !wanted.isEmpty else { continue }
-            let present = try host.addresses(index: link.index, family: family)
-            for address in wanted where !present.contains(address) {
-                for other in present where family == .ipv4 || other.subnet.overlaps(address.subnet) {
-                    guard force else {
-                        throw CNIError(.invalidNetworkConfig,
-                                       "bridge \(name) already has an IP address (\(other)) different from \(address)",
-                                       details: "set \"forceAddress\": true to replace it, or use another bridge")
-                    }
-                    _ = try host.deleteAddress(other, index: link.index)
-                }
-                do {
-                    try host.addAddress(address, index: link.index, noDAD: true)
-                } catch NetlinkError.exists {
-                    // A concurrent ADD added the same gateway.
-                }
+        for gateway in gateways {
+            do {
+                try host.addAddress(gateway, index: link.index, noDAD: true)
+            } catch NetlinkError.exists {
+                continue
             }
+            let others = try host.addresses(index: link.index, family: gateway.family).filter {
+                $0 != gateway && ($0.family == .ipv4 || $0.subnet.overlaps(gateway.subnet))
+            }
+            guard !others.isEmpty else { continue }
+            guard force else {
+                _ = try? host.deleteAddress(gateway, index: link.index)
+                throw CNIError(.invalidNetworkConfig,
+                               "bridge \(name) already has an IP address (\(others[0])) different from \(gateway)",
+                               details: "set \"forceAddress\": true to replace it, or use another bridge")
+            }
+            for other in others { _ = try host.deleteAddress(other, index: link.index) }
+            // Deleting a primary IPv4 address also deletes its secondaries, the new gateway among them.
+            do {
+                try host.addAddress(gateway, index: link.index, noDAD: true)
+            } catch NetlinkError.exists {}
+        }
+        for family in Set(gateways.map(\.family)) {
             _ = try Sysctl.write(family == .ipv4 ? "net/ipv4/ip_forward" : "net/ipv6/conf/all/forwarding", "1")
         }
     }
