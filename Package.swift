@@ -5,8 +5,11 @@
 //   Commands/<plugin>  ->  Plugins/<Plugin>  ->  PluginKit  ->  CNI, Netlink, IPAM
 //   IPAM  ->  KV, CNI, Addressing          Netlink  ->  CNetlink (libnl-route-3), Addressing
 //   KV    ->  CSQLite (libsqlite3)         CNI      ->  Addressing
+//   Firewall  ->  CNftables (libnftnl), CMnl (libmnl), Addressing      (knows nothing of CNI)
+//   PluginKit ->  Firewall (only to give FirewallError its CNI codes)
+//   Plugins/Bridge, Plugins/Portmap  ->  Firewall
 //
-// Plugins never import a C module: only Netlink, KV (and later Firewall) do.
+// Plugins never import a C module: only Netlink, KV and Firewall do.
 import PackageDescription
 
 /// Plugins are short-lived processes whose start-up is part of every ADD. A fully static, stripped
@@ -24,11 +27,15 @@ let package = Package(
         .executable(name: "host", targets: ["host"]),
         .executable(name: "kv-ipam", targets: ["kv-ipam"]),
         .executable(name: "macvlan", targets: ["macvlan"]),
+        .executable(name: "portmap", targets: ["portmap"]),
     ],
     targets: [
         // C libraries, each behind exactly one Swift wrapper module.
         .systemLibrary(name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-route-3.0"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3"),
+        .systemLibrary(name: "CNftables", path: "Sources/CNftables", pkgConfig: "libnftnl"),
+        // libmnl's functions from source: Debian ships no libmnl.a, and the plugins link static.
+        .target(name: "CMnl", path: "Sources/CMnl"),
 
         // Value types shared by everything: addresses, subnets, MACs, interface names.
         .target(name: "Addressing"),
@@ -40,15 +47,19 @@ let package = Package(
         .target(name: "KV", dependencies: ["CSQLite"]),
         // Address management on top of the KV protocol.
         .target(name: "IPAM", dependencies: ["KV", "CNI", "Addressing"]),
+        // swift-cni's nftables tables (masquerade, isolation, MAC spoof checks, published ports),
+        // changed with one atomic netlink batch per operation.
+        .target(name: "Firewall", dependencies: ["CNftables", "CMnl", "Addressing"]),
         // What every plugin shares beyond the protocol: IPAM driver selection, error codes.
-        .target(name: "PluginKit", dependencies: ["CNI", "Netlink", "IPAM", "KV"]),
+        .target(name: "PluginKit", dependencies: ["CNI", "Netlink", "IPAM", "KV", "Firewall"]),
 
         // One type per plugin, conforming to CNIPlugin.
-        .target(name: "BridgePlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/Bridge"),
+        .target(name: "BridgePlugin", dependencies: ["PluginKit", "Firewall"], path: "Sources/Plugins/Bridge"),
         .target(name: "NonePlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/None"),
         .target(name: "HostPlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/Host"),
         .target(name: "KVIPAMPlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/KVIPAM"),
         .target(name: "MacvlanPlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/Macvlan"),
+        .target(name: "PortmapPlugin", dependencies: ["PluginKit", "Firewall", "Netlink"], path: "Sources/Plugins/Portmap"),
 
         // Thin executables: main.swift hands the plugin type to the runner.
         .executableTarget(name: "bridge", dependencies: ["BridgePlugin"], path: "Sources/Commands/bridge",
@@ -60,6 +71,8 @@ let package = Package(
         .executableTarget(name: "kv-ipam", dependencies: ["KVIPAMPlugin"], path: "Sources/Commands/kv-ipam",
                          linkerSettings: pluginLinking),
         .executableTarget(name: "macvlan", dependencies: ["MacvlanPlugin"], path: "Sources/Commands/macvlan",
+                         linkerSettings: pluginLinking),
+        .executableTarget(name: "portmap", dependencies: ["PortmapPlugin"], path: "Sources/Commands/portmap",
                          linkerSettings: pluginLinking),
 
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),

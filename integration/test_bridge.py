@@ -277,17 +277,6 @@ def test_gc_needs_1_1_0(net):
 
 
 @pytest.mark.ours_only
-def test_ip_masq_is_refused_until_the_firewall_lands(net, make_netns, container_id):
-    ns = make_netns()
-    result = net.invoke("ADD", net.conf(ipMasq=True), ns.path, container_id())
-    result.expect_error(2)
-    assert "ipMasq" in result.json["msg"] + (result.json.get("details") or "")
-    assert not harness.link_exists(net.bridge)
-    assert ns.link_names() == ns.baseline
-    assert net.leases() == {}
-
-
-@pytest.mark.ours_only
 def test_own_namespace_as_container_namespace_is_refused(net, container_id):
     before = harness.host_veths()
     # A unique interface name, so a plugin that wrongly went ahead could not collide with a real one.

@@ -1,4 +1,6 @@
 import CNI
+import Firewall
+import Glibc
 import IPAM
 import KV
 import Netlink
@@ -42,4 +44,22 @@ extension NetlinkError: CNICodedError {
 
 extension CheckFailure: CNICodedError {
     public var cniError: CNIError { CNIError(.internal, "CHECK failed: \(description)") }
+}
+
+extension FirewallError: CNICodedError {
+    public var cniError: CNIError {
+        switch self {
+        case .conflict:
+            // The request asks for what another container holds: a port already published.
+            CNIError(.invalidNetworkConfig, description)
+        case .tooLarge:
+            CNIError(.invalidNetworkConfig, description)
+        case .kernel(_, let errno, _) where errno == EBUSY || errno == EAGAIN:
+            CNIError(.tryAgainLater, description)
+        case .unavailable, .kernel, .corruptRecord:
+            CNIError(.internal, description)
+        case .missing:
+            CNIError(.internal, "CHECK failed: \(description)")
+        }
+    }
 }

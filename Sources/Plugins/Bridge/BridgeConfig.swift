@@ -20,13 +20,22 @@ public struct BridgeConfig: Decodable, Sendable {
     /// Keep IPv6 duplicate address detection on the container interface (off by default: it
     /// delays the address by seconds).
     public let enableDAD: Bool
+    /// Masquerade the containers' traffic leaving the network's subnets (`ipMasq`).
+    public let ipMasq: Bool
+    /// Drop frames leaving a container's port with a source MAC other than the container's.
+    public let macSpoofCheck: Bool
+    /// Keep this network's containers and those of other isolated swift-cni bridge networks
+    /// apart, published ports aside (Docker's inter-network isolation). On unless `false`.
+    public let networkIsolation: Bool
 
     public static let defaultBridge = InterfaceName("cni0")!
 
     enum CodingKeys: String, CodingKey {
         case bridge, isGateway, isDefaultGateway, forceAddress, mtu, hairpinMode, promiscMode
         case enableDAD = "enabledad"
-        case ipMasq, macspoofchk, vlan, vlanTrunk, disableContainerInterface, portIsolation
+        case ipMasq, networkIsolation
+        case macSpoofCheck = "macspoofchk"
+        case vlan, vlanTrunk, disableContainerInterface, portIsolation
     }
 
     public init(from decoder: Decoder) throws {
@@ -39,6 +48,9 @@ public struct BridgeConfig: Decodable, Sendable {
         hairpinMode = try c.decodeIfPresent(Bool.self, forKey: .hairpinMode) ?? false
         promiscMode = try c.decodeIfPresent(Bool.self, forKey: .promiscMode) ?? false
         enableDAD = try c.decodeIfPresent(Bool.self, forKey: .enableDAD) ?? false
+        ipMasq = try c.decodeIfPresent(Bool.self, forKey: .ipMasq) ?? false
+        macSpoofCheck = try c.decodeIfPresent(Bool.self, forKey: .macSpoofCheck) ?? false
+        networkIsolation = try c.decodeIfPresent(Bool.self, forKey: .networkIsolation) ?? true
 
         if let mtu, !(68...65535).contains(mtu) {
             throw CNIError(.invalidNetworkConfig, "mtu \(mtu) is out of range",
@@ -50,8 +62,6 @@ public struct BridgeConfig: Decodable, Sendable {
         // Options of the reference bridge that this plugin does not offer yet: refuse rather than
         // silently build a network that differs from what the configuration asks for.
         let unsupported: [(CodingKeys, String)] = [
-            (.ipMasq, "masquerading arrives with the nftables firewall"),
-            (.macspoofchk, "MAC spoof checking arrives with the nftables firewall"),
             (.vlan, "VLAN filtering is not supported"),
             (.vlanTrunk, "VLAN trunks are not supported"),
             (.disableContainerInterface, "disableContainerInterface is not supported"),

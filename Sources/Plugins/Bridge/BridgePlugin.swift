@@ -1,5 +1,6 @@
 import Addressing
 import CNI
+import Firewall
 import Netlink
 import PluginKit
 
@@ -70,6 +71,7 @@ public struct BridgePlugin: CNIPlugin {
             ]
             for index in result.ips.indices { result.ips[index].interface = 2 }
             if let dns = request.network.dns, !dns.isEmpty { result.dns = dns }
+            try BridgeFirewall(request).apply(to: result, port: hostVeth, mac: containerMAC, rollback: &rollback)
             return result
         }
     }
@@ -80,6 +82,7 @@ public struct BridgePlugin: CNIPlugin {
         // stale interface still carries it.
         let hostVeth = HostVethName.make(network: request.network.name, attachment: request.attachment)
         _ = try NetlinkSocket().deleteLink(named: hostVeth)
+        try BridgeFirewall(request).remove()
         try IPAMDriver.forNetwork(request.network)?.del(request)
     }
 
@@ -87,6 +90,7 @@ public struct BridgePlugin: CNIPlugin {
         let expected = try request.expectedResult()
         try IPAMDriver.forNetwork(request.network)?.check(request)
         try AttachmentCheck(request: request, expected: expected).verify()
+        try BridgeFirewall(request).verify(expected)
     }
 
     public func gc(_ request: NetworkRequest<BridgeConfig>) throws {
@@ -95,6 +99,11 @@ public struct BridgePlugin: CNIPlugin {
             try IPAMDriver.forNetwork(request.network)?.gc(request)
         } catch {
             failures.append("IPAM: \(error)")
+        }
+        do {
+            try FirewallOwner.collectGarbage(.bridge, request)
+        } catch {
+            failures.append("firewall: \(error)")
         }
         let host = try NetlinkSocket()
         let bridgeIndex = try host.link(named: request.config.bridge)?.index

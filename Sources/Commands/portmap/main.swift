@@ -1,0 +1,4 @@
+import CNI
+import PortmapPlugin
+
+PluginRunner.main(PortmapPlugin.self)

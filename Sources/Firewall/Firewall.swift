@@ -1,0 +1,193 @@
+import Addressing
+import Glibc
+
+/// swift-cni's firewall: the tables `inet swift-cni` and `bridge swift-cni`, whose fixed rules read
+/// sets and maps, and whose set elements are the per-container state (see `Ruleset`, `TableSet`).
+///
+/// Each operation is one nf_tables batch, applied by the kernel atomically: a crash leaves either
+/// all of an owner's elements (with the record listing them) or none. Elements are added with
+/// NLM_F_EXCL, so an address or port held by another owner fails the batch instead of being taken
+/// over. No other table is ever read or written.
+public struct Firewall {
+    private let socket: NetfilterSocket
+
+    /// Opens a netlink socket in the calling thread's network namespace.
+    public init() throws {
+        socket = try NetfilterSocket()
+    }
+
+    /// Makes `entries` everything `owner` has: creates the tables on first use, removes what the
+    /// owner had before and adds the new elements, all in one batch. Throws
+    /// `FirewallError.conflict` when another owner holds one of the keys; nothing changes then.
+    ///
+    /// One exception: a bridge attachment's address, interface or MAC element held by another
+    /// bridge attachment means that one is stale. Its address was handed out again, so its lease
+    /// is gone, yet its DEL or GC never ran (its namespace and network may be long gone, too); its
+    /// elements are removed to make room. Two live attachments cannot share an address on a host.
+    public func replace(_ owner: FirewallOwner, with entries: [FirewallEntry]) throws {
+        var evicted: Set<FirewallOwner> = []
+        while true {
+            do {
+                return try replaceOnce(owner, with: entries)
+            } catch let Eviction.needed(stale) where !evicted.contains(stale) {
+                evicted.insert(stale)
+                try remove(stale)
+            }
+        }
+    }
+
+    private enum Eviction: Error { case needed(FirewallOwner) }
+
+    private func replaceOnce(_ owner: FirewallOwner, with entries: [FirewallEntry]) throws {
+        var seen = Set<FirewallEntry>()
+        let entries = entries.filter { seen.insert($0).inserted }
+        let previous = try record(of: owner)
+        let record = OwnerRecord(owner: owner, entries: entries)
+        let chunks = try record.elements()
+
+        let batch = Batch(socket: socket)
+        for family in Self.families(previous?.entries ?? [], entries) {
+            batch.ensureSchema(family)
+        }
+        if let previous { try remove(previous, in: batch) }
+        let comment = OwnerRecord.comment(owner)
+        for entry in entries {
+            for element in entry.elements { batch.add(element, userData: comment) }
+        }
+        for chunk in chunks {
+            batch.add(SetElement(.owners, rawKey: chunk.key, summary: "the firewall record of \(owner)"),
+                      userData: chunk.userData)
+        }
+        let failures = try batch.commit()
+        if let failure = failures.first {
+            let error = explain(failure)
+            if case .conflict(_, let holderText?) = error, case .add(let element) = failure.purpose,
+               let holder = FirewallOwner(text: holderText), holder != owner, holder.role == .bridge,
+               owner.role == .bridge, element.set != .owners {
+                throw Eviction.needed(holder)
+            }
+            throw error
+        }
+        forgetFlows(of: (previous?.entries ?? []) + entries)
+    }
+
+    /// Removes everything `owner` has and returns what that was; nothing (and no error) when it
+    /// has nothing, so a repeated DEL is harmless.
+    @discardableResult
+    public func remove(_ owner: FirewallOwner) throws -> [FirewallEntry] {
+        guard let previous = try record(of: owner) else { return [] }
+        var failures = try commitRemoval(of: previous, schema: false)
+        if failures.contains(where: { $0.ack.error == ENOENT }) {
+            // One of our tables was deleted by hand since the record was read: recreate what the
+            // removal refers to (empty), then remove.
+            failures = try commitRemoval(of: previous, schema: true)
+        }
+        if let failure = failures.first { throw explain(failure) }
+        forgetFlows(of: previous.entries)
+        return previous.entries
+    }
+
+    /// What `owner` has, per its record; `nil` when it has nothing.
+    public func entries(of owner: FirewallOwner) throws -> [FirewallEntry]? {
+        try record(of: owner)?.entries
+    }
+
+    /// Verifies that every element `owner`'s record lists is in the kernel, carrying the owner's
+    /// comment (and, for a map, the recorded value), and that the record holds `expected` when given.
+    public func verify(_ owner: FirewallOwner, expected: [FirewallEntry]? = nil) throws {
+        guard let record = try record(of: owner) else {
+            if expected?.isEmpty ?? false { return }
+            throw FirewallError.missing(owner: owner.text, what: ["its firewall record"])
+        }
+        var missing: [String] = []
+        if let expected {
+            missing += Set(expected).subtracting(record.entries).map { "\($0) (not recorded)" }
+        }
+        for entry in record.entries {
+            for element in entry.elements {
+                let stored = try socket.element(of: element.set, key: element.key, keyEnd: element.keyEnd)
+                if stored?.ownerText != owner.text || (element.value != nil && stored?.value != element.value) {
+                    missing.append(element.summary)
+                }
+            }
+        }
+        if !missing.isEmpty { throw FirewallError.missing(owner: owner.text, what: missing) }
+    }
+
+    /// The owners of `role` on `network` that have something in the firewall.
+    public func owners(_ role: FirewallOwner.Role, network: String) throws -> [FirewallOwner] {
+        try socket.elements(of: .owners).compactMap { element in
+            // Chunk 0 of each record: every record has one, and only one.
+            guard element.key.last == UInt8(ascii: "0"), let text = element.ownerText,
+                  let owner = FirewallOwner(text: text), owner.role == role, owner.network == network else { return nil }
+            return owner
+        }
+    }
+
+    // MARK: - Records
+
+    private func record(of owner: FirewallOwner) throws -> OwnerRecord? {
+        guard let first = try socket.element(of: .owners, key: owner.recordKey(chunk: 0)) else { return nil }
+        guard first.ownerText == owner.text, let count = OwnerRecord.chunkCount(userData: first.userData) else {
+            throw FirewallError.corruptRecord("the record keyed for \(owner) belongs to \(first.ownerText ?? "nobody")")
+        }
+        var chunks = [first.userData]
+        for index in 1..<max(count, 1) {
+            guard let chunk = try socket.element(of: .owners, key: owner.recordKey(chunk: index)) else {
+                throw FirewallError.corruptRecord("chunk \(index) of the record of \(owner) is missing")
+            }
+            chunks.append(chunk.userData)
+        }
+        return try OwnerRecord(chunks: chunks)
+    }
+
+    private func remove(_ record: OwnerRecord, in batch: Batch) throws {
+        let elements = record.entries.flatMap(\.elements)
+            + (try record.elements()).map { SetElement(.owners, rawKey: $0.key, summary: "") }
+        for (set, members) in Dictionary(grouping: elements, by: \.set) {
+            batch.remove(members, from: set)
+        }
+    }
+
+    private func commitRemoval(of record: OwnerRecord, schema: Bool) throws -> [Batch.Failure] {
+        let batch = Batch(socket: socket)
+        if schema {
+            for family in Self.families(record.entries) { batch.ensureSchema(family) }
+        }
+        try remove(record, in: batch)
+        return try batch.commit()
+    }
+
+    /// The tables a set of entries touches: always the inet one (it holds the records).
+    private static func families(_ lists: [FirewallEntry]...) -> [TableFamily] {
+        let spoofChecks = lists.joined().contains { if case .spoofCheck = $0 { true } else { false } }
+        return spoofChecks ? [.inet, .bridge] : [.inet]
+    }
+
+    // MARK: - Failures
+
+    private func explain(_ failure: Batch.Failure) -> FirewallError {
+        switch failure.purpose {
+        case .add(let element) where [EEXIST, ENOTEMPTY, EBUSY].contains(failure.ack.error):
+            let holder = try? socket.element(of: element.set, key: element.key, keyEnd: element.keyEnd)
+            return .conflict(what: element.summary, holder: holder?.ownerText)
+        case .add(let element):
+            return .kernel(operation: "add \(element.summary)", errno: failure.ack.error,
+                           reason: failure.ack.description)
+        case .remove(let set):
+            return .kernel(operation: "remove elements of set \(set.name)", errno: failure.ack.error,
+                           reason: failure.ack.description)
+        case .schema(let step):
+            return .kernel(operation: step, errno: failure.ack.error, reason: failure.ack.description)
+        }
+    }
+
+    /// Stale UDP flows of published ports (see `Conntrack`). Best effort: the mapping itself is
+    /// in place either way, and an entry left behind only delays the new mapping until it times out.
+    private func forgetFlows(of entries: [FirewallEntry]) {
+        let conntrack = Conntrack(socket: socket)
+        for case .publish(let forward) in entries where forward.proto == .udp {
+            _ = try? conntrack.forget(forward)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Addressing
+import CNI
+import Firewall
+import PluginKit
+
+/// The bridge's part of swift-cni's firewall for one attachment: masquerading (`ipMasq`),
+/// isolation from other networks (`networkIsolation`) and the MAC spoof check (`macspoofchk`).
+struct BridgeFirewall {
+    let owner: FirewallOwner
+    let config: BridgeConfig
+
+    init(_ request: AttachmentRequest<BridgeConfig>) throws {
+        owner = try FirewallOwner(.bridge, request)
+        config = request.config
+    }
+
+    /// What the attachment needs, given its ADD result; empty when the config asks for none of it.
+    func entries(for result: CNIResult, port: InterfaceName, mac: MACAddress) -> [FirewallEntry] {
+        var entries: [FirewallEntry] = []
+        if config.ipMasq || config.networkIsolation {
+            for ip in result.ips {
+                entries.append(.sameNetwork(ip.address))
+                if config.ipMasq { entries.append(.masquerade(ip.address.address)) }
+                if config.networkIsolation { entries.append(.isolate(ip.address.address)) }
+            }
+        }
+        if config.macSpoofCheck { entries.append(.spoofCheck(port: port, mac: mac)) }
+        return entries
+    }
+
+    /// ADD's firewall step, undone if a later step fails.
+    func apply(to result: CNIResult, port: InterfaceName, mac: MACAddress, rollback: inout Rollback) throws {
+        let entries = entries(for: result, port: port, mac: mac)
+        guard !entries.isEmpty else { return }
+        let firewall = try Firewall()
+        try firewall.replace(owner, with: entries)
+        rollback.onFailure { [owner] in _ = try? firewall.remove(owner) }
+    }
+
+    /// DEL's: removes whatever the attachment has, whatever the config says now.
+    func remove() throws {
+        try Firewall().remove(owner)
+    }
+
+    /// CHECK's: the elements the ADD result implies are all in place.
+    func verify(_ result: CNIResult) throws {
+        let port = result.interfaces.indices.contains(1) ? InterfaceName(result.interfaces[1].name) : nil
+        let mac = result.interfaces.indices.contains(2) ? result.interfaces[2].mac.flatMap { MACAddress($0) } : nil
+        guard let port, let mac else {
+            throw CheckFailure("prevResult does not name the host veth and the container MAC")
+        }
+        try Firewall().verify(owner, expected: entries(for: result, port: port, mac: mac))
+    }
+}
