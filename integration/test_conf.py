@@ -31,8 +31,13 @@ CASES = [
 ]
 
 
+# Examples whose plugin hangs off a host interface they name: run by that plugin's own tests, on a master
+# the test creates, rather than here on a real interface of this machine.
+RUN_ELSEWHERE = {"60-swift-macvlan.conflist": "test_macvlan.py::test_example_config"}
+
+
 def test_every_example_is_covered():
-    assert {name for name, _ in CASES} == {p.name for p in CONF_DIR.glob("*.conflist")}
+    assert {name for name, _ in CASES} | set(RUN_ELSEWHERE) == {p.name for p in CONF_DIR.glob("*.conflist")}
 
 
 def rebase(address: str, old: ipaddress._BaseNetwork, new: ipaddress._BaseNetwork) -> str:

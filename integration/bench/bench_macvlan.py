@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Benchmark: our macvlan + kv-ipam against the reference macvlan + host-local, in one run.
+
+    sudo python3 integration/bench/bench_macvlan.py [--count 200]
+
+Not a test: it prints figures and the targets beside them, and exits 0 unless something broke.
+  ADD median  <= 0.40 x reference ADD median
+  DEL median  <= 1.10 x reference DEL median
+Also shown, for scale: a bare `ip link add` / `ip link del` of a macvlan in a namespace (the kernel's
+own cost, plus one `ip` process).
+
+Both contenders hang their macvlans off the same master: a bridge in the host namespace with one port
+(a veth to a neighbour namespace, so the master has a carrier as a real NIC would). IPv4 only: the
+reference waits for IPv6 duplicate address detection to finish (about 2 s per ADD), which would
+measure the kernel's DAD timer rather than the plugins. Namespaces are created outside the timed
+regions; every operation is timed from the fork to the exit of one process, the same way for each
+contender, alternating which goes first. Everything is removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import harness  # noqa: E402
+from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR  # noqa: E402
+
+MS = 1000.0
+ADD_TARGET = 0.40
+DEL_TARGET = 1.10
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
+
+
+def summary(values: list[float]) -> str:
+    return f"median {statistics.median(values) * MS:7.2f} ms   p95 {percentile(values, 0.95) * MS:7.2f} ms"
+
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
+class Contender:
+    """One plugin + IPAM on its own network (name, subnet, store), with its namespaces made up front."""
+
+    def __init__(self, label: str, plugin: Path, ipam_type: str, cni_path: tuple[Path, ...], master: str,
+                 subnet: ipaddress.IPv4Network, data_dir: Path, namespaces: list[harness.Netns]):
+        self.label, self.plugin, self.cni_path, self.namespaces = label, plugin, cni_path, namespaces
+        data_dir.mkdir()
+        self.conf = {"cniVersion": "1.0.0", "name": f"{NS_PREFIX}bench-{label}", "type": "macvlan",
+                     "master": master,
+                     "ipam": {"type": ipam_type, "ranges": [[{"subnet": str(subnet)}]], "dataDir": str(data_dir)}}
+
+    def container_id(self, i: int) -> str:
+        return f"{NS_PREFIX}{self.label}-{i}"
+
+    def run(self, command: str, i: int, container_id: str | None = None) -> float:
+        env = harness.plugin_env(command, container_id or self.container_id(i), self.namespaces[i].path, "eth0",
+                                 self.cni_path)
+        result = harness.run_plugin(self.plugin, env, self.conf)
+        if result.returncode != 0:
+            raise RuntimeError(f"{self.label} {command} failed:\n{result.describe()}")
+        return result.seconds
+
+
+def bare_macvlan(master: str, namespaces: list[harness.Netns]) -> tuple[list[float], list[float]]:
+    """Times `ip link add` (created inside the namespace) and `ip link del` of a macvlan on `master`."""
+    adds, dels = [], []
+    for ns in namespaces:
+        start = time.perf_counter()
+        subprocess.run(["ip", "link", "add", "eth0", "link", master, "netns", ns.name, "type", "macvlan",
+                        "mode", "bridge"], check=True)
+        adds.append(time.perf_counter() - start)
+    for ns in namespaces:
+        start = time.perf_counter()
+        subprocess.run(["ip", "-n", ns.name, "link", "del", "eth0"], check=True)
+        dels.append(time.perf_counter() - start)
+    return adds, dels
+
+
+def pick_base() -> ipaddress.IPv4Network:
+    for text in ["10.250.0.0/16", "10.251.0.0/16", "10.252.0.0/16", "10.253.0.0/16"]:
+        network = ipaddress.ip_network(text)
+        if not harness.host_routes_overlap(network):
+            return network
+    raise SystemExit("every candidate benchmark range overlaps a host route")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=200, help="containers per contender (default 200)")
+    options = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("bench: needs root")
+
+    ours_dir = harness.ours_dir()
+    for path in [ours_dir / "macvlan", REFERENCE_DIR / "macvlan", REFERENCE_DIR / "host-local"]:
+        if not os.access(path, os.X_OK):
+            raise SystemExit(f"bench: {path} missing (swift build -c release; apt install containernetworking-plugins)")
+    if options.count > 250:
+        raise SystemExit("bench: at most 250 containers per contender (one /24 each)")
+
+    harness.sweep_dead_sessions()
+    root = Path(tempfile.mkdtemp(prefix=f"sct{harness.PID}-bench-"))
+    subnets = list(pick_base().subnets(new_prefix=24))
+    master = f"{BRIDGE_PREFIX}mv"
+    made = 0
+
+    def namespaces(n: int) -> list[harness.Netns]:
+        nonlocal made
+        result = []
+        for _ in range(n):
+            made += 1
+            result.append(harness.create_netns(f"{NS_PREFIX}{made}"))
+        return result
+
+    try:
+        print(f"bench: {options.count} containers per contender; ours from {ours_dir}, reference from {REFERENCE_DIR}")
+        print(f"bench: master {master} (a bridge with one port), creating namespaces (not timed)")
+        [neighbour] = namespaces(1)
+        harness.sh("ip", "link", "add", master, "type", "bridge")
+        harness.sh("ip", "link", "set", master, "up")
+        harness.sh("ip", "link", "add", f"{master}n", "type", "veth", "peer", "name", "eth0", "netns", neighbour.name)
+        harness.sh("ip", "link", "set", f"{master}n", "master", master, "up")
+        harness.sh("ip", "-n", neighbour.name, "link", "set", "eth0", "up")
+
+        ours = Contender("ours", ours_dir / "macvlan", "kv-ipam", (ours_dir, REFERENCE_DIR), master, subnets[1],
+                         root / "data-ours", namespaces(options.count))
+        reference = Contender("ref", REFERENCE_DIR / "macvlan", "host-local", (REFERENCE_DIR,), master, subnets[2],
+                              root / "data-ref", namespaces(options.count))
+        baseline_namespaces = namespaces(options.count)
+
+        # Warm-up: creates the stores and pages the binaries in, so the first timed ADD is not special.
+        for contender in (ours, reference):
+            contender.run("ADD", 0, f"{NS_PREFIX}{contender.label}-warmup")
+            contender.run("DEL", 0, f"{NS_PREFIX}{contender.label}-warmup")
+
+        print("bench: sequential ADD, then DEL (alternating which contender goes first)")
+        times = {"ours": {"ADD": [], "DEL": []}, "ref": {"ADD": [], "DEL": []}}
+        for command in ("ADD", "DEL"):
+            for i in range(options.count):
+                for contender in (ours, reference) if i % 2 == 0 else (reference, ours):
+                    times[contender.label][command].append(contender.run(command, i))
+
+        print("bench: bare `ip link add` / `ip link del` of a macvlan (kernel baseline)")
+        bare_add, bare_del = bare_macvlan(master, baseline_namespaces)
+
+        n = options.count
+        add_ratio = statistics.median(times["ours"]["ADD"]) / statistics.median(times["ref"]["ADD"])
+        del_ratio = statistics.median(times["ours"]["DEL"]) / statistics.median(times["ref"]["DEL"])
+        print()
+        print(f"== sequential, {n} containers")
+        print(f"ADD  ours macvlan+kv-ipam          {summary(times['ours']['ADD'])}")
+        print(f"ADD  reference macvlan+host-local  {summary(times['ref']['ADD'])}")
+        print(f"ADD  bare ip link add               {summary(bare_add)}")
+        print(f"     ratio ours/reference {add_ratio:.3f}   (target <= {ADD_TARGET:.2f}: "
+              f"{verdict(add_ratio <= ADD_TARGET)})")
+        print(f"DEL  ours macvlan+kv-ipam          {summary(times['ours']['DEL'])}")
+        print(f"DEL  reference macvlan+host-local  {summary(times['ref']['DEL'])}")
+        print(f"DEL  bare ip link del               {summary(bare_del)}")
+        print(f"     ratio ours/reference {del_ratio:.3f}   (target <= {DEL_TARGET:.2f}: "
+              f"{verdict(del_ratio <= DEL_TARGET)})")
+        return 0
+    finally:
+        removed = harness.sweep()
+        subprocess.run(["rm", "-rf", str(root)])
+        print(f"bench: cleaned up {len(removed)} namespaces/links")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
