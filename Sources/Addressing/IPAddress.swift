@@ -89,18 +89,6 @@ extension IPAddress: CustomStringConvertible {
     }
 }
 
-extension IPAddress: Codable {
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let address = IPAddress(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "\"\(text)\" is not an IP address"))
-        }
-        self = address
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension IPAddress: StringCodable {
+    public static func refusal(_ text: String) -> String { "\"\(text)\" is not an IP address" }
 }

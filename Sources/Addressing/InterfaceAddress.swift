@@ -27,18 +27,6 @@ extension InterfaceAddress: CustomStringConvertible {
     public var description: String { "\(address)/\(prefixLength)" }
 }
 
-extension InterfaceAddress: Codable {
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let value = InterfaceAddress(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "\"\(text)\" is not an address/prefix"))
-        }
-        self = value
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension InterfaceAddress: StringCodable {
+    public static func refusal(_ text: String) -> String { "\"\(text)\" is not an address/prefix" }
 }

@@ -29,19 +29,6 @@ extension InterfaceName: CustomStringConvertible {
     public var description: String { rawValue }
 }
 
-extension InterfaceName: Codable {
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let name = InterfaceName(text) else {
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: decoder.codingPath,
-                debugDescription: "interface name \"\(text)\" \(InterfaceName.problem(with: text) ?? "")"))
-        }
-        self = name
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
+extension InterfaceName: StringCodable {
+    public static func refusal(_ text: String) -> String { "interface name \"\(text)\" \(problem(with: text) ?? "is invalid")" }
 }

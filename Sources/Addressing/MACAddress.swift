@@ -36,18 +36,6 @@ extension MACAddress: CustomStringConvertible {
     }
 }
 
-extension MACAddress: Codable {
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let mac = MACAddress(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "\"\(text)\" is not a MAC address"))
-        }
-        self = mac
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension MACAddress: StringCodable {
+    public static func refusal(_ text: String) -> String { "\"\(text)\" is not a MAC address" }
 }

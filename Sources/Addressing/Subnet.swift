@@ -46,21 +46,8 @@ extension Subnet: CustomStringConvertible {
     public var description: String { "\(network)/\(prefixLength)" }
 }
 
-extension Subnet: Codable {
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let subnet = Subnet(text) else {
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: decoder.codingPath,
-                debugDescription: "\"\(text)\" is not a subnet in CIDR notation without host bits"))
-        }
-        self = subnet
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension Subnet: StringCodable {
+    public static func refusal(_ text: String) -> String { "\"\(text)\" is not a subnet in CIDR notation without host bits" }
 }
 
 extension IPAddress {

@@ -1,5 +1,7 @@
+import Addressing
+
 /// `CNI_CONTAINERID`: non-empty and matching `^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$` (libcni's rule).
-public struct ContainerID: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct ContainerID: Hashable, Sendable, StringCodable {
     public let rawValue: String
 
     public init?(_ text: String) {
@@ -9,23 +11,12 @@ public struct ContainerID: Hashable, Sendable, Codable, CustomStringConvertible 
 
     public var description: String { rawValue }
 
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let id = ContainerID(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "invalid container ID \"\(text)\""))
-        }
-        self = id
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
+    public static func refusal(_ text: String) -> String { "invalid container ID \"\(text)\"" }
 }
 
-/// The network's `name`: the same character rule as a container ID.
-public struct NetworkName: Hashable, Sendable, Codable, CustomStringConvertible {
+/// The network's `name`: the same character rule as a container ID. A bad one surfaces as code 7,
+/// because a decoder's refusal of a well-formed value is an invalid configuration.
+public struct NetworkName: Hashable, Sendable, StringCodable {
     public let rawValue: String
 
     public init?(_ text: String) {
@@ -35,19 +26,8 @@ public struct NetworkName: Hashable, Sendable, Codable, CustomStringConvertible 
 
     public var description: String { rawValue }
 
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let name = NetworkName(text) else {
-            throw CNIError(.invalidNetworkConfig,
-                           "invalid network name \"\(text)\"",
-                           details: "a network name must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-        }
-        self = name
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
+    public static func refusal(_ text: String) -> String {
+        "invalid network name \"\(text)\": a network name must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$"
     }
 }
 
