@@ -213,6 +213,8 @@ def sweep(ns_prefix: str = NS_PREFIX, bridge_prefix: str = BRIDGE_PREFIX) -> lis
         if name.startswith(bridge_prefix):
             delete_bridge(name)
             removed.append(f"link {name}")
+    import nft  # nft imports this module
+    removed += nft.sweep(ns_prefix)
     return removed
 
 
@@ -226,6 +228,8 @@ def sweep_dead_sessions() -> list[str]:
         if pid_text.isdigit() and int(pid_text) != PID and not Path(f"/proc/{pid_text}").exists():
             delete_netns(name)
             removed.append(name)
+    import nft  # nft imports this module
+    removed += nft.sweep_dead_sessions(lambda pid: pid == PID or Path(f"/proc/{pid}").exists())
     return removed
 
 

@@ -53,6 +53,14 @@ final class Batch {
                     nftnl_set_set_u32(s, UInt16(NFTNL_SET_DATA_TYPE.rawValue), set.value.nftType)
                     nftnl_set_set_u32(s, UInt16(NFTNL_SET_DATA_LEN.rawValue), UInt32(set.value.byteLength))
                 }
+                if set.key == [.interfaceName] {
+                    // nftables reads a lone string key in host byte order only when told so; without
+                    // this `nft list` shows the names reversed (kernel matching is unaffected).
+                    let keyByteOrderHost: [UInt8] = [0, 4, 1, 0, 0, 0]  // NFTNL_UDATA_SET_KEYBYTEORDER
+                    keyByteOrderHost.withUnsafeBytes {
+                        _ = nftnl_set_set_data(s, UInt16(NFTNL_SET_USERDATA.rawValue), $0.baseAddress, UInt32($0.count))
+                    }
+                }
                 if set.interval && set.key.count > 1 {
                     let lengths = set.key.map { UInt8($0.length) }
                     lengths.withUnsafeBytes {

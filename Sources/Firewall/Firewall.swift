@@ -118,7 +118,7 @@ public struct Firewall {
     public func owners(_ role: FirewallOwner.Role, network: String) throws -> [FirewallOwner] {
         try socket.elements(of: .owners).compactMap { element in
             // Chunk 0 of each record: every record has one, and only one.
-            guard element.key.last == UInt8(ascii: "0"), let text = element.ownerText,
+            guard element.key.dropLast().last == UInt8(ascii: "0"), let text = element.ownerText,
                   let owner = FirewallOwner(text: text), owner.role == role, owner.network == network else { return nil }
             return owner
         }

@@ -46,9 +46,10 @@ public struct FirewallOwner: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { text }
 
-    /// The key of the owner's record chunk `chunk` in the `owners` set: 15 hex digits of a hash of
-    /// the owner text, then the chunk number. The record itself holds the full text, so a hash
-    /// collision is detected rather than trusted.
+    /// The key of the owner's record chunk `chunk` in the `owners` set: 14 hex digits of a hash of
+    /// the owner text, then the chunk number, NUL-terminated like any interface name (so `nft` can
+    /// name it too). The record itself holds the full text, so a hash collision is detected rather
+    /// than trusted.
     func recordKey(chunk: Int) -> [UInt8] {
         precondition((0..<OwnerRecord.maximumChunks).contains(chunk))
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
@@ -56,8 +57,8 @@ public struct FirewallOwner: Hashable, Sendable, CustomStringConvertible {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
         let digits = Array("0123456789abcdef".utf8)
-        var key = (0..<15).map { i in digits[Int((hash >> (UInt64(14 - i) * 4)) & 0xf)] }
+        var key = (0..<14).map { i in digits[Int((hash >> (UInt64(13 - i) * 4)) & 0xf)] }
         key.append(Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)[chunk])
-        return key
+        return key + [0]
     }
 }

@@ -52,7 +52,7 @@ struct TableSet: Hashable, Sendable {
 }
 
 extension TableSet {
-    /// Owner records (see `OwnerRecord`): a 16-character key derived from the owner, the record in
+    /// Owner records (see `OwnerRecord`): a 15-character key derived from the owner, the record in
     /// the element's user data.
     static let owners = TableSet(name: "owners", family: .inet, key: [.interfaceName], value: [], interval: false,
                                  batchID: 1)

@@ -1,0 +1,92 @@
+"""swift-cni's nftables tables as the tests see them, through the `nft` command (tests may use it;
+the plugins never do).
+
+Every element the plugins add carries its owner as a comment, `<role> <network>/<containerID>/<ifname>`,
+which is what the helpers here search for.
+"""
+
+from __future__ import annotations
+
+import json
+
+from harness import sh
+
+TABLE = "swift-cni"
+FAMILIES = ("inet", "bridge")
+
+
+def table_exists(family: str = "inet") -> bool:
+    return sh("nft", "list", "table", family, TABLE, check=False).returncode == 0
+
+
+def listing() -> str:
+    """`nft list table` of both our tables (empty text for a missing one)."""
+    parts = []
+    for family in FAMILIES:
+        proc = sh("nft", "list", "table", family, TABLE, check=False)
+        if proc.returncode == 0:
+            parts.append(proc.stdout)
+    return "\n".join(parts)
+
+
+def elements() -> list[tuple[str, str, object, str]]:
+    """Every element of our tables: (family, set name, key as nft's JSON gives it, owner comment)."""
+    found = []
+    for family in FAMILIES:
+        proc = sh("nft", "-j", "list", "table", family, TABLE, check=False)
+        if proc.returncode != 0:
+            continue
+        for item in json.loads(proc.stdout)["nftables"]:
+            body = item.get("set") or item.get("map")
+            if not body:
+                continue
+            for elem in body.get("elem", []):
+                key = elem[0] if "map" in item else elem
+                if isinstance(key, dict) and "elem" in key:
+                    found.append((family, body["name"], key["elem"]["val"], key["elem"].get("comment", "")))
+                else:
+                    found.append((family, body["name"], key, ""))
+    return found
+
+
+def owned_by(text: str) -> list[tuple[str, str, object, str]]:
+    """Elements whose owner comment contains `text` (a container ID, a network name)."""
+    return [e for e in elements() if text in e[3]]
+
+
+def delete_elements(chosen: list[tuple[str, str, object, str]]) -> None:
+    """Deletes elements as `elements()` lists them: in one batch, or one by one (skipping any nft
+    cannot name) when the batch is refused."""
+    commands = [{"delete": {"element": {"family": family, "table": TABLE, "name": name, "elem": [key]}}}
+                for family, name, key, _ in chosen]
+    if not commands:
+        return
+    if sh("nft", "-j", "-f", "-", input=json.dumps({"nftables": commands}), check=False).returncode != 0:
+        for command in commands:
+            sh("nft", "-j", "-f", "-", input=json.dumps({"nftables": [command]}), check=False)
+
+
+def sweep(network_prefix: str) -> list[str]:
+    """Removes every element owned by a network named with `network_prefix` (a test session's), then
+    our tables if nothing else is left in them. Returns what it removed."""
+    mine = [e for e in elements() if f" {network_prefix}" in e[3]]
+    delete_elements(mine)
+    removed = [f"nft element {e[1]} of {e[3]}" for e in mine]
+    if not elements():
+        for family in FAMILIES:
+            if table_exists(family):
+                sh("nft", "delete", "table", family, TABLE)
+                removed.append(f"nft table {family} {TABLE}")
+    return removed
+
+
+def sweep_dead_sessions(alive) -> list[str]:
+    """Removes elements of test networks (`sct<pid>-…`) whose session `alive(pid)` says is gone."""
+    stale = []
+    for element in elements():
+        network = element[3].partition(" ")[2]
+        pid = network[3:network.find("-")] if network.startswith("sct") and "-" in network else ""
+        if pid.isdigit() and not alive(int(pid)):
+            stale.append(element)
+    delete_elements(stale)
+    return [f"nft element {e[1]} of {e[3]}" for e in stale]
