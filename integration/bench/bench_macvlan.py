@@ -1,18 +1,19 @@
 #!/usr/bin/env python3
 """Benchmark: our macvlan + kv-ipam against the reference macvlan + host-local, in one run.
 
-    sudo python3 integration/bench/bench_macvlan.py [--count 200]
+    sudo python3 integration/bench/bench_macvlan.py [--count 200] [--dual-stack 10]
 
 Not a test: it prints figures and the targets beside them, and exits 0 unless something broke.
   ADD median  <= 0.40 x reference ADD median
   DEL median  <= 1.10 x reference DEL median
 Also shown, for scale: a bare `ip link add` / `ip link del` of a macvlan in a namespace (the kernel's
-own cost, plus one `ip` process).
+own cost, plus one `ip` process), and a few dual-stack ADDs of each (see below).
 
 Both contenders hang their macvlans off the same master: a bridge in the host namespace with one port
-(a veth to a neighbour namespace, so the master has a carrier as a real NIC would). IPv4 only: the
-reference waits for IPv6 duplicate address detection to finish (about 2 s per ADD), which would
-measure the kernel's DAD timer rather than the plugins. Namespaces are created outside the timed
+(a veth to a neighbour namespace, so the master has a carrier as a real NIC would). The timed runs
+are IPv4 only: with IPv6 the reference waits for duplicate address detection to finish (about 2 s
+per ADD; ours marks the addresses nodad), which measures the kernel's DAD timer rather than the
+plugins, so that is shown separately, untargeted. Namespaces are created outside the timed
 regions; every operation is timed from the fork to the exit of one process, the same way for each
 contender, alternating which goes first. Everything is removed at the end.
 """
@@ -56,12 +57,13 @@ class Contender:
     """One plugin + IPAM on its own network (name, subnet, store), with its namespaces made up front."""
 
     def __init__(self, label: str, plugin: Path, ipam_type: str, cni_path: tuple[Path, ...], master: str,
-                 subnet: ipaddress.IPv4Network, data_dir: Path, namespaces: list[harness.Netns]):
+                 subnets: list[ipaddress._BaseNetwork], data_dir: Path, namespaces: list[harness.Netns]):
         self.label, self.plugin, self.cni_path, self.namespaces = label, plugin, cni_path, namespaces
         data_dir.mkdir()
         self.conf = {"cniVersion": "1.0.0", "name": f"{NS_PREFIX}bench-{label}", "type": "macvlan",
                      "master": master,
-                     "ipam": {"type": ipam_type, "ranges": [[{"subnet": str(subnet)}]], "dataDir": str(data_dir)}}
+                     "ipam": {"type": ipam_type, "ranges": [[{"subnet": str(s)}] for s in subnets],
+                              "dataDir": str(data_dir)}}
 
     def container_id(self, i: int) -> str:
         return f"{NS_PREFIX}{self.label}-{i}"
@@ -101,6 +103,7 @@ def pick_base() -> ipaddress.IPv4Network:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=200, help="containers per contender (default 200)")
+    parser.add_argument("--dual-stack", type=int, default=10, help="dual-stack ADDs per contender (default 10)")
     options = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("bench: needs root")
@@ -136,11 +139,16 @@ def main() -> int:
         harness.sh("ip", "link", "set", f"{master}n", "master", master, "up")
         harness.sh("ip", "-n", neighbour.name, "link", "set", "eth0", "up")
 
-        ours = Contender("ours", ours_dir / "macvlan", "kv-ipam", (ours_dir, REFERENCE_DIR), master, subnets[1],
+        ours = Contender("ours", ours_dir / "macvlan", "kv-ipam", (ours_dir, REFERENCE_DIR), master, [subnets[1]],
                          root / "data-ours", namespaces(options.count))
-        reference = Contender("ref", REFERENCE_DIR / "macvlan", "host-local", (REFERENCE_DIR,), master, subnets[2],
+        reference = Contender("ref", REFERENCE_DIR / "macvlan", "host-local", (REFERENCE_DIR,), master, [subnets[2]],
                               root / "data-ref", namespaces(options.count))
         baseline_namespaces = namespaces(options.count)
+        v6 = ipaddress.ip_network("fd5c:250::/48").subnets(new_prefix=64)
+        ours_dual = Contender("ours6", ours.plugin, "kv-ipam", ours.cni_path, master, [subnets[3], next(v6)],
+                              root / "data-ours6", namespaces(options.dual_stack))
+        reference_dual = Contender("ref6", reference.plugin, "host-local", reference.cni_path, master,
+                                   [subnets[4], next(v6)], root / "data-ref6", namespaces(options.dual_stack))
 
         # Warm-up: creates the stores and pages the binaries in, so the first timed ADD is not special.
         for contender in (ours, reference):
@@ -157,6 +165,12 @@ def main() -> int:
         print("bench: bare `ip link add` / `ip link del` of a macvlan (kernel baseline)")
         bare_add, bare_del = bare_macvlan(master, baseline_namespaces)
 
+        print(f"bench: {options.dual_stack} dual-stack ADDs each")
+        dual = {"ours6": [], "ref6": []}
+        for i in range(options.dual_stack):
+            for contender in (ours_dual, reference_dual):
+                dual[contender.label].append(contender.run("ADD", i))
+
         n = options.count
         add_ratio = statistics.median(times["ours"]["ADD"]) / statistics.median(times["ref"]["ADD"])
         del_ratio = statistics.median(times["ours"]["DEL"]) / statistics.median(times["ref"]["DEL"])
@@ -172,6 +186,11 @@ def main() -> int:
         print(f"DEL  bare ip link del               {summary(bare_del)}")
         print(f"     ratio ours/reference {del_ratio:.3f}   (target <= {DEL_TARGET:.2f}: "
               f"{verdict(del_ratio <= DEL_TARGET)})")
+        if options.dual_stack:
+            print()
+            print(f"== dual-stack ADD, {options.dual_stack} containers (no target)")
+            print(f"ADD  ours macvlan+kv-ipam          {summary(dual['ours6'])}")
+            print(f"ADD  reference macvlan+host-local  {summary(dual['ref6'])}")
         return 0
     finally:
         removed = harness.sweep()

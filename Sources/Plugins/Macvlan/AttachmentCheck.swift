@@ -20,11 +20,9 @@ struct AttachmentCheck {
             throw CheckFailure("macvlan \(request.interface) is in mode \(mode.rawValue), expected \(config.mode.rawValue)")
         }
 
-        let masterSide = config.linkInContainer ? macvlan.socket : try NetlinkSocket()
         let master: MacvlanMaster
         do {
-            master = try MacvlanMaster.find(config, on: masterSide,
-                                            place: config.linkInContainer ? request.netns! : "the host namespace")
+            master = try MacvlanMaster.find(for: request, container: macvlan.socket)
         } catch let error as CNIError {
             throw CheckFailure(error.msg)
         }

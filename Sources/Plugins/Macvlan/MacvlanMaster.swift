@@ -6,19 +6,26 @@ import Netlink
 /// host's, or the container's with `linkInContainer`).
 struct MacvlanMaster {
     let link: Link
+    /// A socket in the master's namespace. Macvlans are created through it: the request names the
+    /// parent there and the container's namespace as the target.
+    let socket: NetlinkSocket
     /// Where the master was looked for, for messages: "the host namespace" or a netns path.
     let place: String
 
     /// The configured master, or the interface of the default route (IPv4's first, as the
-    /// reference finds it) when the configuration names none.
-    static func find(_ config: MacvlanConfig, on socket: NetlinkSocket, place: String) throws -> MacvlanMaster {
+    /// reference finds it) when the configuration names none; looked for in the host namespace,
+    /// or with `linkInContainer` in the container's, through `container` (a socket there).
+    static func find(for request: AttachmentRequest<MacvlanConfig>, container: NetlinkSocket) throws -> MacvlanMaster {
+        let config = request.config
+        let socket = config.linkInContainer ? container : try NetlinkSocket()
+        let place = config.linkInContainer ? request.netns! : "the host namespace"
         if let name = config.master {
             guard let link = try socket.link(named: name) else {
                 throw CNIError(.invalidNetworkConfig, "master interface \(name) not found in \(place)",
                                details: "\"master\" must name an existing interface"
                                    + (config.linkInContainer ? " inside the container" : " of the host"))
             }
-            return MacvlanMaster(link: link, place: place)
+            return MacvlanMaster(link: link, socket: socket, place: place)
         }
         let defaults = try socket.routes().filter { $0.destination.prefixLength == 0 && $0.outputIndex != nil }
         guard let route = defaults.first(where: { $0.family == .ipv4 }) ?? defaults.first,
@@ -26,7 +33,7 @@ struct MacvlanMaster {
             throw CNIError(.invalidNetworkConfig, "no master given, and \(place) has no default route to take it from",
                            details: "set \"master\" to the interface the macvlans should hang off")
         }
-        return MacvlanMaster(link: link, place: place)
+        return MacvlanMaster(link: link, socket: socket, place: place)
     }
 
     var name: String { link.name }

@@ -17,19 +17,16 @@ public struct MacvlanPlugin: CNIPlugin {
         let config = request.config
         let netns = try NetworkNamespace.open(path: request.netns!)
         let container = try NetlinkSocket(in: netns)
-        // The macvlan is created through a socket in the master's namespace, which names its parent
-        // there and its target namespace, so it appears in the container under its final name:
-        // nothing to move, and no name that a concurrent ADD could collide with.
-        let masterSide = config.linkInContainer ? container : try NetlinkSocket()
-        let master = try MacvlanMaster.find(config, on: masterSide,
-                                            place: config.linkInContainer ? request.netns! : "the host namespace")
+        let master = try MacvlanMaster.find(for: request, container: container)
         let mac = try RequestedMAC.from(request) ?? config.mac
         try master.validate(mode: config.mode, mtu: config.mtu, mac: mac)
 
+        // Created in the container under its final name: nothing to move, and no name on the host
+        // that a concurrent ADD could collide with.
         do {
-            try masterSide.createMacvlan(name: request.interface, parentIndex: master.link.index, mode: config.mode,
-                                         mac: mac, mtu: config.mtu, up: false,
-                                         in: config.linkInContainer ? nil : netns)
+            try master.socket.createMacvlan(name: request.interface, parentIndex: master.link.index,
+                                            mode: config.mode, mac: mac, mtu: config.mtu, up: false,
+                                            in: config.linkInContainer ? nil : netns)
         } catch NetlinkError.exists {
             throw ContainerInterface.nameTaken(request.interface, in: request.netns!)
         } catch NetlinkError.kernel(_, EINVAL, _) {
@@ -48,7 +45,7 @@ public struct MacvlanPlugin: CNIPlugin {
             }
             try macvlan.configure(with: result, dad: false, announce: true)
 
-            // A passthru macvlan has its master's MAC, whatever was asked: report what it has.
+            // The MAC as the kernel set it: the requested one, a random one, or (passthru) the master's.
             result.interfaces = [
                 .init(name: request.interface.rawValue, mac: macvlan.link.mac?.description, sandbox: request.netns),
             ]
