@@ -17,6 +17,8 @@ public struct BridgePlugin: CNIPlugin {
         let netns = try NetworkNamespace.open(path: request.netns!)
         let host = try NetlinkSocket()
         let container = try NetlinkSocket(in: netns)
+        // Before IPAM: a second ADD of a live attachment gets its lease back from IPAM, and must not
+        // release it when it then fails.
         if try container.link(named: request.interface) != nil {
             throw ContainerInterface.nameTaken(request.interface, in: request.netns!)
         }
@@ -50,14 +52,14 @@ public struct BridgePlugin: CNIPlugin {
                 try createPair()
             }
             rollback.onFailure { _ = try? host.deleteLink(named: hostVeth) }
-            guard let hostLink = try host.link(named: hostVeth),
-                  let containerSide = try ContainerInterface(named: request.interface, in: netns, socket: container)
+            // The container end names its peer, so one lookup gives both indexes.
+            guard let containerSide = try ContainerInterface(named: request.interface, in: netns, socket: container),
+                  let hostIndex = containerSide.link.linkIndex
             else {
                 throw CNIError(.tryAgainLater, "veth pair \(hostVeth)/\(request.interface) vanished after creation")
             }
-            try host.setAlias(index: hostLink.index,
-                              OwnerTag(network: request.network.name, attachment: request.attachment).text)
-            if config.hairpinMode { try host.setHairpin(index: hostLink.index, true) }
+            try host.setAlias(index: hostIndex, OwnerTag(network: request.network.name, attachment: request.attachment).text)
+            if config.hairpinMode { try host.setHairpin(index: hostIndex, true) }
 
             if config.isDefaultGateway { result.routes += defaultRoutes(for: result) }
             // Also brings the peer up: it was created down, as the kernel cannot open it before the
