@@ -47,6 +47,9 @@ family = socket.AF_INET6 if ":" in host else socket.AF_INET
 kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
 s = socket.socket(family, kind)
 s.settimeout(float(sys.argv[4]))
+if int(sys.argv[5]):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("", int(sys.argv[5])))
 if kind == socket.SOCK_STREAM:
     s.connect((host, port))
     print(s.recv(200).decode().strip())
@@ -80,10 +83,12 @@ class Server:
         self.process.stderr.close()
 
 
-def ask(netns: str | None, proto: str, host: str, port: int, timeout: float = 2.0) -> str | None:
-    """The server's answer ("<name> <address it saw>"), or None when nothing answered in time."""
-    proc = sh(*_in(netns, PYTHON, "-c", CLIENT, proto, host, str(port), str(timeout)), check=False,
-              timeout=timeout + 10)
+def ask(netns: str | None, proto: str, host: str, port: int, timeout: float = 2.0,
+        source_port: int = 0) -> str | None:
+    """The server's answer ("<name> <address it saw>"), or None when nothing answered in time.
+    `source_port` fixes the client's port, so that a UDP flow can be continued across calls."""
+    proc = sh(*_in(netns, PYTHON, "-c", CLIENT, proto, host, str(port), str(timeout), str(source_port)),
+              check=False, timeout=timeout + 10)
     return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else None
 
 

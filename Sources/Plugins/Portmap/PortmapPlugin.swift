@@ -22,8 +22,12 @@ public struct PortmapPlugin: CNIPlugin {
                            details: "portmap publishes ports of the container's addresses; chain it after a plugin that assigns some")
         }
         let entries = Self.entries(for: request.config, addresses: addresses)
-        if request.config.snat, let v4 = addresses.first(where: { $0.family == .ipv4 }) {
-            try allowLocalhostSources(toward: v4.address)
+        if request.config.snat || request.config.masqAll {
+            let host = try NetlinkSocket()
+            try allowHairpin(on: previous, host: host)
+            if let v4 = addresses.first(where: { $0.family == .ipv4 }) {
+                try allowLocalhostSources(toward: v4.address, host: host)
+            }
         }
         try Firewall().replace(try FirewallOwner(.portmap, request), with: entries)
         return previous
@@ -97,11 +101,23 @@ public struct PortmapPlugin: CNIPlugin {
         return previous
     }
 
+    /// With bridge netfilter on (br_netfilter, as Docker and Kubernetes hosts have it), a
+    /// container's packet to its own published port is DNATed while still being bridged and goes
+    /// back out the port it came in on, which a bridge refuses unless the port is in hairpin mode.
+    /// The reference plugin leaves this to the bridge's `hairpinMode`; we set it on the
+    /// attachment's host-side bridge port whenever ports are published.
+    private func allowHairpin(on result: CNIResult, host: NetlinkSocket) throws {
+        for interface in result.interfaces where (interface.sandbox ?? "").isEmpty {
+            guard let name = InterfaceName(interface.name), let link = try host.link(named: name),
+                  link.masterIndex != nil else { continue }
+            try host.setHairpin(index: link.index, true)
+        }
+    }
+
     /// A packet from 127.0.0.1 DNATed toward a container leaves through the interface that routes
     /// to it, which drops loopback sources unless `route_localnet` is on (the reference plugin sets
     /// the same).
-    private func allowLocalhostSources(toward container: IPAddress) throws {
-        let host = try NetlinkSocket()
+    private func allowLocalhostSources(toward container: IPAddress, host: NetlinkSocket) throws {
         let route = try host.routes(family: .ipv4)
             .filter { $0.gateway == nil && $0.outputIndex != nil && $0.destination.contains(container) }
             .max { $0.destination.prefixLength < $1.destination.prefixLength }
