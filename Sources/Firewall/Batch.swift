@@ -29,10 +29,10 @@ final class Batch {
 
     // MARK: Schema
 
-    /// Creates the table with its sets and chains if they are missing, and rewrites the chains'
-    /// rules. Creating existing objects without NLM_F_EXCL is a no-op, and flushing then appending
-    /// the rules in the same transaction leaves exactly one copy of them, so concurrent first ADDs
-    /// all succeed and every operation heals a table someone edited by hand.
+    /// Creates the table with its sets and chains if they are missing, rewrites the chains' rules
+    /// and records the schema's marker (see `Ruleset.marker`). Creating existing objects without
+    /// NLM_F_EXCL is a no-op, and flushing then appending the rules in the same transaction leaves
+    /// exactly one copy of them, so concurrent first ADDs all succeed.
     func ensureSchema(_ family: TableFamily) {
         message(NFT_MSG_NEWTABLE, family, flags: NLM_F_CREATE, .schema("create table \(family.name) swift-cni")) {
             nlh in
@@ -97,14 +97,16 @@ final class Batch {
                 }
             }
         }
+        add(Ruleset.marker(family), userData: Ruleset.markerComment, exclusive: false)
     }
 
     // MARK: Elements
 
-    /// Adds `element` with `userData`, failing (EEXIST) if its key is already present: a key held
-    /// by another owner is a conflict, never silently taken over.
-    func add(_ element: SetElement, userData: [UInt8]) {
-        message(NFT_MSG_NEWSETELEM, element.set.family, flags: NLM_F_CREATE | NLM_F_EXCL, .add(element)) { nlh in
+    /// Adds `element` with `userData`. Exclusive (the default), it fails with EEXIST if the key is
+    /// already present: a key held by another owner is a conflict, never silently taken over.
+    func add(_ element: SetElement, userData: [UInt8], exclusive: Bool = true) {
+        let flags = NLM_F_CREATE | (exclusive ? NLM_F_EXCL : 0)
+        message(NFT_MSG_NEWSETELEM, element.set.family, flags: flags, .add(element)) { nlh in
             let s = Self.makeSet(element.set)
             defer { nftnl_set_free(s) }
             nftnl_set_elem_add(s, Self.makeElement(element, userData: userData))

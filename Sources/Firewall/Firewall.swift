@@ -46,7 +46,8 @@ public struct Firewall {
         let chunks = try record.elements()
 
         let batch = Batch(socket: socket)
-        for family in Self.families(previous?.entries ?? [], entries) {
+        for family in Self.families(previous?.entries ?? [], entries)
+        where try socket.element(of: .owners, key: Ruleset.marker(family).key) == nil {
             batch.ensureSchema(family)
         }
         if let previous { try remove(previous, in: batch) }

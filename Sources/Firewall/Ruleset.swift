@@ -14,9 +14,27 @@ struct Chain {
 }
 
 /// swift-cni's whole ruleset. It is fixed: containers only add and remove set elements, so the
-/// rules are written the same way by every operation (see `Batch.ensureSchema`) and their number
-/// never grows with the number of containers.
+/// number of rules never grows with the number of containers.
 enum Ruleset {
+    /// Bumped whenever a table's sets, chains or rules change.
+    static let version = 1
+
+    /// Present once a table has this version's schema: an element of the `owners` set, checked by
+    /// every ADD. The rules are written only when it is missing, not by every ADD, because
+    /// rewriting them deletes the old ones, and a transaction that deletes anything costs its
+    /// process an RCU grace period (milliseconds) when its netlink socket closes: the kernel then
+    /// waits for the deferred release of what the transaction removed.
+    static func marker(_ family: TableFamily) -> SetElement {
+        let text = "\(family.name)-schema-\(version)"
+        return SetElement(.owners, rawKey: Array(text.utf8) + [UInt8](repeating: 0, count: 16 - text.utf8.count),
+                          summary: "the \(family.name) table's schema marker")
+    }
+
+    static var markerComment: [UInt8] {
+        let text = Array("swift-cni schema \(version)".utf8) + [0]
+        return [UserData.comment, UInt8(text.count)] + text
+    }
+
     static func chains(of family: TableFamily) -> [Chain] {
         switch family {
         case .inet:

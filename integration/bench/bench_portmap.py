@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Benchmark: our bridge (ipMasq) + portmap on nftables against the reference bridge (ipMasq) +
+portmap on iptables, in one run.
+
+    sudo python3 integration/bench/bench_portmap.py [--count 200] [--curve 1000]
+
+Not a test: it prints figures and the targets beside them, and exits 0 unless something broke.
+  ADD median (bridge + portmap)   <= 0.2 x reference
+  DEL median (portmap + bridge)   <= 0.4 x reference
+  our ADD at container 1000       <= 1.2 x our ADD at container 10 (the curve)
+Every container publishes one TCP port. An ADD is the chain a runtime runs (bridge, then portmap
+with its prevResult); a DEL the reverse, with prevResult and runtimeConfig as a runtime passes them.
+Each plugin run is timed from fork to exit; namespaces are made outside the timed regions. The
+curve attaches `--curve` containers to one network and reports the median ADD over the ten
+containers ending at 10, 100, 500 and 1000. Everything is removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import harness  # noqa: E402
+from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR, Network, Stack  # noqa: E402
+
+MS = 1000.0
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
+
+
+def summary(values: list[float]) -> str:
+    return f"median {statistics.median(values) * MS:7.2f} ms   p95 {percentile(values, 0.95) * MS:7.2f} ms"
+
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
+class Chain:
+    """bridge (ipMasq) then portmap, for one stack on its own network."""
+
+    def __init__(self, label: str, network: Network, portmap: Path, first_port: int):
+        self.label, self.network, self.portmap, self.first_port = label, network, portmap, first_port
+        self.bridge_conf = network.conf(version="1.0.0", ipMasq=True, isDefaultGateway=True)
+        self.results: dict[str, dict] = {}
+
+    def mappings(self, i: int) -> list[dict]:
+        return [{"hostPort": self.first_port + i, "containerPort": 8080, "protocol": "tcp"}]
+
+    def portmap_conf(self, i: int, prev: dict) -> dict:
+        return {"cniVersion": "1.0.0", "name": self.network.name, "type": "portmap",
+                "runtimeConfig": {"portMappings": self.mappings(i)}, "prevResult": prev}
+
+    def _run(self, what: str, invocation: harness.Invocation) -> harness.Invocation:
+        if invocation.returncode != 0:
+            raise RuntimeError(f"{self.label} {what} failed:\n{invocation.describe()}")
+        return invocation
+
+    def add(self, i: int, netns: harness.Netns, cid: str) -> tuple[float, float]:
+        """(bridge seconds, portmap seconds)."""
+        bridge = self._run("bridge ADD", self.network.invoke("ADD", self.bridge_conf, netns.path, cid))
+        self.results[cid] = bridge.json
+        env = harness.plugin_env("ADD", cid, netns.path, "eth0", self.network.stack.cni_path)
+        portmap = self._run("portmap ADD", harness.run_plugin(self.portmap, env, self.portmap_conf(i, bridge.json)))
+        return bridge.seconds, portmap.seconds
+
+    def delete(self, i: int, netns: harness.Netns, cid: str) -> tuple[float, float]:
+        """(portmap seconds, bridge seconds): a runtime deletes in reverse order."""
+        prev = self.results.pop(cid)
+        env = harness.plugin_env("DEL", cid, netns.path, "eth0", self.network.stack.cni_path)
+        portmap = self._run("portmap DEL", harness.run_plugin(self.portmap, env, self.portmap_conf(i, prev)))
+        conf = dict(self.bridge_conf, prevResult=prev)
+        bridge = self._run("bridge DEL", self.network.invoke("DEL", conf, netns.path, cid))
+        return portmap.seconds, bridge.seconds
+
+
+def pick_base() -> ipaddress.IPv4Network:
+    for text in ["10.250.0.0/16", "10.251.0.0/16", "10.252.0.0/16", "10.253.0.0/16"]:
+        network = ipaddress.ip_network(text)
+        if not harness.host_routes_overlap(network):
+            return network
+    raise SystemExit("every candidate benchmark range overlaps a host route")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=200, help="containers per contender (default 200)")
+    parser.add_argument("--curve", type=int, default=1000, help="containers for our ADD curve (default 1000)")
+    options = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("bench: needs root")
+    if options.curve < 1000:
+        raise SystemExit("bench: --curve must be at least 1000 (the curve reports container 1000)")
+
+    ours_dir = harness.ours_dir()
+    for path in [ours_dir / "bridge", ours_dir / "portmap", REFERENCE_DIR / "bridge", REFERENCE_DIR / "portmap",
+                 REFERENCE_DIR / "host-local"]:
+        if not os.access(path, os.X_OK):
+            raise SystemExit(f"bench: {path} missing (swift build -c release; apt install containernetworking-plugins)")
+    ours_stack = Stack("ours", ours_dir / "bridge", "kv-ipam", (ours_dir, REFERENCE_DIR), lambda *_: {})
+    reference_stack = Stack("reference", REFERENCE_DIR / "bridge", "host-local", (REFERENCE_DIR,),
+                            harness.host_local_leases)
+
+    harness.sweep_dead_sessions()
+    root = Path(tempfile.mkdtemp(prefix=f"sct{harness.PID}-bench-"))
+    base = pick_base()
+    blocks = list(base.subnets(new_prefix=21))
+    v6_base = ipaddress.ip_network("fd5c:250::/48")
+    made = 0
+
+    def namespaces(n: int) -> list[harness.Netns]:
+        nonlocal made
+        result = []
+        for _ in range(n):
+            made += 1
+            result.append(harness.create_netns(f"{NS_PREFIX}{made}"))
+        return result
+
+    def network(stack: Stack, index: int, label: str) -> Network:
+        data_dir = root / f"data-{label}"
+        data_dir.mkdir()
+        v6 = ipaddress.ip_network(f"{v6_base.network_address + (index << 64)}/64")
+        return Network(stack, f"{NS_PREFIX}bench-{label}", f"{BRIDGE_PREFIX}p{index}", blocks[index], v6, data_dir)
+
+    try:
+        n = options.count
+        print(f"bench: {n} containers per contender, one published port each; ours from {ours_dir}, "
+              f"reference from {REFERENCE_DIR}")
+        print("bench: creating namespaces (not timed)")
+        ours = Chain("ours", network(ours_stack, 1, "ours"), ours_dir / "portmap", 40000)
+        reference = Chain("reference", network(reference_stack, 2, "ref"), REFERENCE_DIR / "portmap", 45000)
+        spaces = {"ours": namespaces(n + 1), "reference": namespaces(n + 1)}
+
+        # Warm-up: bridges, stores, tables and chains exist before the first timed ADD.
+        for chain in (ours, reference):
+            cid = f"{NS_PREFIX}{chain.label}-warmup"
+            chain.add(n, spaces[chain.label][n], cid)
+            chain.delete(n, spaces[chain.label][n], cid)
+
+        print("bench: sequential ADD, then DEL (alternating ours and reference per container)")
+        times = {label: {"bridge ADD": [], "portmap ADD": [], "ADD": [], "portmap DEL": [], "bridge DEL": [],
+                         "DEL": []} for label in ("ours", "reference")}
+        for i in range(n):
+            for chain in ((ours, reference) if i % 2 == 0 else (reference, ours)):
+                bridge, portmap = chain.add(i, spaces[chain.label][i], f"{NS_PREFIX}{chain.label}-{i}")
+                t = times[chain.label]
+                t["bridge ADD"].append(bridge)
+                t["portmap ADD"].append(portmap)
+                t["ADD"].append(bridge + portmap)
+        for i in range(n):
+            for chain in ((ours, reference) if i % 2 == 0 else (reference, ours)):
+                portmap, bridge = chain.delete(i, spaces[chain.label][i], f"{NS_PREFIX}{chain.label}-{i}")
+                t = times[chain.label]
+                t["portmap DEL"].append(portmap)
+                t["bridge DEL"].append(bridge)
+                t["DEL"].append(bridge + portmap)
+
+        print(f"bench: our ADD curve over {options.curve} containers on one network")
+        for space in spaces.values():
+            for ns in space:
+                harness.delete_netns(ns.name)
+        curve_chain = Chain("curve", network(ours_stack, 3, "curve"), ours_dir / "portmap", 50000)
+        curve_spaces = namespaces(options.curve)
+        curve_parts = [curve_chain.add(i, ns, f"{NS_PREFIX}curve-{i}") for i, ns in enumerate(curve_spaces)]
+        curve = [sum(parts) for parts in curve_parts]
+        for i, ns in enumerate(curve_spaces):
+            curve_chain.delete(i, ns, f"{NS_PREFIX}curve-{i}")
+
+        print()
+        print(f"== sequential, {n} containers (bridge with ipMasq, then portmap with one TCP port)")
+        for what in ("ADD", "DEL"):
+            for label in ("ours", "reference"):
+                print(f"{what}  {label:9s} chain   {summary(times[label][what])}")
+                for part in (f"bridge {what}", f"portmap {what}"):
+                    print(f"       {label:9s} {part.split()[0]:7s} {summary(times[label][part])}")
+        add_ratio = statistics.median(times["ours"]["ADD"]) / statistics.median(times["reference"]["ADD"])
+        del_ratio = statistics.median(times["ours"]["DEL"]) / statistics.median(times["reference"]["DEL"])
+        print(f"     ADD ratio ours/reference {add_ratio:.3f}   (target <= 0.2: {verdict(add_ratio <= 0.2)})")
+        print(f"     DEL ratio ours/reference {del_ratio:.3f}   (target <= 0.4: {verdict(del_ratio <= 0.4)})")
+        for what in ("ADD", "DEL"):
+            ratio = statistics.median(times["ours"][f"portmap {what}"]) / statistics.median(
+                times["reference"][f"portmap {what}"])
+            print(f"     portmap {what} alone: ratio ours/reference {ratio:.3f}")
+        print()
+        print(f"== our ADD (bridge + portmap) as the network fills, median of the 10 containers ending at each point")
+        points = {}
+        for point in (10, 100, 500, 1000):
+            window = curve[point - 10:point]
+            points[point] = statistics.median(window)
+            bridge = statistics.median(parts[0] for parts in curve_parts[point - 10:point])
+            portmap = statistics.median(parts[1] for parts in curve_parts[point - 10:point])
+            print(f"container {point:5d}   {points[point] * MS:7.2f} ms   (bridge {bridge * MS:6.2f} ms, "
+                  f"portmap {portmap * MS:6.2f} ms)")
+        growth = points[1000] / points[10]
+        print(f"     container 1000 / container 10 = {growth:.3f}   (target <= 1.2: {verdict(growth <= 1.2)})")
+        return 0
+    finally:
+        removed = harness.sweep()
+        subprocess.run(["rm", "-rf", str(root)])
+        print(f"bench: cleaned up {len(removed)} namespaces/links/elements")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
