@@ -28,6 +28,7 @@ CASES = [
     ("40-bridge-host-local.conflist", "reference"),
     ("50-kv-ipam-reference-bridge.conflist", "reference"),
     ("50-kv-ipam-reference-bridge.conflist", "ours"),
+    ("70-swift-bridge-portmap.conflist", "ours"),
 ]
 
 
