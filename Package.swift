@@ -80,5 +80,6 @@ let package = Package(
         .testTarget(name: "KVTests", dependencies: ["KV", "CSQLite"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM", "KV"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall"]),
     ]
 )

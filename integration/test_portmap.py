@@ -207,3 +207,19 @@ def test_bad_mappings_are_refused(net, make_netns, container_id, portmap):
     assert portmap.publish(web, {"hostPort": 80, "containerPort": 80, "protocol": "icmp"}).expect_error(7)
     assert portmap.publish(web, tcp(80, hostIP="not-an-ip")).expect_error(7)
     assert portmap_elements(web.container_id) == []
+
+
+def test_many_mappings_of_one_container(net, make_netns, container_id, outside, servers, portmap):
+    """Enough mappings that the owner record spans several elements (see OwnerRecord)."""
+    web = net.add(make_netns(), container_id(), conf=net.conf(isDefaultGateway=True))
+    servers(web.netns.name, "web", "tcp", 8080)
+    ports = [portmap.port() for _ in range(40)]
+    mappings = [tcp(port) for port in ports]
+    portmap.publish(web, *mappings).expect_ok()
+    records = [e for e in portmap_elements(web.container_id) if e[1] == "owners"]
+    assert len(records) > 1
+    portmap.invoke("CHECK", web, mappings).expect_ok()
+    assert ask(outside.netns, "tcp", outside.host, ports[-1]) == f"web {outside.address}"
+
+    portmap.invoke("DEL", web, prev=False, netns_path=None).expect_ok()
+    assert portmap_elements(web.container_id) == []

@@ -88,11 +88,6 @@ public struct Firewall {
         return previous.entries
     }
 
-    /// What `owner` has, per its record; `nil` when it has nothing.
-    public func entries(of owner: FirewallOwner) throws -> [FirewallEntry]? {
-        try record(of: owner)?.entries
-    }
-
     /// Verifies that every element `owner`'s record lists is in the kernel, carrying the owner's
     /// comment (and, for a map, the recorded value), and that the record holds `expected` when given.
     public func verify(_ owner: FirewallOwner, expected: [FirewallEntry]? = nil) throws {

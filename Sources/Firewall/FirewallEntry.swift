@@ -67,14 +67,4 @@ public enum FirewallEntry: Hashable, Sendable, CustomStringConvertible {
                                summary: "masquerading of published traffic from \(source) to \(container)")]
         }
     }
-
-    var family: AddressFamily? {
-        switch self {
-        case .sameNetwork(let address): address.family
-        case .masquerade(let address), .isolate(let address): address.family
-        case .spoofCheck: nil
-        case .publish(let forward): forward.family
-        case .masqueradePublished(_, let container): container.family
-        }
-    }
 }

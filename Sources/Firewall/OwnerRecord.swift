@@ -5,7 +5,7 @@ import Addressing
 /// the same batch as the elements it describes, so it can never disagree with them, and finding an
 /// owner's elements is one lookup however many containers there are.
 ///
-/// An element's user data is at most 256 bytes, so a long list (many published ports) is split
+/// An element's user data is limited (see `UserData.maximumLength`), so a long list (many published ports) is split
 /// into chunks, numbered in the key; chunk 0 says how many there are.
 struct OwnerRecord: Equatable {
     let owner: FirewallOwner
@@ -81,7 +81,10 @@ struct OwnerRecord: Equatable {
 
 /// libnftnl's user data layout: type-length-value, one byte each for type and length.
 enum UserData {
-    static let maximumLength = 256
+    /// NFT_USERDATA_MAXLEN is 256, but Linux 6.18 stores an element's user data only when the
+    /// whole element stays smaller than that (it dropped 256 bytes beside a 16-byte key without an
+    /// error, and kept 240): stay well below.
+    static let maximumLength = 224
     /// NFTNL_UDATA_SET_ELEM_COMMENT.
     static let comment: UInt8 = 0
     /// Ours; nftables ignores types it does not know.
