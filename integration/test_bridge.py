@@ -110,6 +110,19 @@ def test_is_default_gateway_installs_a_default_route(net, make_netns, container_
     assert installed.get("default") == net.gateway4
 
 
+def test_ports_make_no_ipv6_chatter_and_ipv4_only_containers_get_no_ipv6(net, make_netns, container_id):
+    # Link-local addresses would bring DAD, router solicitations and MLD reports that the bridge floods
+    # to every port, making each ADD cost more the more containers there are.
+    v4_only = net.add(make_netns(), container_id())
+    dual = net.add(make_netns(), container_id(), conf=net.conf(dual=True))
+
+    for attachment in (v4_only, dual):
+        assert [a for a in harness.addresses(attachment.host_veth) if ":" in a] == []
+    assert [a for a in harness.addresses("eth0", v4_only.netns.name) if ":" in a] == []
+    dual_v6 = [a for a in harness.addresses("eth0", dual.netns.name) if ":" in a]
+    assert dual.address(6) in dual_v6 and any(a.startswith("fe80:") for a in dual_v6)
+
+
 def test_mtu_applies_to_both_ends(net, make_netns, container_id):
     ns = make_netns()
     attachment = net.add(ns, container_id(), conf=net.conf(mtu=1280))

@@ -54,6 +54,21 @@ extension NetlinkSocket {
         }
     }
 
+    /// Stops the kernel from giving the link IPv6 addresses of its own (`addrgenmode none`): no
+    /// link-local address, and so none of the duplicate address detection, router solicitations and
+    /// multicast listener reports that come with one. On a bridge those are flooded to every port, so
+    /// each new attachment would cost work in proportion to the ones already there. Set it before the
+    /// link has carrier; addresses added explicitly still work.
+    public func disableIPv6AddressGeneration(index: Int) throws {
+        try changeLink("turn off IPv6 address generation on link index \(index)", index: index) { message in
+            guard let spec = cnl_nest_start(message, Int32(IFLA_AF_SPEC)),
+                  let inet6 = cnl_nest_start(message, Int32(AF_INET6)) else { return -NLE_MSGSIZE }
+            let put = nla_put_u8(message, Int32(IFLA_INET6_ADDR_GEN_MODE), UInt8(IN6_ADDR_GEN_MODE_NONE.rawValue))
+            guard put >= 0, nla_nest_end(message, inet6) >= 0 else { return -NLE_MSGSIZE }
+            return nla_nest_end(message, spec)
+        }
+    }
+
     /// Turns hairpin mode on or off for a bridge port, letting frames go back out the port they came in on
     /// (so a container can reach itself through a NATed address). The link must be enslaved to a bridge.
     public func setHairpin(index: Int, _ on: Bool) throws {

@@ -49,8 +49,15 @@ public struct ContainerInterface {
     ///     gratuitous ARP per IPv4 address (`arp_notify`) and an unsolicited neighbour advertisement
     ///     per IPv6 one (`ndisc_notify`), so neighbours on a shared segment learn the MAC at once.
     ///     The kernel announces the addresses present at that moment, hence the order above.
+    ///
+    /// On an IPv4-only attachment (IPv4 addresses, no IPv6 ones) the interface gets no IPv6 address of
+    /// its own, as Docker does for IPv4-only networks: its link-local address would only add multicast
+    /// chatter that a bridge floods to every other container. An attachment without addresses keeps
+    /// it, since IPv6 there may come from router advertisements.
     public func configure(with result: CNIResult, dad: Bool, announce: Bool) throws {
-        if announce { try enableAnnouncements(for: Set(result.ips.map(\.address.family))) }
+        let families = Set(result.ips.map(\.address.family))
+        if families == [.ipv4] { try socket.disableIPv6AddressGeneration(index: link.index) }
+        if announce { try enableAnnouncements(for: families) }
         for ip in result.ips {
             try socket.addAddress(ip.address, index: link.index, noDAD: !dad)
         }

@@ -60,6 +60,8 @@ public struct BridgePlugin: CNIPlugin {
             }
             try host.setAlias(index: hostIndex, OwnerTag(network: request.network.name, attachment: request.attachment).text)
             if config.hairpinMode { try host.setHairpin(index: hostIndex, true) }
+            // A bridge port needs no address; before the container end comes up, it never gets one.
+            try host.disableIPv6AddressGeneration(index: hostIndex)
 
             if config.isDefaultGateway { result.routes += defaultRoutes(for: result) }
             // Also brings the peer up: it was created down, as the kernel cannot open it before the
