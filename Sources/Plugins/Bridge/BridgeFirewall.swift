@@ -37,9 +37,9 @@ struct BridgeFirewall {
         rollback.onFailure { [owner] in _ = try? firewall.remove(owner) }
     }
 
-    /// DEL's: removes whatever the attachment has, whatever the config says now.
-    func remove() throws {
-        try Firewall().remove(owner)
+    /// DEL's: removes whatever the attachment has, whatever the config says now, through `firewall`.
+    func remove(using firewall: Firewall) throws {
+        try firewall.remove(owner)
     }
 
     /// CHECK's: the elements the ADD result implies are all in place.

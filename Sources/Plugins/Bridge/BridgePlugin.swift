@@ -85,8 +85,13 @@ public struct BridgePlugin: CNIPlugin {
         // namespace is gone. The link goes first: an address must not be leased again while a
         // stale interface still carries it.
         let hostVeth = HostVethName.make(network: request.network.name, attachment: request.attachment)
+        let firewall = try Firewall()
+        try BridgeFirewall(request).remove(using: firewall)
         _ = try NetlinkSocket().deleteLink(named: hostVeth)
-        try BridgeFirewall(request).remove()
+        // Closing a netfilter socket after a removal waits until the kernel has destroyed what was
+        // removed, one RCU grace period (10-15 ms here). Deleting the link has waited out several
+        // by now, so closing it only here costs nothing.
+        withExtendedLifetime(firewall) {}
         try IPAMDriver.forNetwork(request.network)?.del(request)
     }
 
