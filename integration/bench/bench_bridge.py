@@ -30,21 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR, Network, Stack  # noqa: E402
+from figures import summary, verdict  # noqa: E402
 
-MS = 1000.0
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
-
-
-def summary(values: list[float]) -> str:
-    return f"median {statistics.median(values) * MS:7.2f} ms   p95 {percentile(values, 0.95) * MS:7.2f} ms"
-
-
-def verdict(ok: bool) -> str:
-    return "meets target" if ok else "MISSES target"
 
 
 class Contender:
