@@ -272,7 +272,7 @@ def test_gc_accepts_the_legacy_attachments_key(net, make_netns, container_id):
     conf = net.conf(version="1.1.0")
     keep_ns, stale_ns = make_netns(), make_netns()
     keep = net.add(keep_ns, container_id(), conf=conf)
-    stale = net.add(stale_ns, container_id(), conf=conf)
+    net.add(stale_ns, container_id(), conf=conf)
     harness.delete_netns(stale_ns.name)  # a runtime that crashed after the namespace went away
 
     gc = dict(conf)

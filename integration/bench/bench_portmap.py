@@ -187,7 +187,7 @@ def main() -> int:
                 times["reference"][f"portmap {what}"])
             print(f"     portmap {what} alone: ratio ours/reference {ratio:.3f}")
         print()
-        print(f"== our ADD (bridge + portmap) as the network fills, median of the 10 containers ending at each point")
+        print("== our ADD (bridge + portmap) as the network fills, median of the 10 containers ending at each point")
         points = {}
         for point in (10, 100, 500, 1000):
             window = curve[point - 10:point]
