@@ -123,6 +123,27 @@ def test_ports_make_no_ipv6_chatter_and_ipv4_only_containers_get_no_ipv6(net, ma
     assert dual.address(6) in dual_v6 and any(a.startswith("fe80:") for a in dual_v6)
 
 
+@pytest.mark.ours_only
+def test_a_full_bridge_is_a_clear_try_again_error_that_leaves_nothing(net, make_netns, container_id):
+    # A Linux bridge holds at most 1024 ports. Fill one with veth pairs whose peers sit in a namespace of
+    # their own, so that deleting it removes them all in one batch rather than one by one.
+    harness.sh("ip", "link", "add", net.bridge, "type", "bridge")
+    fillers = make_netns()
+    names = [f"{harness.BRIDGE_PREFIX}f{i}" for i in range(1024)]
+    batch = "".join(f"link add {n} type veth peer name p{i} netns {fillers.name}\nlink set {n} master {net.bridge}\n"
+                    for i, n in enumerate(names))
+    harness.sh("ip", "-force", "-batch", "-", input=batch, check=False, timeout=120)
+    try:
+        ns = make_netns()
+        refused = net.invoke("ADD", net.conf(), ns.path, container_id()).expect_error(11)
+        assert "1024 ports" in refused.json["msg"]
+        assert net.leases() == {}
+        assert not harness.link_exists("eth0", ns.name)
+    finally:
+        harness.delete_netns(fillers.name)
+        harness.wait_until(lambda: not harness.bridge_ports(net.bridge), timeout=60, what="the filler ports to go")
+
+
 def test_mtu_applies_to_both_ends(net, make_netns, container_id):
     ns = make_netns()
     attachment = net.add(ns, container_id(), conf=net.conf(mtu=1280))

@@ -19,6 +19,8 @@ public enum NetlinkError: Error, Equatable, CustomStringConvertible {
     case notANetworkNamespace(path: String)
     /// The kernel refused for lack of privilege (`EPERM`, `EACCES`): CAP_NET_ADMIN / CAP_SYS_ADMIN needed.
     case permission(String)
+    /// A fixed kernel limit was reached (`EXFULL`): a Linux bridge, for one, holds at most 1024 ports.
+    case full(String)
     /// An argument was rejected before reaching the kernel.
     case invalidArgument(String)
     /// The kernel refused with `errno`; `message` is its extended-ack explanation, empty if it gave none.
@@ -40,6 +42,8 @@ public enum NetlinkError: Error, Equatable, CustomStringConvertible {
             "\(path) is not a network namespace"
         case .permission(let what):
             "\(what): permission denied (needs CAP_NET_ADMIN, usually root)"
+        case .full(let what):
+            "\(what): a kernel limit is reached (a Linux bridge holds at most 1024 ports)"
         case .invalidArgument(let problem):
             problem
         case .kernel(let operation, let code, let message):
@@ -67,6 +71,7 @@ public enum NetlinkError: Error, Equatable, CustomStringConvertible {
             case EEXIST: self = .exists(operation)
             case ENODEV, ENOENT, ESRCH, EADDRNOTAVAIL: self = .notFound(operation)
             case EPERM, EACCES: self = .permission(operation)
+            case EXFULL: self = .full(operation)
             default: self = .kernel(operation: operation, errno: kernelErrno, message: kernelMessage)
             }
             return

@@ -36,6 +36,9 @@ extension NetlinkError: CNICodedError {
         switch self {
         case .namespaceNotFound, .notANetworkNamespace:
             CNIError(.unknownContainer, "container unknown or does not exist: \(description)")
+        case .full:
+            // Room comes back as attachments go away, as with an exhausted address range.
+            CNIError(.tryAgainLater, description)
         default:
             CNIError(.internal, description)
         }

@@ -60,8 +60,14 @@ public struct BridgePlugin: CNIPlugin {
             }
             try host.setAlias(index: hostIndex, OwnerTag(network: request.network.name, attachment: request.attachment).text)
             if config.hairpinMode { try host.setHairpin(index: hostIndex, true) }
-            // A bridge port needs no address; before the container end comes up, it never gets one.
-            try host.disableIPv6AddressGeneration(index: hostIndex)
+            // A bridge port needs no IPv6 at all. Even without addresses the kernel gives each IPv6
+            // interface a multicast route in the host's table, one per port, which every later link
+            // event walks; and a link-local address would bring DAD, RS and MLD flooded to every port.
+            do {
+                _ = try Sysctl.write("net/ipv6/conf/\(hostVeth)/disable_ipv6", "1")
+            } catch NetlinkError.notFound {
+                // This kernel runs without IPv6.
+            }
 
             if config.isDefaultGateway { result.routes += defaultRoutes(for: result) }
             // Also brings the peer up: it was created down, as the kernel cannot open it before the
