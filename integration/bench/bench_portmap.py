@@ -80,6 +80,10 @@ def pick_base() -> ipaddress.IPv4Network:
     raise SystemExit("every candidate benchmark range overlaps a host route")
 
 
+def table_present(family: str, name: str) -> bool:
+    return harness.sh("nft", "list", "table", family, name, check=False).returncode == 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=200, help="containers per contender (default 200)")
@@ -100,6 +104,9 @@ def main() -> int:
                             harness.host_local_leases)
 
     harness.sweep_dead_sessions()
+    # The reference plugins leave their iptables-nft tables behind (`ip nat`, `ip6 nat`, with the
+    # portmap's permanent chains): remove those that this run brings into being.
+    reference_tables = [table for table in (("ip", "nat"), ("ip6", "nat")) if not table_present(*table)]
     root = Path(tempfile.mkdtemp(prefix=f"sct{harness.PID}-bench-"))
     base = pick_base()
     blocks = list(base.subnets(new_prefix=21))
@@ -201,6 +208,10 @@ def main() -> int:
         return 0
     finally:
         removed = harness.sweep()
+        for family, name in reference_tables:
+            if table_present(family, name):
+                harness.sh("nft", "delete", "table", family, name)
+                removed.append(f"nft table {family} {name}")
         subprocess.run(["rm", "-rf", str(root)])
         print(f"bench: cleaned up {len(removed)} namespaces/links/elements")
 
