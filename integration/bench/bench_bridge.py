@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR, Network, Stack  # noqa: E402
+from lab import Namespaces, pick_base, require_root  # noqa: E402
 from figures import summary, verdict  # noqa: E402
 
 
@@ -92,21 +93,12 @@ def version_startup(binary: Path, runs: int) -> list[float]:
     return timings
 
 
-def pick_base() -> ipaddress.IPv4Network:
-    for text in ["10.250.0.0/16", "10.251.0.0/16", "10.252.0.0/16", "10.253.0.0/16"]:
-        network = ipaddress.ip_network(text)
-        if not harness.host_routes_overlap(network):
-            return network
-    raise SystemExit("every candidate benchmark range overlaps a host route")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=200, help="containers per contender (default 200)")
     parser.add_argument("--version-runs", type=int, default=300, help="VERSION runs per binary (default 300)")
     options = parser.parse_args()
-    if os.geteuid() != 0:
-        raise SystemExit("bench: needs root")
+    require_root()
 
     ours_dir = harness.ours_dir()
     ours_stack = Stack("ours", ours_dir / "bridge", "kv-ipam", (ours_dir, REFERENCE_DIR), lambda *_: {})
@@ -125,15 +117,7 @@ def main() -> int:
     try:
         print(f"bench: {options.count} containers per contender; ours from {ours_dir}, reference from {REFERENCE_DIR}")
         print("bench: creating namespaces (not timed)")
-        made = 0
-
-        def namespaces(n: int) -> list[harness.Netns]:
-            nonlocal made
-            result = []
-            for _ in range(n):
-                made += 1
-                result.append(harness.create_netns(f"{NS_PREFIX}{made}"))
-            return result
+        namespaces = Namespaces()
 
         def network(stack: Stack, index: int) -> Network:
             data_dir = root / f"data-{stack.name}"

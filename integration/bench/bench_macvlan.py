@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR  # noqa: E402
+from lab import Namespaces, pick_base, require_root  # noqa: E402
 from figures import summary, verdict  # noqa: E402
 
 ADD_TARGET = 0.40
@@ -79,21 +80,12 @@ def bare_macvlan(master: str, namespaces: list[harness.Netns]) -> tuple[list[flo
     return adds, dels
 
 
-def pick_base() -> ipaddress.IPv4Network:
-    for text in ["10.250.0.0/16", "10.251.0.0/16", "10.252.0.0/16", "10.253.0.0/16"]:
-        network = ipaddress.ip_network(text)
-        if not harness.host_routes_overlap(network):
-            return network
-    raise SystemExit("every candidate benchmark range overlaps a host route")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=200, help="containers per contender (default 200)")
     parser.add_argument("--dual-stack", type=int, default=10, help="dual-stack ADDs per contender (default 10)")
     options = parser.parse_args()
-    if os.geteuid() != 0:
-        raise SystemExit("bench: needs root")
+    require_root()
 
     ours_dir = harness.ours_dir()
     for path in [ours_dir / "macvlan", REFERENCE_DIR / "macvlan", REFERENCE_DIR / "host-local"]:
@@ -106,15 +98,7 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix=f"sct{harness.PID}-bench-"))
     subnets = list(pick_base().subnets(new_prefix=24))
     master = f"{BRIDGE_PREFIX}mv"
-    made = 0
-
-    def namespaces(n: int) -> list[harness.Netns]:
-        nonlocal made
-        result = []
-        for _ in range(n):
-            made += 1
-            result.append(harness.create_netns(f"{NS_PREFIX}{made}"))
-        return result
+    namespaces = Namespaces()
 
     try:
         print(f"bench: {options.count} containers per contender; ours from {ours_dir}, reference from {REFERENCE_DIR}")

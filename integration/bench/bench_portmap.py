@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR, Network, Stack  # noqa: E402
+from lab import Namespaces, pick_base, require_root  # noqa: E402
 from figures import MS, summary, verdict  # noqa: E402
 
 
@@ -72,14 +73,6 @@ class Chain:
         return portmap.seconds, bridge.seconds
 
 
-def pick_base() -> ipaddress.IPv4Network:
-    for text in ["10.250.0.0/16", "10.251.0.0/16", "10.252.0.0/16", "10.253.0.0/16"]:
-        network = ipaddress.ip_network(text)
-        if not harness.host_routes_overlap(network):
-            return network
-    raise SystemExit("every candidate benchmark range overlaps a host route")
-
-
 def table_present(family: str, name: str) -> bool:
     return harness.sh("nft", "list", "table", family, name, check=False).returncode == 0
 
@@ -89,8 +82,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=200, help="containers per contender (default 200)")
     parser.add_argument("--curve", type=int, default=1000, help="containers for our ADD curve (default 1000)")
     options = parser.parse_args()
-    if os.geteuid() != 0:
-        raise SystemExit("bench: needs root")
+    require_root()
     if options.curve < 1000:
         raise SystemExit("bench: --curve must be at least 1000 (the curve reports container 1000)")
 
@@ -111,15 +103,7 @@ def main() -> int:
     base = pick_base()
     blocks = list(base.subnets(new_prefix=21))
     v6_base = ipaddress.ip_network("fd5c:250::/48")
-    made = 0
-
-    def namespaces(n: int) -> list[harness.Netns]:
-        nonlocal made
-        result = []
-        for _ in range(n):
-            made += 1
-            result.append(harness.create_netns(f"{NS_PREFIX}{made}"))
-        return result
+    namespaces = Namespaces()
 
     def network(stack: Stack, index: int, label: str) -> Network:
         data_dir = root / f"data-{label}"
