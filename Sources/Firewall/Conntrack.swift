@@ -55,24 +55,10 @@ struct Conntrack {
             mnl_attr_nest_end(nlh, filter)
             return nlh
         }
-        try socket.send(request)
         var tuples: [[UInt8]] = []
-        var failure: Int32 = 0
-        try socket.receive { header in
-            guard header.pointee.nlmsg_seq == seq else { return true }
-            switch Int32(header.pointee.nlmsg_type) {
-            case NLMSG_DONE:
-                return false
-            case NLMSG_ERROR:
-                var ack = cnft_ack()
-                _ = cnft_decode_ack(header, &ack)
-                failure = ack.error
-                return false
-            default:
-                if let tuple = Self.originalTuple(in: header) { tuples.append(tuple) }
-                return true
-            }
-        }
+        let failure = try socket.dump(request, seq: seq) { header in
+            if let tuple = Self.originalTuple(in: header) { tuples.append(tuple) }
+        }?.error ?? 0
         // No conntrack module loaded means nothing is tracked.
         guard failure == 0 || failure == ENOENT || failure == EPROTONOSUPPORT else {
             throw FirewallError.kernel(operation: "list conntrack entries of \(forward.hostSide)", errno: failure,

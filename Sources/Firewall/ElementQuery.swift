@@ -47,25 +47,8 @@ extension NetfilterSocket {
             nftnl_set_elems_nlmsg_build_payload(nlh, s)
             return nlh
         }
-        try send(request)
         var found: [StoredElement] = []
-        var failure: KernelAck?
-        try receive { header in
-            guard header.pointee.nlmsg_seq == seq else { return true }
-            switch Int32(header.pointee.nlmsg_type) {
-            case NLMSG_DONE:
-                return false
-            case NLMSG_ERROR:
-                var ack = cnft_ack()
-                _ = cnft_decode_ack(header, &ack)
-                if ack.error != 0 { failure = KernelAck(ack) }
-                return false
-            default:
-                found += Self.parseElements(header)
-                return true
-            }
-        }
-        if let failure {
+        if let failure = try dump(request, seq: seq, { found += Self.parseElements($0) }) {
             // No table, no set or no element: all mean "nothing there".
             if failure.error == ENOENT { return [] }
             throw FirewallError.kernel(operation: "read set \(set.name)", errno: failure.error,

@@ -36,6 +36,29 @@ final class NetfilterSocket {
         guard sent >= 0 else { throw FirewallError.unavailable("netlink send failed: \(String(cString: strerror(errno)))") }
     }
 
+    /// Sends `request`, a dump with sequence number `seq`, and hands each reply message to `body`
+    /// until the kernel ends the dump. Returns the kernel's error, or `nil` if the dump went through.
+    func dump(_ request: MessageBuffer, seq: UInt32, _ body: (UnsafePointer<nlmsghdr>) -> Void) throws -> KernelAck? {
+        try send(request)
+        var failure: KernelAck?
+        try receive { header in
+            guard header.pointee.nlmsg_seq == seq else { return true }
+            switch Int32(header.pointee.nlmsg_type) {
+            case NLMSG_DONE:
+                return false
+            case NLMSG_ERROR:
+                var ack = cnft_ack()
+                _ = cnft_decode_ack(header, &ack)
+                if ack.error != 0 { failure = KernelAck(ack) }
+                return false
+            default:
+                body(header)
+                return true
+            }
+        }
+        return failure
+    }
+
     /// Reads replies, handing each message to `body`, until `body` returns `false`.
     func receive(_ body: (UnsafePointer<nlmsghdr>) throws -> Bool) throws {
         while true {
