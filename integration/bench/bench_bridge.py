@@ -21,7 +21,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR, Network, Stack  # noqa: E402
-from lab import Namespaces, pick_base, require_root  # noqa: E402
+from lab import Namespaces, pick_base, require_root, workspace  # noqa: E402
 from figures import summary, verdict  # noqa: E402
 
 
@@ -109,12 +108,10 @@ def main() -> int:
         if not os.access(path, os.X_OK):
             raise SystemExit(f"bench: {path} missing (swift build -c release; apt install containernetworking-plugins)")
 
-    harness.sweep_dead_sessions()
-    root = Path(tempfile.mkdtemp(prefix=f"sct{harness.PID}-bench-"))
     base = pick_base()
     blocks = list(base.subnets(new_prefix=22))
     v6_base = ipaddress.ip_network("fd5c:250::/48")
-    try:
+    with workspace() as root:
         print(f"bench: {options.count} containers per contender; ours from {ours_dir}, reference from {REFERENCE_DIR}")
         print("bench: creating namespaces (not timed)")
         namespaces = Namespaces()
@@ -211,10 +208,6 @@ def main() -> int:
         print(f"     ratio ours bridge/reference loopback {version_ratio:.3f}"
               f"   (target <= 1.0: {verdict(version_ratio <= 1.0)})")
         return 0
-    finally:
-        removed = harness.sweep()
-        subprocess.run(["rm", "-rf", str(root)])
-        print(f"bench: cleaned up {len(removed)} namespaces/links")
 
 
 if __name__ == "__main__":

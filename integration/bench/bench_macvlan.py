@@ -26,7 +26,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR  # noqa: E402
-from lab import Namespaces, pick_base, require_root  # noqa: E402
+from lab import Namespaces, pick_base, require_root, workspace  # noqa: E402
 from figures import summary, verdict  # noqa: E402
 
 ADD_TARGET = 0.40
@@ -94,13 +93,11 @@ def main() -> int:
     if options.count > 250:
         raise SystemExit("bench: at most 250 containers per contender (one /24 each)")
 
-    harness.sweep_dead_sessions()
-    root = Path(tempfile.mkdtemp(prefix=f"sct{harness.PID}-bench-"))
     subnets = list(pick_base().subnets(new_prefix=24))
     master = f"{BRIDGE_PREFIX}mv"
     namespaces = Namespaces()
 
-    try:
+    with workspace() as root:
         print(f"bench: {options.count} containers per contender; ours from {ours_dir}, reference from {REFERENCE_DIR}")
         print(f"bench: master {master} (a bridge with one port), creating namespaces (not timed)")
         [neighbour] = namespaces(1)
@@ -163,10 +160,6 @@ def main() -> int:
             print(f"ADD  ours macvlan+kv-ipam          {summary(dual['ours6'])}")
             print(f"ADD  reference macvlan+host-local  {summary(dual['ref6'])}")
         return 0
-    finally:
-        removed = harness.sweep()
-        subprocess.run(["rm", "-rf", str(root)])
-        print(f"bench: cleaned up {len(removed)} namespaces/links")
 
 
 if __name__ == "__main__":

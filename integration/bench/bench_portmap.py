@@ -21,16 +21,14 @@ import argparse
 import ipaddress
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR, Network, Stack  # noqa: E402
-from lab import Namespaces, pick_base, require_root  # noqa: E402
+from lab import Namespaces, pick_base, require_root, workspace  # noqa: E402
 from figures import MS, summary, verdict  # noqa: E402
 
 
@@ -73,10 +71,6 @@ class Chain:
         return portmap.seconds, bridge.seconds
 
 
-def table_present(family: str, name: str) -> bool:
-    return harness.sh("nft", "list", "table", family, name, check=False).returncode == 0
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=200, help="containers per contender (default 200)")
@@ -95,11 +89,6 @@ def main() -> int:
     reference_stack = Stack("reference", REFERENCE_DIR / "bridge", "host-local", (REFERENCE_DIR,),
                             harness.host_local_leases)
 
-    harness.sweep_dead_sessions()
-    # The reference plugins leave their iptables-nft tables behind (`ip nat`, `ip6 nat`, with the
-    # portmap's permanent chains): remove those that this run brings into being.
-    reference_tables = [table for table in (("ip", "nat"), ("ip6", "nat")) if not table_present(*table)]
-    root = Path(tempfile.mkdtemp(prefix=f"sct{harness.PID}-bench-"))
     base = pick_base()
     blocks = list(base.subnets(new_prefix=21))
     v6_base = ipaddress.ip_network("fd5c:250::/48")
@@ -111,7 +100,7 @@ def main() -> int:
         v6 = ipaddress.ip_network(f"{v6_base.network_address + (index << 64)}/64")
         return Network(stack, f"{NS_PREFIX}bench-{label}", f"{BRIDGE_PREFIX}p{index}", blocks[index], v6, data_dir)
 
-    try:
+    with workspace() as root:
         n = options.count
         print(f"bench: {n} containers per contender, one published port each; ours from {ours_dir}, "
               f"reference from {REFERENCE_DIR}")
@@ -190,14 +179,6 @@ def main() -> int:
         growth = points[1000] / points[10]
         print(f"     container 1000 / container 10 = {growth:.3f}   (target <= 1.2: {verdict(growth <= 1.2)})")
         return 0
-    finally:
-        removed = harness.sweep()
-        for family, name in reference_tables:
-            if table_present(family, name):
-                harness.sh("nft", "delete", "table", family, name)
-                removed.append(f"nft table {family} {name}")
-        subprocess.run(["rm", "-rf", str(root)])
-        print(f"bench: cleaned up {len(removed)} namespaces/links/elements")
 
 
 if __name__ == "__main__":

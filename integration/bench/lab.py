@@ -3,8 +3,13 @@ numbered namespaces made on demand (and swept with the rest of the session's by 
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import harness
 from harness import NS_PREFIX
@@ -36,3 +41,28 @@ class Namespaces:
             self.made += 1
             result.append(harness.create_netns(f"{NS_PREFIX}{self.made}"))
         return result
+
+
+@contextlib.contextmanager
+def workspace() -> Iterator[Path]:
+    """A scratch directory for the run's stores. On the way out, whatever the run made is removed,
+    even after a failure: namespaces, links and firewall elements of this session, the directory, and
+    the iptables-nft tables (`ip nat`, `ip6 nat`) that the reference plugins bring into being and
+    leave behind."""
+    harness.sweep_dead_sessions()
+    reference_tables = [table for table in (("ip", "nat"), ("ip6", "nat")) if not _table_present(*table)]
+    root = Path(tempfile.mkdtemp(prefix=f"sct{harness.PID}-bench-"))
+    try:
+        yield root
+    finally:
+        removed = harness.sweep()
+        for family, name in reference_tables:
+            if _table_present(family, name):
+                harness.sh("nft", "delete", "table", family, name)
+                removed.append(f"nft table {family} {name}")
+        shutil.rmtree(root, ignore_errors=True)
+        print(f"bench: cleaned up {len(removed)} namespaces, links, elements and tables")
+
+
+def _table_present(family: str, name: str) -> bool:
+    return harness.sh("nft", "list", "table", family, name, check=False).returncode == 0
