@@ -53,12 +53,7 @@ extension NetlinkSocket {
     public func deleteAddress(_ address: InterfaceAddress, index: Int) throws -> Bool {
         let entry = try addressObject(address, index: index)
         defer { rtnl_addr_put(entry) }
-        do {
-            try perform("delete address \(address) from link index \(index)") { rtnl_addr_delete(handle, entry, 0) }
-            return true
-        } catch NetlinkError.notFound {
-            return false
-        }
+        return try performDelete("delete address \(address) from link index \(index)") { rtnl_addr_delete(handle, entry, 0) }
     }
 
     private func addressObject(_ address: InterfaceAddress, index: Int) throws -> OpaquePointer {

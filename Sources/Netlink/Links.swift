@@ -51,11 +51,6 @@ extension NetlinkSocket {
         let link = try allocate("a link") { rtnl_link_alloc() }
         defer { rtnl_link_put(link) }
         identify(link)
-        do {
-            try perform(operation) { rtnl_link_delete(handle, link) }
-            return true
-        } catch NetlinkError.notFound {
-            return false
-        }
+        return try performDelete(operation) { rtnl_link_delete(handle, link) }
     }
 }

@@ -37,12 +37,7 @@ extension NetlinkSocket {
     public func deleteNeighbour(_ address: IPAddress, index: Int) throws -> Bool {
         let entry = try neighbourObject(address, index: index)
         defer { rtnl_neigh_put(entry) }
-        do {
-            try perform("delete neighbour \(address) on link index \(index)") { rtnl_neigh_delete(handle, entry, 0) }
-            return true
-        } catch NetlinkError.notFound {
-            return false
-        }
+        return try performDelete("delete neighbour \(address) on link index \(index)") { rtnl_neigh_delete(handle, entry, 0) }
     }
 
     private func writeNeighbour(_ address: IPAddress, mac: MACAddress, index: Int, flags: Int32,

@@ -51,6 +51,17 @@ public final class NetlinkSocket {
         return handle
     }
 
+    /// Runs a delete request like `perform`, reporting `false` when the kernel had nothing to delete:
+    /// deleting what is already gone is not an error here.
+    func performDelete(_ operation: @autoclosure () -> String, _ call: () -> Int32) throws -> Bool {
+        do {
+            try perform(operation(), call)
+            return true
+        } catch NetlinkError.notFound {
+            return false
+        }
+    }
+
     /// Runs one libnl call and turns a negative result into a `NetlinkError` describing `operation`.
     @discardableResult
     func perform(_ operation: @autoclosure () -> String, _ call: () -> Int32) throws -> Int32 {

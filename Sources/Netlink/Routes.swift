@@ -33,12 +33,7 @@ extension NetlinkSocket {
     public func deleteRoute(_ route: Route) throws -> Bool {
         let entry = try routeObject(route)
         defer { rtnl_route_put(entry) }
-        do {
-            try perform("delete route \(route)") { rtnl_route_delete(handle, entry, 0) }
-            return true
-        } catch NetlinkError.notFound {
-            return false
-        }
+        return try performDelete("delete route \(route)") { rtnl_route_delete(handle, entry, 0) }
     }
 
     private func routeObject(_ route: Route) throws -> OpaquePointer {
