@@ -10,7 +10,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -297,11 +299,48 @@ def plugin_env(command: str | None, container_id: str | None = None, netns: str 
 
 
 def run_plugin(binary: Path | str, env: dict[str, str], stdin: str | dict | None, timeout: float = 60) -> Invocation:
+    """Runs a plugin to its end with `stdin` as its input, both streams captured.
+
+    `seconds` spans spawning to reaping and nothing else: the streams are in-memory files filled and
+    read outside that span, and the process is spawned and waited for directly. (`subprocess.run`
+    with pipes added about 2 ms of Python's own work to every figure, the same for every plugin,
+    which hid real differences between short-lived plugins.)"""
     text = stdin if isinstance(stdin, str) else json.dumps(stdin) if stdin is not None else ""
-    start = time.perf_counter()
-    proc = subprocess.run([str(binary)], input=text, env=env, capture_output=True, text=True, timeout=timeout)
-    seconds = time.perf_counter() - start
-    return Invocation([str(binary)], env, text, proc.returncode, proc.stdout, proc.stderr, seconds)
+    streams = [os.memfd_create(name) for name in ("stdin", "stdout", "stderr")]
+    try:
+        os.write(streams[0], text.encode())
+        os.lseek(streams[0], 0, os.SEEK_SET)
+        start = time.perf_counter()
+        pid = os.posix_spawn(str(binary), [str(binary)], env,
+                             file_actions=[(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(streams)])
+        status = _reap(pid, timeout, [str(binary)])
+        seconds = time.perf_counter() - start
+        stdout, stderr = (_read_all(fd) for fd in streams[1:])
+    finally:
+        for fd in streams:
+            os.close(fd)
+    return Invocation([str(binary)], env, text, os.waitstatus_to_exitcode(status), stdout, stderr, seconds)
+
+
+def _reap(pid: int, timeout: float, argv: list[str]) -> int:
+    """The wait status of `pid`, killing it if it outlives `timeout` seconds."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        if not select.select([pidfd], [], [], timeout)[0]:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise subprocess.TimeoutExpired(argv, timeout)
+    finally:
+        os.close(pidfd)
+    return os.waitpid(pid, 0)[1]
+
+
+def _read_all(fd: int) -> str:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
 
 
 def start_plugin(binary: Path | str, env: dict[str, str], stdin: str | dict) -> subprocess.Popen:
