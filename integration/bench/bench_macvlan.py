@@ -14,8 +14,15 @@ Both contenders hang their macvlans off the same master: a bridge in the host na
 are IPv4 only: with IPv6 the reference waits for duplicate address detection to finish (about 2 s
 per ADD; ours marks the addresses nodad), which measures the kernel's DAD timer rather than the
 plugins, so that is shown separately, untargeted. Namespaces are created outside the timed
-regions; every operation is timed from the fork to the exit of one process, the same way for each
-contender, alternating which goes first. Everything is removed at the end.
+regions; every operation is timed from the spawn to the exit of one process, the same way for each
+contender. Everything is removed at the end.
+
+Each contender makes all its containers alone, one ADD after another, so that neither pays for the
+other's leftovers: the reference's macvlans keep IPv6 on, and the duplicate address detection and
+router solicitations that follow take the RTNL lock that every link change, in any namespace, waits
+for. DELs then take turns per container, alternating which contender goes first: a DEL is mostly
+the kernel waiting out RCU grace periods, whose length drifts with time, so they are compared side
+by side.
 """
 
 from __future__ import annotations
@@ -123,12 +130,12 @@ def main() -> int:
             contender.run("ADD", 0, f"{NS_PREFIX}{contender.label}-warmup")
             contender.run("DEL", 0, f"{NS_PREFIX}{contender.label}-warmup")
 
-        print("bench: sequential ADD, then DEL (alternating which contender goes first)")
-        times = {"ours": {"ADD": [], "DEL": []}, "ref": {"ADD": [], "DEL": []}}
-        for command in ("ADD", "DEL"):
-            for i in range(options.count):
-                for contender in (ours, reference) if i % 2 == 0 else (reference, ours):
-                    times[contender.label][command].append(contender.run(command, i))
+        print("bench: sequential ADD, each contender alone; then DEL, taking turns")
+        times = {contender.label: {"ADD": [contender.run("ADD", i) for i in range(options.count)], "DEL": []}
+                 for contender in (ours, reference)}
+        for i in range(options.count):
+            for contender in (ours, reference) if i % 2 == 0 else (reference, ours):
+                times[contender.label]["DEL"].append(contender.run("DEL", i))
 
         print("bench: bare `ip link add` / `ip link del` of a macvlan (kernel baseline)")
         bare_add, bare_del = bare_macvlan(master, baseline_namespaces)
