@@ -326,7 +326,9 @@ def _reap(pid: int, timeout: float, argv: list[str]) -> int:
     """The wait status of `pid`, killing it if it outlives `timeout` seconds."""
     pidfd = os.pidfd_open(pid)
     try:
-        if not select.select([pidfd], [], [], timeout)[0]:
+        waiter = select.poll()
+        waiter.register(pidfd, select.POLLIN)
+        if not waiter.poll(timeout * 1000):
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             raise subprocess.TimeoutExpired(argv, timeout)

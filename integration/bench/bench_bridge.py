@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR, Network, Stack  # noqa: E402
-from lab import Namespaces, pick_base, require_root, workspace  # noqa: E402
+from lab import Namespaces, pick_base, require_executables, require_root, workspace  # noqa: E402
 from figures import summary, verdict  # noqa: E402
 
 
@@ -112,10 +111,8 @@ def main() -> int:
     ours_stack = Stack("ours", ours_dir / "bridge", "kv-ipam", (ours_dir, REFERENCE_DIR), lambda *_: {})
     reference_stack = Stack("reference", REFERENCE_DIR / "bridge", "host-local", (REFERENCE_DIR,),
                             harness.host_local_leases)
-    for path in [ours_dir / "bridge", ours_dir / "kv-ipam", REFERENCE_DIR / "bridge",
-                 REFERENCE_DIR / "host-local", REFERENCE_DIR / "loopback"]:
-        if not os.access(path, os.X_OK):
-            raise SystemExit(f"bench: {path} missing (swift build -c release; apt install containernetworking-plugins)")
+    require_executables(ours_dir / "bridge", ours_dir / "kv-ipam", REFERENCE_DIR / "bridge",
+                        REFERENCE_DIR / "host-local", REFERENCE_DIR / "loopback")
 
     base = pick_base()
     blocks = list(base.subnets(new_prefix=22))
@@ -145,13 +142,14 @@ def main() -> int:
             contender.run("DEL", 0, cid)
 
         print("bench: sequential ADD, each contender alone")
-        seq = {c.label: {"ADD": c.sequential("ADD", c.ids()), "DEL": []} for c in (ours, reference)}
+        ids = {c.label: c.ids() for c in (ours, reference)}
+        seq = {c.label: {"ADD": c.sequential("ADD", ids[c.label]), "DEL": []} for c in (ours, reference)}
         bare_veths = prepare_veths(namespaces(options.count), "v")
         port_veths = prepare_veths(namespaces(options.count), "p", port_bridge)
         print("bench: sequential DEL, taking turns with bare `ip link del` of a veth and of a bridge port")
         bare, bare_port = [], []
         for i in range(options.count):
-            steps = [lambda c=c: seq[c.label]["DEL"].append(c.run("DEL", i, c.ids()[i]).seconds)
+            steps = [lambda c=c: seq[c.label]["DEL"].append(c.run("DEL", i, ids[c.label][i]).seconds)
                      for c in (ours, reference)]
             steps += [lambda: bare.append(time_link_del(bare_veths[i])),
                       lambda: bare_port.append(time_link_del(port_veths[i]))]

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 import statistics
 import subprocess
 import sys
@@ -40,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR  # noqa: E402
-from lab import Namespaces, pick_base, require_root, workspace  # noqa: E402
+from lab import Namespaces, pick_base, require_executables, require_root, workspace  # noqa: E402
 from figures import summary, verdict  # noqa: E402
 
 ADD_TARGET = 0.40
@@ -94,9 +93,7 @@ def main() -> int:
     require_root()
 
     ours_dir = harness.ours_dir()
-    for path in [ours_dir / "macvlan", REFERENCE_DIR / "macvlan", REFERENCE_DIR / "host-local"]:
-        if not os.access(path, os.X_OK):
-            raise SystemExit(f"bench: {path} missing (swift build -c release; apt install containernetworking-plugins)")
+    require_executables(ours_dir / "macvlan", REFERENCE_DIR / "macvlan", REFERENCE_DIR / "host-local")
     if options.count > 250:
         raise SystemExit("bench: at most 250 containers per contender (one /24 each)")
 

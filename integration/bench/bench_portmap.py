@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 import statistics
 import sys
 from pathlib import Path
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR, Network, Stack  # noqa: E402
-from lab import Namespaces, pick_base, require_root, workspace  # noqa: E402
+from lab import Namespaces, pick_base, require_executables, require_root, workspace  # noqa: E402
 from figures import MS, summary, verdict  # noqa: E402
 
 
@@ -87,10 +86,8 @@ def main() -> int:
         raise SystemExit("bench: --curve must be at least 1000 (the curve reports container 1000)")
 
     ours_dir = harness.ours_dir()
-    for path in [ours_dir / "bridge", ours_dir / "portmap", REFERENCE_DIR / "bridge", REFERENCE_DIR / "portmap",
-                 REFERENCE_DIR / "host-local"]:
-        if not os.access(path, os.X_OK):
-            raise SystemExit(f"bench: {path} missing (swift build -c release; apt install containernetworking-plugins)")
+    require_executables(ours_dir / "bridge", ours_dir / "portmap", REFERENCE_DIR / "bridge",
+                        REFERENCE_DIR / "portmap", REFERENCE_DIR / "host-local")
     ours_stack = Stack("ours", ours_dir / "bridge", "kv-ipam", (ours_dir, REFERENCE_DIR), lambda *_: {})
     reference_stack = Stack("reference", REFERENCE_DIR / "bridge", "host-local", (REFERENCE_DIR,),
                             harness.host_local_leases)

@@ -20,6 +20,13 @@ def require_root() -> None:
         raise SystemExit("bench: needs root")
 
 
+def require_executables(*paths: Path) -> None:
+    """Stops the run, saying how to get them, unless all the plugins it compares are there."""
+    for path in paths:
+        if not os.access(path, os.X_OK):
+            raise SystemExit(f"bench: {path} missing (swift build -c release; apt install containernetworking-plugins)")
+
+
 def pick_base() -> ipaddress.IPv4Network:
     """The first of a few /16s that no route of the host overlaps."""
     for text in ["10.250.0.0/16", "10.251.0.0/16", "10.252.0.0/16", "10.253.0.0/16"]:
