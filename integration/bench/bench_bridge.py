@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR, Network, Stack  # noqa: E402
-from lab import Namespaces, pick_base, require_executables, require_root, workspace  # noqa: E402
+from lab import Namespaces, install_plugins, pick_base, require_executables, require_root, workspace  # noqa: E402
 from figures import summary, verdict  # noqa: E402
 
 
@@ -107,18 +107,21 @@ def main() -> int:
     options = parser.parse_args()
     require_root()
 
-    ours_dir = harness.ours_dir()
-    ours_stack = Stack("ours", ours_dir / "bridge", "kv-ipam", (ours_dir, REFERENCE_DIR), lambda *_: {})
-    reference_stack = Stack("reference", REFERENCE_DIR / "bridge", "host-local", (REFERENCE_DIR,),
-                            harness.host_local_leases)
-    require_executables(ours_dir / "bridge", ours_dir / "kv-ipam", REFERENCE_DIR / "bridge",
+    built = harness.ours_dir()
+    require_executables(built / "bridge", built / "kv-ipam", REFERENCE_DIR / "bridge",
                         REFERENCE_DIR / "host-local", REFERENCE_DIR / "loopback")
 
     base = pick_base()
     blocks = list(base.subnets(new_prefix=22))
     v6_base = ipaddress.ip_network("fd5c:250::/48")
     with workspace() as root:
-        print(f"bench: {options.count} containers per contender; ours from {ours_dir}, reference from {REFERENCE_DIR}")
+        print(f"bench: {options.count} containers per contender; ours from {built}, reference from {REFERENCE_DIR},"
+              " each copied into the run's own plugin directory")
+        ours_dir = install_plugins(root, built, ["bridge", "kv-ipam"], "ours")
+        reference_dir = install_plugins(root, REFERENCE_DIR, ["bridge", "host-local", "loopback"], "reference")
+        ours_stack = Stack("ours", ours_dir / "bridge", "kv-ipam", (ours_dir,), lambda *_: {})
+        reference_stack = Stack("reference", reference_dir / "bridge", "host-local", (reference_dir,),
+                                harness.host_local_leases)
         print("bench: creating namespaces (not timed)")
         namespaces = Namespaces()
 
@@ -168,7 +171,7 @@ def main() -> int:
         print(f"bench: VERSION start-up, {options.version_runs} runs each (interleaved)")
         startup = {"ours bridge": [], "ours kv-ipam": [], "reference loopback": []}
         binaries = {"ours bridge": ours_dir / "bridge", "ours kv-ipam": ours_dir / "kv-ipam",
-                    "reference loopback": REFERENCE_DIR / "loopback"}
+                    "reference loopback": reference_dir / "loopback"}
         for _ in range(options.version_runs):
             for label, binary in binaries.items():
                 startup[label] += version_startup(binary, 1)

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR  # noqa: E402
-from lab import Namespaces, pick_base, require_executables, require_root, workspace  # noqa: E402
+from lab import Namespaces, install_plugins, pick_base, require_executables, require_root, workspace  # noqa: E402
 from figures import summary, verdict  # noqa: E402
 
 ADD_TARGET = 0.40
@@ -92,8 +92,8 @@ def main() -> int:
     options = parser.parse_args()
     require_root()
 
-    ours_dir = harness.ours_dir()
-    require_executables(ours_dir / "macvlan", REFERENCE_DIR / "macvlan", REFERENCE_DIR / "host-local")
+    built = harness.ours_dir()
+    require_executables(built / "macvlan", REFERENCE_DIR / "macvlan", REFERENCE_DIR / "host-local")
     if options.count > 250:
         raise SystemExit("bench: at most 250 containers per contender (one /24 each)")
 
@@ -102,7 +102,10 @@ def main() -> int:
     namespaces = Namespaces()
 
     with workspace() as root:
-        print(f"bench: {options.count} containers per contender; ours from {ours_dir}, reference from {REFERENCE_DIR}")
+        print(f"bench: {options.count} containers per contender; ours from {built}, reference from {REFERENCE_DIR},"
+              " each copied into the run's own plugin directory")
+        ours_dir = install_plugins(root, built, ["macvlan"], "ours")
+        reference_dir = install_plugins(root, REFERENCE_DIR, ["macvlan", "host-local"], "reference")
         print(f"bench: master {master} (a bridge with one port), creating namespaces (not timed)")
         [neighbour] = namespaces(1)
         harness.sh("ip", "link", "add", master, "type", "bridge")
@@ -111,9 +114,9 @@ def main() -> int:
         harness.sh("ip", "link", "set", f"{master}n", "master", master, "up")
         harness.sh("ip", "-n", neighbour.name, "link", "set", "eth0", "up")
 
-        ours = Contender("ours", ours_dir / "macvlan", "kv-ipam", (ours_dir, REFERENCE_DIR), master, [subnets[1]],
+        ours = Contender("ours", ours_dir / "macvlan", "kv-ipam", (ours_dir,), master, [subnets[1]],
                          root / "data-ours", namespaces(options.count))
-        reference = Contender("ref", REFERENCE_DIR / "macvlan", "host-local", (REFERENCE_DIR,), master, [subnets[2]],
+        reference = Contender("ref", reference_dir / "macvlan", "host-local", (reference_dir,), master, [subnets[2]],
                               root / "data-ref", namespaces(options.count))
         baseline_namespaces = namespaces(options.count)
         v6 = ipaddress.ip_network("fd5c:250::/48").subnets(new_prefix=64)

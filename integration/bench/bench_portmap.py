@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR, Network, Stack  # noqa: E402
-from lab import Namespaces, pick_base, require_executables, require_root, workspace  # noqa: E402
+from lab import Namespaces, install_plugins, pick_base, require_executables, require_root, workspace  # noqa: E402
 from figures import MS, summary, verdict  # noqa: E402
 
 
@@ -85,12 +85,9 @@ def main() -> int:
     if options.curve < 1000:
         raise SystemExit("bench: --curve must be at least 1000 (the curve reports container 1000)")
 
-    ours_dir = harness.ours_dir()
-    require_executables(ours_dir / "bridge", ours_dir / "portmap", REFERENCE_DIR / "bridge",
+    built = harness.ours_dir()
+    require_executables(built / "bridge", built / "portmap", REFERENCE_DIR / "bridge",
                         REFERENCE_DIR / "portmap", REFERENCE_DIR / "host-local")
-    ours_stack = Stack("ours", ours_dir / "bridge", "kv-ipam", (ours_dir, REFERENCE_DIR), lambda *_: {})
-    reference_stack = Stack("reference", REFERENCE_DIR / "bridge", "host-local", (REFERENCE_DIR,),
-                            harness.host_local_leases)
 
     base = pick_base()
     blocks = list(base.subnets(new_prefix=21))
@@ -105,11 +102,16 @@ def main() -> int:
 
     with workspace() as root:
         n = options.count
-        print(f"bench: {n} containers per contender, one published port each; ours from {ours_dir}, "
-              f"reference from {REFERENCE_DIR}")
+        print(f"bench: {n} containers per contender, one published port each; ours from {built}, "
+              f"reference from {REFERENCE_DIR}, each copied into the run's own plugin directory")
+        ours_dir = install_plugins(root, built, ["bridge", "portmap"], "ours")
+        reference_dir = install_plugins(root, REFERENCE_DIR, ["bridge", "portmap", "host-local"], "reference")
+        ours_stack = Stack("ours", ours_dir / "bridge", "kv-ipam", (ours_dir,), lambda *_: {})
+        reference_stack = Stack("reference", reference_dir / "bridge", "host-local", (reference_dir,),
+                                harness.host_local_leases)
         print("bench: creating namespaces (not timed)")
         ours = Chain("ours", network(ours_stack, 1, "ours"), ours_dir / "portmap", 40000)
-        reference = Chain("reference", network(reference_stack, 2, "ref"), REFERENCE_DIR / "portmap", 45000)
+        reference = Chain("reference", network(reference_stack, 2, "ref"), reference_dir / "portmap", 45000)
         spaces = {"ours": namespaces(n + 1), "reference": namespaces(n + 1)}
 
         # Warm-up: bridges, stores, tables and chains exist before the first timed ADD.
