@@ -36,8 +36,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
-from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR, Network, Stack  # noqa: E402
-from lab import Namespaces, install_plugins, pick_base, require_executables, require_root, workspace  # noqa: E402
+from harness import BRIDGE_PREFIX, NS_PREFIX, Network, Stack  # noqa: E402
+from lab import Namespaces, install_contenders, pick_base, require_root, workspace  # noqa: E402
 from figures import summary, verdict  # noqa: E402
 
 
@@ -107,18 +107,12 @@ def main() -> int:
     options = parser.parse_args()
     require_root()
 
-    built = harness.ours_dir()
-    require_executables(built / "bridge", built / "kv-ipam", REFERENCE_DIR / "bridge",
-                        REFERENCE_DIR / "host-local", REFERENCE_DIR / "loopback")
-
     base = pick_base()
     blocks = list(base.subnets(new_prefix=22))
     v6_base = ipaddress.ip_network("fd5c:250::/48")
     with workspace() as root:
-        print(f"bench: {options.count} containers per contender; ours from {built}, reference from {REFERENCE_DIR},"
-              " each copied into the run's own plugin directory")
-        ours_dir = install_plugins(root, built, ["bridge", "kv-ipam"], "ours")
-        reference_dir = install_plugins(root, REFERENCE_DIR, ["bridge", "host-local", "loopback"], "reference")
+        ours_dir, reference_dir = install_contenders(root, ["bridge", "kv-ipam"], ["bridge", "host-local", "loopback"])
+        print(f"bench: {options.count} containers per contender")
         ours_stack = Stack("ours", ours_dir / "bridge", "kv-ipam", (ours_dir,), lambda *_: {})
         reference_stack = Stack("reference", reference_dir / "bridge", "host-local", (reference_dir,),
                                 harness.host_local_leases)

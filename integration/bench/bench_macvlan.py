@@ -38,8 +38,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
-from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR  # noqa: E402
-from lab import Namespaces, install_plugins, pick_base, require_executables, require_root, workspace  # noqa: E402
+from harness import BRIDGE_PREFIX, NS_PREFIX  # noqa: E402
+from lab import Namespaces, install_contenders, pick_base, require_root, workspace  # noqa: E402
 from figures import summary, verdict  # noqa: E402
 
 ADD_TARGET = 0.40
@@ -91,9 +91,6 @@ def main() -> int:
     parser.add_argument("--dual-stack", type=int, default=10, help="dual-stack ADDs per contender (default 10)")
     options = parser.parse_args()
     require_root()
-
-    built = harness.ours_dir()
-    require_executables(built / "macvlan", REFERENCE_DIR / "macvlan", REFERENCE_DIR / "host-local")
     if options.count > 250:
         raise SystemExit("bench: at most 250 containers per contender (one /24 each)")
 
@@ -102,10 +99,8 @@ def main() -> int:
     namespaces = Namespaces()
 
     with workspace() as root:
-        print(f"bench: {options.count} containers per contender; ours from {built}, reference from {REFERENCE_DIR},"
-              " each copied into the run's own plugin directory")
-        ours_dir = install_plugins(root, built, ["macvlan"], "ours")
-        reference_dir = install_plugins(root, REFERENCE_DIR, ["macvlan", "host-local"], "reference")
+        ours_dir, reference_dir = install_contenders(root, ["macvlan"], ["macvlan", "host-local"])
+        print(f"bench: {options.count} containers per contender")
         print(f"bench: master {master} (a bridge with one port), creating namespaces (not timed)")
         [neighbour] = namespaces(1)
         harness.sh("ip", "link", "add", master, "type", "bridge")

@@ -32,8 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
-from harness import BRIDGE_PREFIX, NS_PREFIX, REFERENCE_DIR, Network, Stack  # noqa: E402
-from lab import Namespaces, install_plugins, pick_base, require_executables, require_root, workspace  # noqa: E402
+from harness import BRIDGE_PREFIX, NS_PREFIX, Network, Stack  # noqa: E402
+from lab import Namespaces, install_contenders, pick_base, require_root, workspace  # noqa: E402
 from figures import MS, summary, verdict  # noqa: E402
 
 
@@ -85,10 +85,6 @@ def main() -> int:
     if options.curve < 1000:
         raise SystemExit("bench: --curve must be at least 1000 (the curve reports container 1000)")
 
-    built = harness.ours_dir()
-    require_executables(built / "bridge", built / "portmap", REFERENCE_DIR / "bridge",
-                        REFERENCE_DIR / "portmap", REFERENCE_DIR / "host-local")
-
     base = pick_base()
     blocks = list(base.subnets(new_prefix=21))
     v6_base = ipaddress.ip_network("fd5c:250::/48")
@@ -102,10 +98,8 @@ def main() -> int:
 
     with workspace() as root:
         n = options.count
-        print(f"bench: {n} containers per contender, one published port each; ours from {built}, "
-              f"reference from {REFERENCE_DIR}, each copied into the run's own plugin directory")
-        ours_dir = install_plugins(root, built, ["bridge", "portmap"], "ours")
-        reference_dir = install_plugins(root, REFERENCE_DIR, ["bridge", "portmap", "host-local"], "reference")
+        ours_dir, reference_dir = install_contenders(root, ["bridge", "portmap"], ["bridge", "portmap", "host-local"])
+        print(f"bench: {n} containers per contender, one published port each")
         ours_stack = Stack("ours", ours_dir / "bridge", "kv-ipam", (ours_dir,), lambda *_: {})
         reference_stack = Stack("reference", reference_dir / "bridge", "host-local", (reference_dir,),
                                 harness.host_local_leases)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import harness
-from harness import NS_PREFIX
+from harness import NS_PREFIX, REFERENCE_DIR
 
 
 def require_root() -> None:
@@ -20,27 +20,33 @@ def require_root() -> None:
         raise SystemExit("bench: needs root")
 
 
-def require_executables(*paths: Path) -> None:
-    """Stops the run, saying how to get them, unless all the plugins it compares are there."""
-    for path in paths:
-        if not os.access(path, os.X_OK):
-            raise SystemExit(f"bench: {path} missing (swift build -c release; apt install containernetworking-plugins)")
-
-
-def install_plugins(root: Path, source: Path, names: list[str], label: str) -> Path:
-    """Copies the named plugins from `source` into a fresh directory under `root`, as installing
-    plugins into a runtime's plugin directory (/opt/cni/bin) does, and returns that directory.
+def install_contenders(root: Path, ours: list[str], reference: list[str]) -> tuple[Path, Path]:
+    """Copies our named plugins (from the build) and the reference's (from REFERENCE_DIR) into two
+    fresh directories under `root`, as installing plugins into a runtime's plugin directory
+    (/opt/cni/bin) does, and returns (ours, reference). Stops the run, saying how to get them,
+    unless all are there.
 
     Every contender runs from copies made here, the same way. This matters for us: the page cache
     holds a file in the pieces it was written in. The linker writes our executables 4 KB at a time,
     and the kernel maps and unmaps those pages one by one; a copy, like a file read back from disk, is
     cached in large folios. The same bytes start about 0.3 ms sooner from a copy (VERSION, median of
     600 runs: 0.84 against 1.27 ms). The reference plugins start no faster from a copy."""
-    target = root / f"{label}-bin"
-    target.mkdir()
-    for name in names:
-        shutil.copy2(source / name, target / name)
-    return target
+    built = harness.ours_dir()
+    sources = [(built, ours, "ours"), (REFERENCE_DIR, reference, "reference")]
+    for source, names, _ in sources:
+        for name in names:
+            if not os.access(source / name, os.X_OK):
+                raise SystemExit(f"bench: {source / name} missing (swift build -c release; "
+                                 "apt install containernetworking-plugins)")
+    print(f"bench: ours from {built}, reference from {REFERENCE_DIR}, each copied into the run's own plugin directory")
+    targets = []
+    for source, names, label in sources:
+        target = root / f"{label}-bin"
+        target.mkdir()
+        for name in names:
+            shutil.copy2(source / name, target / name)
+        targets.append(target)
+    return targets[0], targets[1]
 
 
 def pick_base() -> ipaddress.IPv4Network:
