@@ -123,6 +123,23 @@ def test_ports_make_no_ipv6_chatter_and_ipv4_only_containers_get_no_ipv6(net, ma
     assert dual.address(6) in dual_v6 and any(a.startswith("fe80:") for a in dual_v6)
 
 
+def multicast_snooping(bridge: str) -> str:
+    return open(f"/sys/class/net/{bridge}/bridge/multicast_snooping").read().strip()
+
+
+@pytest.mark.ours_only
+def test_a_bridge_the_plugin_makes_has_multicast_snooping_off(net, make_netns, container_id):
+    # With snooping on, each port coming up re-arms timers on every other port of the bridge.
+    net.add(make_netns(), container_id())
+    assert multicast_snooping(net.bridge) == "0"
+
+
+def test_an_existing_bridge_keeps_its_multicast_snooping(net, make_netns, container_id):
+    harness.sh("ip", "link", "add", net.bridge, "type", "bridge", "mcast_snooping", "1")
+    net.add(make_netns(), container_id())
+    assert multicast_snooping(net.bridge) == "1"
+
+
 @pytest.mark.ours_only
 def test_a_full_bridge_is_a_clear_try_again_error_that_leaves_nothing(net, make_netns, container_id):
     # A Linux bridge holds at most 1024 ports. Fill one with veth pairs whose peers sit in a namespace of

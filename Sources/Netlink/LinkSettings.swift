@@ -83,12 +83,30 @@ extension NetlinkSocket {
         }
     }
 
-    /// Sends `RTM_SETLINK` for `index` with the given flag change and the attributes `attributes` adds
-    /// (returning a negative libnl code if they do not fit).
-    private func changeLink(_ operation: @autoclosure () -> String, index: Int, family: UInt8 = UInt8(AF_UNSPEC),
-                            flags: UInt32 = 0, change: UInt32 = 0,
+    /// Turns the bridge's multicast snooping on or off (`ip link set ... type bridge mcast_snooping`).
+    ///
+    /// With snooping on, every port that comes up has the kernel re-arm the multicast timers of every
+    /// other port, so attaching costs more the more ports a bridge has; without it, multicast is
+    /// flooded to all ports, which is also what a snooping bridge does while no querier is present.
+    public func setBridgeMulticastSnooping(index: Int, _ on: Bool) throws {
+        // Kind-specific settings reach the bridge's changelink only through RTM_NEWLINK.
+        try changeLink("turn multicast snooping \(on ? "on" : "off") on bridge index \(index)", index: index,
+                       type: Int32(RTM_NEWLINK)) { message in
+            guard let info = cnl_nest_start(message, Int32(IFLA_LINKINFO)),
+                  nla_put_string(message, Int32(IFLA_INFO_KIND), "bridge") >= 0,
+                  let data = cnl_nest_start(message, Int32(IFLA_INFO_DATA)),
+                  nla_put_u8(message, Int32(IFLA_BR_MCAST_SNOOPING), on ? 1 : 0) >= 0,
+                  nla_nest_end(message, data) >= 0 else { return -NLE_MSGSIZE }
+            return nla_nest_end(message, info)
+        }
+    }
+
+    /// Sends `type` (`RTM_SETLINK` unless given) for `index` with the given flag change and the attributes
+    /// `attributes` adds (returning a negative libnl code if they do not fit).
+    private func changeLink(_ operation: @autoclosure () -> String, index: Int, type: Int32 = Int32(RTM_SETLINK),
+                            family: UInt8 = UInt8(AF_UNSPEC), flags: UInt32 = 0, change: UInt32 = 0,
                             attributes: (OpaquePointer) -> Int32 = { _ in 0 }) throws {
-        let message = try allocate("a netlink message") { nlmsg_alloc_simple(Int32(RTM_SETLINK), 0) }
+        let message = try allocate("a netlink message") { nlmsg_alloc_simple(type, 0) }
         var header = ifinfomsg()
         header.ifi_family = family
         header.ifi_index = Int32(index)
