@@ -22,8 +22,8 @@ down by the kernel, in the background, while the first containers of the curve a
 The curve's points are minutes apart, and this machine's speed drifts over minutes (a VERSION run,
 printed beside each point, moves by up to a quarter). So the target is judged side by side, as the
 DELs are: with the big network back at 999 containers and a second network holding 9, container
-1000 of the one and container 10 of the other are added in turns (and removed again, untimed),
-`--turns` times each, and their medians compared. Everything is removed at the end.
+1000 of the one and container 10 of the other are added one after the other, in alternating order,
+then both removed again (untimed), `--turns` times, and their medians compared. Everything is removed at the end.
 """
 
 from __future__ import annotations
@@ -161,10 +161,16 @@ def main() -> int:
             small_chain.add(i, ns, f"{NS_PREFIX}small-{i}")
         turns = {"1000": [], "10": []}
         arms = [("1000", curve_chain), ("10", small_chain)]
+        turn_spaces = iter(namespaces(2 * options.turns))  # made up front, as the curve's are
         for turn in range(options.turns):
+            # Both ADDs, then both DELs: an ADD straight after a DEL runs slower, by the kernel's
+            # leftover work from the deletion, and that would flatten the ratio.
+            made = []
             for label, chain in (arms if turn % 2 == 0 else arms[::-1]):
-                i, ns, cid = 1000 + turn, namespaces(1)[0], f"{NS_PREFIX}{chain.label}-t{turn}"
+                i, ns, cid = 1000 + turn, next(turn_spaces), f"{NS_PREFIX}{chain.label}-t{turn}"
                 turns[label].append(sum(chain.add(i, ns, cid)))
+                made.append((chain, i, ns, cid))
+            for chain, i, ns, cid in made:
                 chain.delete(i, ns, cid)
         for i, ns in enumerate(small_spaces):
             small_chain.delete(i, ns, f"{NS_PREFIX}small-{i}")
