@@ -26,6 +26,13 @@ let startupSettings: [SwiftSetting] = [
     .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"]),
 ]
 
+/// Release objects are compiled against the static standard library, as `--static-swift-stdlib`
+/// does: only then do they name FoundationEssentials' own static dependencies for the linker, and a
+/// plain `swift build -c release` links the static plugins too.
+let staticStdlibSettings: [SwiftSetting] = [
+    .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "swift-cni",
     products: [
@@ -92,5 +99,5 @@ let package = Package(
 )
 
 for target in package.targets where target.type == .regular || target.type == .executable {
-    target.swiftSettings = (target.swiftSettings ?? []) + startupSettings
+    target.swiftSettings = (target.swiftSettings ?? []) + startupSettings + staticStdlibSettings
 }
