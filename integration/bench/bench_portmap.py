@@ -153,8 +153,9 @@ def main() -> int:
         curve = [sum(parts) for parts in curve_parts]
 
         print(f"bench: container 1000 and container 10 side by side, {options.turns} turns")
-        last = 999
-        curve_chain.delete(last, curve_spaces[last], f"{NS_PREFIX}curve-{last}")
+        kept = 999  # container 1000 is the one the turns add
+        for i in range(kept, options.curve):
+            curve_chain.delete(i, curve_spaces[i], f"{NS_PREFIX}curve-{i}")
         small_chain = Chain("small", network(ours_stack, 4, "small"), ours_dir / "portmap", 52000)
         small_spaces = namespaces(9)
         for i, ns in enumerate(small_spaces):
@@ -163,8 +164,8 @@ def main() -> int:
         arms = [("1000", curve_chain), ("10", small_chain)]
         turn_spaces = iter(namespaces(2 * options.turns))  # made up front, as the curve's are
         for turn in range(options.turns):
-            # Both ADDs, then both DELs: an ADD straight after a DEL runs slower, by the kernel's
-            # leftover work from the deletion, and that would flatten the ratio.
+            # Both ADDs back to back, then both DELs: only a turn's first ADD follows deletions, and
+            # which arm goes first alternates.
             made = []
             for label, chain in (arms if turn % 2 == 0 else arms[::-1]):
                 i, ns, cid = 1000 + turn, next(turn_spaces), f"{NS_PREFIX}{chain.label}-t{turn}"
@@ -174,7 +175,7 @@ def main() -> int:
                 chain.delete(i, ns, cid)
         for i, ns in enumerate(small_spaces):
             small_chain.delete(i, ns, f"{NS_PREFIX}small-{i}")
-        for i, ns in enumerate(curve_spaces[:last]):
+        for i, ns in enumerate(curve_spaces[:kept]):
             curve_chain.delete(i, ns, f"{NS_PREFIX}curve-{i}")
 
         print()
