@@ -12,11 +12,12 @@ struct BridgeDevice {
         if let existing = try host.link(named: config.bridge) {
             return try BridgeDevice(verifying: existing, config, on: host)
         }
-        var createdHere = true
+        let createdHere: Bool
         do {
             // An explicit MAC keeps the bridge's address stable; otherwise the kernel makes it
             // follow the lowest port MAC, and results would report a MAC that later changes.
             try host.createBridge(name: config.bridge, mtu: config.mtu, mac: .randomLocal())
+            createdHere = true
         } catch NetlinkError.exists {
             createdHere = false  // A concurrent ADD created it first.
         }
