@@ -5,9 +5,12 @@ import Testing
     @Test func ipv4RoundTrips() {
         #expect(IPv4Address("10.22.0.1")?.description == "10.22.0.1")
         #expect(IPv4Address("10.22.0.1")?.value == 0x0A16_0001)
-        for bad in ["", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1..2.3", "01234.1.1.1", " 1.2.3.4", "a.b.c.d"] {
+        #expect(IPv4Address("010.001.0.255")?.description == "10.1.0.255")
+        for bad in ["", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1..2.3", "01234.1.1.1", " 1.2.3.4", "a.b.c.d",
+                    "1.2.3.4.", ".1.2.3", "1.2.3.-4", "1.2.3.4 ", "1.2.3.٤"] {
             #expect(IPv4Address(bad) == nil, "\(bad)")
         }
+        #expect(IPAddress("1.2.3.4:80") == nil)
     }
 
     @Test func ipv6UsesCanonicalText() {
@@ -40,6 +43,11 @@ import Testing
         #expect(cidr.subnet.description == "10.22.0.0/16")
         #expect(InterfaceAddress("10.22.3.4") == nil)
         #expect(InterfaceAddress("10.22.3.4/") == nil)
+        for bad in ["10.22.3.4/33", "10.22.3.4/1/2", "10.22.3.4/0016", "/16", "10.22.3.4/-1", "::1/129"] {
+            #expect(InterfaceAddress(bad) == nil, "\(bad)")
+        }
+        #expect(InterfaceAddress("fd00::5/64")?.subnet.description == "fd00::/64")
+        #expect(InterfaceAddress(Substring("x10.0.0.1/8").dropFirst())?.description == "10.0.0.1/8")
     }
 
     @Test func macAddresses() {
