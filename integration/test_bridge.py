@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import pytest
 
@@ -124,7 +125,7 @@ def test_ports_make_no_ipv6_chatter_and_ipv4_only_containers_get_no_ipv6(net, ma
 
 
 def multicast_snooping(bridge: str) -> str:
-    return open(f"/sys/class/net/{bridge}/bridge/multicast_snooping").read().strip()
+    return Path(f"/sys/class/net/{bridge}/bridge/multicast_snooping").read_text().strip()
 
 
 @pytest.mark.ours_only

@@ -63,16 +63,22 @@ class Chain:
             raise RuntimeError(f"{self.label} {what} failed:\n{invocation.describe()}")
         return invocation
 
-    def add(self, i: int, netns: harness.Netns, cid: str) -> tuple[float, float]:
-        """(bridge seconds, portmap seconds)."""
+    def container_id(self, i: int, tag: str | None) -> str:
+        return f"{NS_PREFIX}{self.label}-{i if tag is None else tag}"
+
+    def add(self, i: int, netns: harness.Netns, tag: str | None = None) -> tuple[float, float]:
+        """(bridge seconds, portmap seconds) for container `i`, its ID made of the chain's label and
+        `tag` (`i` unless given)."""
+        cid = self.container_id(i, tag)
         bridge = self._run("bridge ADD", self.network.invoke("ADD", self.bridge_conf, netns.path, cid))
         self.results[cid] = bridge.json
         env = harness.plugin_env("ADD", cid, netns.path, "eth0", self.network.stack.cni_path)
         portmap = self._run("portmap ADD", harness.run_plugin(self.portmap, env, self.portmap_conf(i, bridge.json)))
         return bridge.seconds, portmap.seconds
 
-    def delete(self, i: int, netns: harness.Netns, cid: str) -> tuple[float, float]:
-        """(portmap seconds, bridge seconds): a runtime deletes in reverse order."""
+    def delete(self, i: int, netns: harness.Netns, tag: str | None = None) -> tuple[float, float]:
+        """(portmap seconds, bridge seconds) for what `add` made: a runtime deletes in reverse order."""
+        cid = self.container_id(i, tag)
         prev = self.results.pop(cid)
         env = harness.plugin_env("DEL", cid, netns.path, "eth0", self.network.stack.cni_path)
         portmap = self._run("portmap DEL", harness.run_plugin(self.portmap, env, self.portmap_conf(i, prev)))
@@ -117,23 +123,22 @@ def main() -> int:
 
         # Warm-up: bridges, stores, tables and chains exist before the first timed ADD.
         for chain in (ours, reference):
-            cid = f"{NS_PREFIX}{chain.label}-warmup"
-            chain.add(n, spaces[chain.label][n], cid)
-            chain.delete(n, spaces[chain.label][n], cid)
+            chain.add(n, spaces[chain.label][n], "warmup")
+            chain.delete(n, spaces[chain.label][n], "warmup")
 
         print("bench: sequential ADD, each contender alone; then DEL, taking turns per container")
         times = {label: {"bridge ADD": [], "portmap ADD": [], "ADD": [], "portmap DEL": [], "bridge DEL": [],
                          "DEL": []} for label in ("ours", "reference")}
         for chain in (ours, reference):
             for i in range(n):
-                bridge, portmap = chain.add(i, spaces[chain.label][i], f"{NS_PREFIX}{chain.label}-{i}")
+                bridge, portmap = chain.add(i, spaces[chain.label][i])
                 t = times[chain.label]
                 t["bridge ADD"].append(bridge)
                 t["portmap ADD"].append(portmap)
                 t["ADD"].append(bridge + portmap)
         for i in range(n):
             for chain in ((ours, reference) if i % 2 == 0 else (reference, ours)):
-                portmap, bridge = chain.delete(i, spaces[chain.label][i], f"{NS_PREFIX}{chain.label}-{i}")
+                portmap, bridge = chain.delete(i, spaces[chain.label][i])
                 t = times[chain.label]
                 t["portmap DEL"].append(portmap)
                 t["bridge DEL"].append(bridge)
@@ -145,7 +150,7 @@ def main() -> int:
         curve_parts = []
         startup = {}  # a plugin start with no work (VERSION) at each point: what the machine itself costs
         for i, ns in enumerate(curve_spaces):
-            curve_parts.append(curve_chain.add(i, ns, f"{NS_PREFIX}curve-{i}"))
+            curve_parts.append(curve_chain.add(i, ns))
             if i + 1 in (10, 100, 500, 1000):
                 startup[i + 1] = statistics.median(
                     harness.run_plugin(ours_dir / "portmap", harness.plugin_env("VERSION"), "{}").seconds
@@ -155,11 +160,11 @@ def main() -> int:
         print(f"bench: container 1000 and container 10 side by side, {options.turns} turns")
         kept = 999  # container 1000 is the one the turns add
         for i in range(kept, options.curve):
-            curve_chain.delete(i, curve_spaces[i], f"{NS_PREFIX}curve-{i}")
+            curve_chain.delete(i, curve_spaces[i])
         small_chain = Chain("small", network(ours_stack, 4, "small"), ours_dir / "portmap", 52000)
         small_spaces = namespaces(9)
         for i, ns in enumerate(small_spaces):
-            small_chain.add(i, ns, f"{NS_PREFIX}small-{i}")
+            small_chain.add(i, ns)
         turns = {"1000": [], "10": []}
         arms = [("1000", curve_chain), ("10", small_chain)]
         turn_spaces = iter(namespaces(2 * options.turns))  # made up front, as the curve's are
@@ -168,15 +173,15 @@ def main() -> int:
             # which arm goes first alternates.
             made = []
             for label, chain in (arms if turn % 2 == 0 else arms[::-1]):
-                i, ns, cid = 1000 + turn, next(turn_spaces), f"{NS_PREFIX}{chain.label}-t{turn}"
-                turns[label].append(sum(chain.add(i, ns, cid)))
-                made.append((chain, i, ns, cid))
-            for chain, i, ns, cid in made:
-                chain.delete(i, ns, cid)
+                i, ns, tag = 1000 + turn, next(turn_spaces), f"t{turn}"
+                turns[label].append(sum(chain.add(i, ns, tag)))
+                made.append((chain, i, ns, tag))
+            for chain, i, ns, tag in made:
+                chain.delete(i, ns, tag)
         for i, ns in enumerate(small_spaces):
-            small_chain.delete(i, ns, f"{NS_PREFIX}small-{i}")
+            small_chain.delete(i, ns)
         for i, ns in enumerate(curve_spaces[:kept]):
-            curve_chain.delete(i, ns, f"{NS_PREFIX}curve-{i}")
+            curve_chain.delete(i, ns)
 
         print()
         print(f"== sequential, {n} containers (bridge with ipMasq, then portmap with one TCP port)")
