@@ -7,6 +7,8 @@ sessions on one machine never touch each other's objects.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import ipaddress
 import json
 import os
@@ -360,6 +362,51 @@ def finish_plugin(proc: subprocess.Popen, timeout: float = 120) -> Invocation:
     seconds = time.perf_counter() - proc._cni_start  # type: ignore[attr-defined]
     return Invocation(list(proc.args), proc._cni_env, proc._cni_stdin, proc.returncode, out, err,  # type: ignore
                       seconds)
+
+
+@contextlib.contextmanager
+def adopting_orphans():
+    """Makes this process the subreaper of what it starts, as containerd and conmon are: a process
+    whose parent exits comes back to this one instead of to init. Yields a function that waits for
+    every such process to end and returns `(name, exit code)` for each."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_CHILD_SUBREAPER = 36
+
+    def collect() -> list[tuple[str, int]]:
+        ended = []
+        while True:
+            try:
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOWAIT)
+            except ChildProcessError:
+                return ended
+            # The name is readable until the process is reaped.
+            name = Path(f"/proc/{info.si_pid}/comm").read_text().strip()
+            ended.append((name, os.waitstatus_to_exitcode(os.waitpid(info.si_pid, 0)[1])))
+
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+    try:
+        yield collect
+    finally:
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+
+@contextlib.contextmanager
+def limited_to_one_process(binary: Path, scratch: Path):
+    """Yields an executable that runs `binary` in a fresh pids cgroup allowing one process, so that
+    `binary` cannot fork. The cgroup is removed afterwards."""
+    v1 = Path("/sys/fs/cgroup/pids")
+    root = v1 if v1.is_dir() else Path("/sys/fs/cgroup")
+    group = root / f"{NS_PREFIX}one-process"
+    group.mkdir()
+    try:
+        (group / "pids.max").write_text("1\n")
+        wrapper = scratch / "one-process"
+        wrapper.write_text(f'#!/bin/sh\necho $$ > {group}/cgroup.procs && exec {binary}\n')
+        wrapper.chmod(0o755)
+        yield wrapper
+    finally:
+        group.rmdir()
 
 
 # --------------------------------------------------------------------------------------------

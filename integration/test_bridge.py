@@ -212,6 +212,45 @@ def test_del_twice_succeeds(net, make_netns, container_id):
     assert net.leases() == {}
 
 
+@pytest.mark.ours_only
+def test_del_leaves_the_kernels_wait_to_a_child_that_ends_by_itself(net, make_netns, container_id):
+    """DEL returns once the link has left the namespaces; a child process waits out the kernel's
+    freeing of it. Run with pipes, as a Go runtime does: the child must not hold them open."""
+    ns = make_netns()
+    attachment = net.add(ns, container_id())
+    body = dict(attachment.conf, prevResult=attachment.result)
+    env = net.env("DEL", ns.path, attachment.container_id)
+    with harness.adopting_orphans() as orphans:
+        harness.finish_plugin(harness.start_plugin(net.stack.bridge, env, body), timeout=10).expect_ok()
+        assert not harness.link_exists(attachment.host_veth)
+        assert not harness.link_exists("eth0", ns.name)
+        assert net.leases() == {}
+        assert orphans() == [("cni-link-del", 0)]
+
+
+@pytest.mark.ours_only
+def test_del_that_cannot_start_a_child_removes_the_link_itself(net, make_netns, container_id, tmp_root):
+    ns = make_netns()
+    attachment = net.add(ns, container_id())
+    body = dict(attachment.conf, prevResult=attachment.result)
+    with harness.adopting_orphans() as orphans, \
+            harness.limited_to_one_process(net.stack.bridge, tmp_root) as confined:
+        net.invoke("DEL", body, ns.path, attachment.container_id, binary=confined).expect_ok()
+        assert orphans() == []
+    assert not harness.link_exists(attachment.host_veth)
+    assert not harness.link_exists("eth0", ns.name)
+    assert net.leases() == {}
+
+
+def test_the_same_attachment_can_be_added_again_right_after_del(net, make_netns, container_id):
+    ns = make_netns()
+    cid = container_id()
+    net.add(ns, cid).delete().expect_ok()
+    again = net.add(ns, cid)
+    ns.ping(net.gateway4)
+    assert net.leases() == {again.ip(): (cid, "eth0")}
+
+
 @pytest.mark.parametrize("netns_given", ["stale path", "empty"])
 def test_del_after_the_namespace_is_gone_releases_everything(net, make_netns, container_id, netns_given):
     ns = make_netns()

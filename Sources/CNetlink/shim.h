@@ -8,7 +8,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <linux/nsfs.h>
 
 #include <netlink/netlink.h>
@@ -114,4 +117,56 @@ static inline int cnl_capture_errors(struct nl_sock *sock, struct cnl_kernel_err
 /// Starts a nested attribute flagged NLA_F_NESTED, which the kernel's strict parsers require.
 static inline struct nlattr *cnl_nest_start(struct nl_msg *msg, int type) {
     return nla_nest_start(msg, type | NLA_F_NESTED);
+}
+
+// MARK: Removing a link
+
+/// Sends the `length` bytes at `request` on netlink socket `fd` from a detached process, which waits
+/// in that system call for as long as the kernel takes and then exits. Returns 0 once that process
+/// exists, -1 if it could not be started.
+///
+/// The sender is a grandchild whose parent has already exited, so it belongs to init (or the nearest
+/// subreaper) from the start and the caller is left with no child to reap. It closes standard input,
+/// output and error first: a runtime reads a plugin's output until every copy of the pipe is closed,
+/// and must not wait for the sender. It keeps every other descriptor, so a socket whose release also
+/// waits for the kernel (a netfilter one, after a removal) is released when the sender exits rather
+/// than when the caller does. Only async-signal-safe calls run in the forked processes.
+static inline int cnl_send_detached(int fd, const void *request, size_t length) {
+    pid_t child = fork();
+    if (child < 0) return -1;
+    if (child == 0) {
+        pid_t sender = fork();
+        if (sender == 0) {
+            close(0);
+            close(1);
+            close(2);
+            (void)prctl(PR_SET_NAME, "cni-link-del", 0, 0, 0);
+            (void)send(fd, request, length, 0);
+        }
+        _exit(sender < 0 ? 1 : 0);
+    }
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) return -1;
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/// What the rtnetlink messages in `buffer` say about removing link `index` with the request numbered
+/// `seq`: 1 if the link has left the namespace (its RTM_DELLINK, or the request's acknowledgement), 2 if
+/// the kernel found no such link, the negative errno it refused the request with, or 0 if they say
+/// nothing about it.
+static inline int cnl_link_removal_outcome(const void *buffer, int length, int index, unsigned int seq) {
+    for (const struct nlmsghdr *h = buffer; NLMSG_OK(h, length); h = NLMSG_NEXT(h, length)) {
+        if (h->nlmsg_type == RTM_DELLINK && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
+            const struct ifinfomsg *info = NLMSG_DATA(h);
+            // Bridge port notifications (AF_BRIDGE) use RTM_DELLINK too; only the link's own counts.
+            if (info->ifi_family == AF_UNSPEC && info->ifi_index == index) return 1;
+        } else if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_seq == seq) {
+            const struct nlmsgerr *err = NLMSG_DATA(h);
+            if (err->error == -ENODEV) return 2;
+            return err->error == 0 ? 1 : err->error;
+        }
+    }
+    return 0;
 }

@@ -19,20 +19,22 @@ extension NetlinkSocket {
         try dump("list links", fill: { rtnl_link_alloc_cache(handle, AF_UNSPEC, $0) }) { Link(libnl: $0) }
     }
 
-    /// Deletes the link with index `index`; deleting one end of a veth pair deletes both.
+    /// Deletes the link with index `index`; deleting one end of a veth pair deletes both. Returns once
+    /// the link has left the namespace (see `LinkRemoval` for what is left to the kernel after that).
     ///
     /// - Returns: `false` if there was no such link (which is not an error).
     @discardableResult
     public func deleteLink(index: Int) throws -> Bool {
-        try deleteLink("delete link index \(index)") { rtnl_link_set_ifindex($0, Int32(index)) }
+        try LinkRemoval(index: index, operation: "delete link index \(index)", on: self).run()
     }
 
-    /// Deletes the link called `name`; deleting one end of a veth pair deletes both.
+    /// Deletes the link called `name`, like `deleteLink(index:)`.
     ///
     /// - Returns: `false` if there was no such link (which is not an error).
     @discardableResult
     public func deleteLink(named name: InterfaceName) throws -> Bool {
-        try deleteLink("delete link \(name)") { rtnl_link_set_name($0, name.rawValue) }
+        guard let link = try link(named: name) else { return false }
+        return try LinkRemoval(index: link.index, operation: "delete link \(name)", on: self).run()
     }
 
     private func fetchLink(_ operation: String, index: Int32, name: String?) throws -> Link? {
@@ -45,12 +47,5 @@ extension NetlinkSocket {
         guard let found else { return nil }
         defer { rtnl_link_put(found) }
         return Link(libnl: found)
-    }
-
-    private func deleteLink(_ operation: String, identify: (OpaquePointer) -> Void) throws -> Bool {
-        let link = try allocate("a link") { rtnl_link_alloc() }
-        defer { rtnl_link_put(link) }
-        identify(link)
-        return try performDelete(operation) { rtnl_link_delete(handle, link) }
     }
 }

@@ -134,6 +134,20 @@ import Testing
         #expect(try attachment.host.links().contains { $0.index == attachment.bridge.index } == false)
     }
 
+    @Test func aRefusedDeletionIsAnErrorAndLeavesTheLink() throws {
+        let sandbox = Sandbox("rd")
+        defer { sandbox.cleanUp() }
+        let socket = try NetlinkSocket(in: sandbox.namespace())
+        let loopback = try #require(try socket.link(named: InterfaceName("lo")!))
+
+        // Loopback has no link operations to delete it with: the kernel answers EOPNOTSUPP.
+        #expect(throws: NetlinkError.kernel(operation: "delete link index \(loopback.index)", errno: EOPNOTSUPP,
+                                            message: "")) {
+            try socket.deleteLink(index: loopback.index)
+        }
+        #expect(try socket.link(index: loopback.index) != nil)
+    }
+
     @Test func macvlanIsCreatedInsideTheNamespaceOnAHostParent() throws {
         let sandbox = Sandbox("mv")
         defer { sandbox.cleanUp() }

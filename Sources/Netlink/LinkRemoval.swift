@@ -1,0 +1,104 @@
+import CNetlink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Removing one link, returning as soon as it has left its namespace.
+///
+/// The kernel removes a link in two steps, both inside the system call that asks for it:
+/// 1. Under the RTNL lock it takes the link out of the namespace (both ends, for a veth). From then on
+///    nobody sees it, its name is free, its addresses and routes are gone, and it is announced as
+///    RTM_DELLINK to the namespace's link-event listeners.
+/// 2. With the lock released, it waits for every RCU callback queued so far to run (`rcu_barrier`)
+///    before freeing the device: 15-40 ms here. Callers of that wait queue behind each other, so two
+///    processes removing links at once each wait about twice as long.
+///
+/// Only the first step is anything a caller can observe. So a detached process sends the request and
+/// sits out the second, and this process returns when it reads the link's RTM_DELLINK. The request goes out
+/// on the same socket that listens, so a refusal (an error acknowledgement) arrives there too. Several
+/// such processes waiting at once also let the kernel share one `rcu_barrier` among them.
+///
+/// When no process can be started, or neither message comes within `patience`, the removal is made in
+/// this process, the slow way.
+struct LinkRemoval {
+    /// The link to remove.
+    let index: Int
+    /// How errors name the removal ("delete link veth1a2b").
+    let operation: String
+    /// The socket the caller works with: for the fallback, and to check on the link.
+    let socket: NetlinkSocket
+
+    init(index: Int, operation: String, on socket: NetlinkSocket) {
+        self.index = index
+        self.operation = operation
+        self.socket = socket
+    }
+
+    /// How long to wait for the kernel's word, in milliseconds, before removing the link here instead.
+    private static let patience: Int32 = 2000
+
+    /// - Returns: `false` if there was no such link.
+    func run() throws -> Bool {
+        let watcher = try NetlinkSocket(besides: socket)
+        try watcher.perform("listen to link events") {
+            nl_socket_add_membership(watcher.handle, Int32(RTNLGRP_LINK.rawValue))
+        }
+        let link = try allocate("a link") { rtnl_link_alloc() }
+        defer { rtnl_link_put(link) }
+        rtnl_link_set_ifindex(link, Int32(index))
+        var message: OpaquePointer?
+        try watcher.perform(operation) { rtnl_link_build_delete_request(link, &message) }
+        defer { nlmsg_free(message) }
+        nl_complete_msg(watcher.handle, message)
+        let header = nlmsg_hdr(message)!
+        guard cnl_send_detached(nl_socket_get_fd(watcher.handle), header, Int(header.pointee.nlmsg_len)) == 0 else {
+            return try removeHere()
+        }
+
+        switch try outcome(on: watcher, sequence: header.pointee.nlmsg_seq) {
+        case nil:
+            if try socket.link(index: index) == nil { return true }
+            _ = try removeHere()
+            return true
+        case 1:
+            return true
+        case 2:
+            return false
+        case let refusal?:
+            throw NetlinkError(operation: operation, libnlCode: 0, kernelErrno: -refusal, kernelMessage: "")
+        }
+    }
+
+    /// Reads `watcher` until it says how the removal went: 1 removed, 2 there was no such link, a negative
+    /// errno if refused; `nil` if it said nothing in time.
+    private func outcome(on watcher: NetlinkSocket, sequence: UInt32) throws -> Int32? {
+        let descriptor = nl_socket_get_fd(watcher.handle)
+        // A link's notification can take a few kilobytes; a datagram larger than the buffer is cut short.
+        var buffer = [UInt8](repeating: 0, count: 32768)
+        while true {
+            var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let polled = poll(&ready, 1, Self.patience)
+            if polled < 0, errno == EINTR { continue }
+            guard polled > 0 else { return nil }
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                // ENOBUFS: events came faster than they were read and some were dropped, perhaps ours.
+                guard code == ENOBUFS else { return nil }
+                if try socket.link(index: index) == nil { return 1 }
+                continue
+            }
+            let said = cnl_link_removal_outcome(buffer, Int32(count), Int32(index), sequence)
+            if said != 0 { return said }
+        }
+    }
+
+    /// The removal made in this process, waiting for the kernel to free the link.
+    private func removeHere() throws -> Bool {
+        let link = try allocate("a link") { rtnl_link_alloc() }
+        defer { rtnl_link_put(link) }
+        rtnl_link_set_ifindex(link, Int32(index))
+        return try socket.performDelete(operation) { rtnl_link_delete(socket.handle, link) }
+    }
+}
