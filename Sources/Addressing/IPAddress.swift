@@ -4,6 +4,7 @@ public enum IPAddress: Hashable, Comparable, Sendable {
     case v6(IPv6Address)
 
     /// Parses either family; `nil` if the text is neither.
+    @inlinable
     public init?(_ text: some StringProtocol) {
         if let v4 = IPv4Address(text) {
             self = .v4(v4)

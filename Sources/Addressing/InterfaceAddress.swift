@@ -11,6 +11,7 @@ public struct InterfaceAddress: Hashable, Sendable {
     }
 
     /// Parses `address/prefix`; `nil` if either part is malformed.
+    @inlinable
     public init?(_ text: some StringProtocol) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let address = IPAddress(parts[0]),

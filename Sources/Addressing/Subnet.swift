@@ -12,6 +12,7 @@ public struct Subnet: Hashable, Sendable {
     }
 
     /// Parses `a.b.c.d/n` or `x::/n`; `nil` if malformed or if host bits are set.
+    @inlinable
     public init?(_ text: some StringProtocol) {
         guard let cidr = InterfaceAddress(text), cidr.address == cidr.subnet.network else { return nil }
         self = cidr.subnet

@@ -55,7 +55,7 @@ public struct LeaseManager {
                     "requested address \(stray) is outside every range of this network "
                         + "(\(rangeSets.map(\.description).joined(separator: "; ")))")
             }
-            tx.put(ownerKey, leases.map(\.address.description).joined(separator: "\n"))
+            tx.put(ownerKey, LeaseKeys.ownerValue(holding: leases.map(\.address)))
             return leases
         }
     }

@@ -32,8 +32,12 @@ final class SQLiteConnection {
     /// Prepared lazily on first use and kept for the life of the connection.
     private var statements: [String: OpaquePointer] = [:]
 
+    /// SQLite's process-wide set-up, run once before the first connection opens.
+    private static let configured: Void = { _ = csqlite_disable_memory_statistics() }()
+
     /// Opens an existing database file, or creates an empty one when `create` is set.
     init(path: String, create: Bool) throws {
+        Self.configured
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0)
         let code = sqlite3_open_v2(path, &handle, flags, nil)
