@@ -35,49 +35,69 @@ struct LinkRemoval {
     }
 
     /// How long to wait for the kernel's word, in milliseconds, before removing the link here instead.
-    private static let patience: Int32 = 2000
+    private static let patience = 2000
+
+    /// What the kernel said about the request.
+    private enum Outcome {
+        case removed
+        case absent
+        case refused(errno: Int32)
+
+        /// Decodes `cnl_link_removal_outcome`; `nil` when the messages said nothing about it.
+        init?(_ code: Int32) {
+            switch code {
+            case 0: return nil
+            case 1: self = .removed
+            case 2: self = .absent
+            default: self = .refused(errno: -code)
+            }
+        }
+    }
 
     /// - Returns: `false` if there was no such link.
     func run() throws -> Bool {
+        let link = try allocate("a link") { rtnl_link_alloc() }
+        defer { rtnl_link_put(link) }
+        rtnl_link_set_ifindex(link, Int32(index))
+
         let watcher = try NetlinkSocket(besides: socket)
         try watcher.perform("listen to link events") {
             nl_socket_add_membership(watcher.handle, Int32(RTNLGRP_LINK.rawValue))
         }
-        let link = try allocate("a link") { rtnl_link_alloc() }
-        defer { rtnl_link_put(link) }
-        rtnl_link_set_ifindex(link, Int32(index))
         var message: OpaquePointer?
         try watcher.perform(operation) { rtnl_link_build_delete_request(link, &message) }
         defer { nlmsg_free(message) }
         nl_complete_msg(watcher.handle, message)
         let header = nlmsg_hdr(message)!
         guard cnl_send_detached(nl_socket_get_fd(watcher.handle), header, Int(header.pointee.nlmsg_len)) == 0 else {
-            return try removeHere()
+            return try socket.performDelete(operation) { rtnl_link_delete(socket.handle, link) }
         }
 
         switch try outcome(on: watcher, sequence: header.pointee.nlmsg_seq) {
-        case nil:
-            if try socket.link(index: index) == nil { return true }
-            _ = try removeHere()
+        case .removed?:
             return true
-        case 1:
-            return true
-        case 2:
+        case .absent?:
             return false
-        case let refusal?:
-            throw NetlinkError(operation: operation, libnlCode: 0, kernelErrno: -refusal, kernelMessage: "")
+        case .refused(let code)?:
+            throw NetlinkError(operation: operation, libnlCode: 0, kernelErrno: code, kernelMessage: "")
+        case nil:
+            // The sender may never have run. Whoever removes the link first, it is gone afterwards.
+            if try socket.link(index: index) != nil {
+                _ = try socket.performDelete(operation) { rtnl_link_delete(socket.handle, link) }
+            }
+            return true
         }
     }
 
-    /// Reads `watcher` until it says how the removal went: 1 removed, 2 there was no such link, a negative
-    /// errno if refused; `nil` if it said nothing in time.
-    private func outcome(on watcher: NetlinkSocket, sequence: UInt32) throws -> Int32? {
+    /// Reads `watcher` until it says how the removal went, or `patience` has passed (`nil`).
+    private func outcome(on watcher: NetlinkSocket, sequence: UInt32) throws -> Outcome? {
         let descriptor = nl_socket_get_fd(watcher.handle)
+        let deadline = Self.milliseconds() + Self.patience
         // A link's notification can take a few kilobytes; a datagram larger than the buffer is cut short.
         var buffer = [UInt8](repeating: 0, count: 32768)
-        while true {
+        while case let left = deadline - Self.milliseconds(), left > 0 {
             var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            let polled = poll(&ready, 1, Self.patience)
+            let polled = poll(&ready, 1, Int32(left))
             if polled < 0, errno == EINTR { continue }
             guard polled > 0 else { return nil }
             let count = recv(descriptor, &buffer, buffer.count, 0)
@@ -86,19 +106,19 @@ struct LinkRemoval {
                 if code == EINTR { continue }
                 // ENOBUFS: events came faster than they were read and some were dropped, perhaps ours.
                 guard code == ENOBUFS else { return nil }
-                if try socket.link(index: index) == nil { return 1 }
+                if try socket.link(index: index) == nil { return .removed }
                 continue
             }
-            let said = cnl_link_removal_outcome(buffer, Int32(count), Int32(index), sequence)
-            if said != 0 { return said }
+            if let said = Outcome(cnl_link_removal_outcome(buffer, Int32(count), Int32(index), sequence)) {
+                return said
+            }
         }
+        return nil
     }
 
-    /// The removal made in this process, waiting for the kernel to free the link.
-    private func removeHere() throws -> Bool {
-        let link = try allocate("a link") { rtnl_link_alloc() }
-        defer { rtnl_link_put(link) }
-        rtnl_link_set_ifindex(link, Int32(index))
-        return try socket.performDelete(operation) { rtnl_link_delete(socket.handle, link) }
+    private static func milliseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
     }
 }
