@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/nsfs.h>
+#include <linux/sockios.h>
 
 #include <netlink/netlink.h>
 #include <netlink/errno.h>
@@ -56,6 +57,9 @@ static inline int cnl_is_network_namespace(int fd) {
     if (type >= 0) return type == CNL_CLONE_NEWNET;
     return errno == ENOTTY || errno == EINVAL ? 0 : -1;
 }
+
+/// A new descriptor for the network namespace that socket `fd` works on (SIOCGSKNS), or -1 with errno.
+static inline int cnl_socket_namespace(int fd) { return ioctl(fd, SIOCGSKNS); }
 
 static inline int cnl_mount_make_shared(const char *path) {
     return mount("", path, "none", MS_SHARED | MS_REC, NULL);

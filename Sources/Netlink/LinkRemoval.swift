@@ -14,9 +14,9 @@ import Glibc
 ///    processes removing links at once each wait about twice as long.
 ///
 /// Only the first step is anything a caller can observe. So a detached process sends the request and
-/// sits out the second, and this process returns when it reads the link's RTM_DELLINK. The request goes out
-/// on the same socket that listens, so a refusal (an error acknowledgement) arrives there too. Several
-/// such processes waiting at once also let the kernel share one `rcu_barrier` among them.
+/// sits out the second, and this process returns when it reads the link's RTM_DELLINK. The request
+/// goes out on the same socket that listens, so a refusal (an error acknowledgement) arrives there
+/// too. Several such processes waiting at once also let the kernel share one `rcu_barrier`.
 ///
 /// When no process can be started, or neither message comes within `patience`, the removal is made in
 /// this process, the slow way.

@@ -15,28 +15,30 @@ public final class NetlinkSocket {
     let handle: OpaquePointer
     /// Where the error handler installed on `handle` records what the kernel said about the last failure.
     private let lastKernelError: UnsafeMutablePointer<cnl_kernel_error>
-    /// The namespace the socket was opened in; `nil` for the one the process's threads stay in.
-    let namespace: NetworkNamespace?
 
     /// Opens a socket on the calling thread's current network namespace.
     public convenience init() throws {
-        self.init(handle: try NetlinkSocket.connect(), namespace: nil)
+        self.init(handle: try NetlinkSocket.connect())
     }
 
     /// Opens a socket on `namespace`, without moving the calling thread: the thread enters the namespace
     /// only while the socket is created.
     public convenience init(in namespace: NetworkNamespace) throws {
-        self.init(handle: try namespace.run { try NetlinkSocket.connect() }, namespace: namespace)
+        self.init(handle: try namespace.run { try NetlinkSocket.connect() })
     }
 
     /// Opens another socket on the namespace `other` works on.
     convenience init(besides other: NetlinkSocket) throws {
-        if let namespace = other.namespace { try self.init(in: namespace) } else { try self.init() }
+        try self.init(in: other.namespace())
     }
 
-    private init(handle: OpaquePointer, namespace: NetworkNamespace?) {
+    /// The namespace this socket works on.
+    func namespace() throws -> NetworkNamespace {
+        try NetworkNamespace.of(socket: nl_socket_get_fd(handle))
+    }
+
+    private init(handle: OpaquePointer) {
         self.handle = handle
-        self.namespace = namespace
         lastKernelError = .allocate(capacity: 1)
         lastKernelError.initialize(to: cnl_kernel_error())
         cnl_capture_errors(handle, lastKernelError)

@@ -69,6 +69,16 @@ public final class NetworkNamespace: Sendable, CustomStringConvertible {
                                 identity: Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)))
     }
 
+    /// The namespace the socket `descriptor` works on, whichever namespace the calling thread is in.
+    static func of(socket descriptor: Int32) throws -> NetworkNamespace {
+        let namespace = cnl_socket_namespace(descriptor)
+        guard namespace >= 0 else {
+            throw NetlinkError.system("find the network namespace of socket \(descriptor)", errno: errno)
+        }
+        defer { close(namespace) }
+        return try open(path: "/proc/self/fd/\(namespace)")
+    }
+
     /// The namespace the calling thread is in now.
     public static func current() throws -> NetworkNamespace {
         try open(path: "/proc/thread-self/ns/net")

@@ -78,6 +78,18 @@ import Testing
         #expect(try socket.links().map(\.name) == ["lo"])
     }
 
+    @Test func anotherSocketBesidesOneOpensInItsNamespace() throws {
+        let sandbox = Sandbox("sb")
+        defer { sandbox.cleanUp() }
+        let namespace = try sandbox.namespace()
+        let home = try NetworkNamespace.current()
+
+        #expect(try NetlinkSocket(besides: NetlinkSocket(in: namespace)).namespace().isSame(as: namespace))
+        #expect(try NetlinkSocket(besides: NetlinkSocket()).namespace().isSame(as: home))
+        #expect(try !NetlinkSocket(in: namespace).namespace().isSame(as: home))
+        #expect(try NetworkNamespace.current().isSame(as: home))
+    }
+
     @Test func sysctlsFollowTheCallingThreadsNamespace() throws {
         let sandbox = Sandbox("sc")
         defer { sandbox.cleanUp() }
