@@ -366,8 +366,8 @@ def finish_plugin(proc: subprocess.Popen, timeout: float = 120) -> Invocation:
 
 @contextlib.contextmanager
 def adopting_orphans():
-    """Makes this process the subreaper of what it starts, as containerd and conmon are: a process
-    whose parent exits comes back to this one instead of to init. Yields a function that waits for
+    """Makes this process the subreaper of what it starts, as conmon is: a process whose parent
+    exits comes back to this one instead of to init. Yields a function that waits for
     every such process to end and returns `(name, exit code)` for each."""
     libc = ctypes.CDLL(None, use_errno=True)
     PR_SET_CHILD_SUBREAPER = 36

@@ -94,9 +94,9 @@ public struct BridgePlugin: CNIPlugin {
         let firewall = try Firewall()
         try BridgeFirewall(request).remove(using: firewall)
         _ = try NetlinkSocket().deleteLink(named: hostVeth)
-        // Closing a netfilter socket after a removal waits until the kernel has destroyed what was
-        // removed, one RCU grace period (10-15 ms here). Deleting the link has waited out several
-        // by now, so closing it only here costs nothing.
+        // Releasing a netfilter socket after a removal waits until the kernel has destroyed what was
+        // removed, one RCU grace period (10-15 ms here). Kept open until the link is deleted, the
+        // socket is inherited by the process that waits out the link's removal, and released there.
         withExtendedLifetime(firewall) {}
         try IPAMDriver.forNetwork(request.network)?.del(request)
     }
