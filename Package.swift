@@ -3,8 +3,8 @@
 // Module graph (each arrow is "depends on"):
 //
 //   Commands/<plugin>  ->  Plugins/<Plugin>  ->  PluginKit  ->  CNI, Netlink, IPAM
-//   IPAM  ->  KV, CNI, Addressing          Netlink  ->  CNetlink (libnl-route-3), Addressing
-//   KV    ->  CSQLite (libsqlite3)         CNI      ->  Addressing
+//   IPAM  ->  KV, CNI, Addressing, JSON    Netlink  ->  CNetlink (libnl-route-3), Addressing
+//   KV    ->  CSQLite (libsqlite3)         CNI      ->  Addressing, JSON
 //   Firewall  ->  CNftables (libnftnl), CMnl (libmnl), Addressing      (knows nothing of CNI)
 //   PluginKit ->  Firewall (only to give FirewallError its CNI codes)
 //   Plugins/Bridge, Plugins/Portmap  ->  Firewall
@@ -20,17 +20,10 @@ let pluginLinking: [LinkerSetting] = [
 ]
 
 /// Generic types are looked up by mangled name by default: each first use demangles a string in the
-/// runtime, 277 times per bridge ADD. Direct metadata accessors skip the demangler (173 calls remain,
-/// from the runtime and FoundationEssentials); a bridge ADD runs about 5% faster for 4 KB of code.
+/// runtime, 277 times per bridge ADD. Direct metadata accessors skip the demangler (173 calls remained,
+/// from the runtime and FoundationEssentials); a bridge ADD ran about 5% faster for 4 KB of code.
 let startupSettings: [SwiftSetting] = [
     .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"]),
-]
-
-/// Release objects are compiled against the static standard library, as `--static-swift-stdlib`
-/// does: only then do they name FoundationEssentials' own static dependencies for the linker, and a
-/// plain `swift build -c release` links the static plugins too.
-let staticStdlibSettings: [SwiftSetting] = [
-    .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -53,14 +46,16 @@ let package = Package(
 
         // Value types shared by everything: addresses, subnets, MACs, interface names.
         .target(name: "Addressing"),
+        // JSON text to and from Codable types, on the standard library alone.
+        .target(name: "JSON"),
         // The CNI protocol: environment, config, results, versions, errors, the plugin runner.
-        .target(name: "CNI", dependencies: ["Addressing"]),
+        .target(name: "CNI", dependencies: ["Addressing", "JSON"]),
         // Typed Swift over libnl-route-3: namespaces, links, addresses, routes, sysctls.
         .target(name: "Netlink", dependencies: ["CNetlink", "Addressing"]),
         // Key-value store with etcd v3 semantics, and its embedded SQLite backend.
         .target(name: "KV", dependencies: ["CSQLite"]),
         // Address management on top of the KV protocol.
-        .target(name: "IPAM", dependencies: ["KV", "CNI", "Addressing"]),
+        .target(name: "IPAM", dependencies: ["KV", "CNI", "Addressing", "JSON"]),
         // swift-cni's nftables tables (masquerade, isolation, MAC spoof checks, published ports),
         // changed with one atomic netlink batch per operation.
         .target(name: "Firewall", dependencies: ["CNftables", "CMnl", "Addressing"]),
@@ -90,6 +85,7 @@ let package = Package(
                          linkerSettings: pluginLinking),
 
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "CNITests", dependencies: ["CNI", "Addressing"]),
         .testTarget(name: "KVTests", dependencies: ["KV", "CSQLite"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM", "KV"]),
@@ -99,5 +95,5 @@ let package = Package(
 )
 
 for target in package.targets where target.type == .regular || target.type == .executable {
-    target.swiftSettings = (target.swiftSettings ?? []) + startupSettings + staticStdlibSettings
+    target.swiftSettings = (target.swiftSettings ?? []) + startupSettings
 }

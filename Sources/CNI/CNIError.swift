@@ -1,3 +1,5 @@
+import JSON
+
 /// A CNI error code. The spec reserves 0-99 (the named constants below, plus libcni's 8 and 999);
 /// 100 and up are plugin-specific, which is why this is an open set of values rather than an enum:
 /// a delegate's code must survive being passed up, whatever it is.
@@ -81,7 +83,7 @@ extension CNIError: Codable {
             }
         }
         // Only strings and integers: encoding cannot fail.
-        return (try? CNIJSON.encode(Document(cniVersion: cniVersion, error: self))) ?? []
+        return (try? JSONCodec.encode(Document(cniVersion: cniVersion, error: self))) ?? []
     }
 }
 

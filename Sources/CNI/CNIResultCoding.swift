@@ -1,3 +1,5 @@
+import JSON
+
 extension CNIResult: Codable {
     private enum CodingKeys: String, CodingKey { case cniVersion, interfaces, ips, routes, dns }
 
@@ -20,13 +22,13 @@ extension CNIResult: Codable {
     ///   `advmss`, `priority`, `table`, `scope`). libcni keeps them; dropping them is stricter.
     /// - 0.3.0, 0.3.1, 0.4.0: as 1.0.0, plus `"version": "4"|"6"` in each `ips` entry.
     public func encoded(as version: CNIVersion) throws -> [UInt8] {
-        try CNIJSON.encode(Document(version: version, result: self))
+        try JSONCodec.encode(Document(version: version, result: self))
     }
 
     /// Parses a result of any version we speak (a delegate's stdout, a stored prevResult).
     public static func decode(from json: [UInt8]) throws -> CNIResult {
         do {
-            return try CNIJSON.decode(CNIResult.self, from: json)
+            return try JSONCodec.decode(CNIResult.self, from: json)
         } catch let error as DecodingError {
             throw CNIError(error, decoding: "result", from: json)
         }

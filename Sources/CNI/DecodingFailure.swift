@@ -1,3 +1,5 @@
+import JSON
+
 extension CNIError {
     /// Turns a decoder's complaint about `json` into a CNI error that names the key path and the
     /// problem. Malformed input (bad syntax, wrong JSON types, null) is code 6; well-formed input that
@@ -10,7 +12,8 @@ extension CNIError {
         switch error {
         case .dataCorrupted(let context) where context.codingPath.isEmpty:
             code = .decodingFailure
-            problem = JSONSyntax.problem(in: json).map { "invalid JSON: \($0)" } ?? context.debugDescription
+            problem = context.underlyingError is JSONSyntaxError ? "invalid JSON: \(context.debugDescription)"
+                : context.debugDescription
         case .dataCorrupted(let context):
             code = .invalidNetworkConfig
             problem = "\(Self.path(context.codingPath)): \(context.debugDescription)"

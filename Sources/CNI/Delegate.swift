@@ -1,4 +1,5 @@
 import Glibc
+import JSON
 
 /// Runs another plugin binary on our behalf, as the spec describes delegation (IPAM above all):
 /// the executable named `type` is looked up in CNI_PATH, started with our environment (CNI_COMMAND
@@ -82,7 +83,7 @@ public enum Delegate {
             throw CNIError(.internal, "\(type): cannot run \(path)", details: String(describing: error))
         }
         guard process.termination == .exited(0) else {
-            if let reported = try? CNIJSON.decode(CNIError.self, from: process.stdout) {
+            if let reported = try? JSONCodec.decode(CNIError.self, from: process.stdout) {
                 throw CNIError(reported.code, "\(type): \(reported.msg)", details: reported.details)
             }
             let output = String(decoding: process.stdout, as: UTF8.self)

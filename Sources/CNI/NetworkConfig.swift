@@ -1,4 +1,5 @@
 import Addressing
+import JSON
 
 /// The configuration keys every plugin shares (SPEC.md §3 request configuration). Unknown keys are
 /// ignored here; each plugin decodes its own keys from the same stdin into its `Config`.
@@ -104,7 +105,7 @@ extension NetworkConfig: Decodable {
     /// prescribes (see the type's documentation; malformed JSON is code 6, naming where).
     public static func decode(from json: [UInt8]) throws -> NetworkConfig {
         do {
-            return try CNIJSON.decode(NetworkConfig.self, from: json)
+            return try JSONCodec.decode(NetworkConfig.self, from: json)
         } catch let error as DecodingError {
             throw CNIError(error, decoding: "network config", from: json)
         }

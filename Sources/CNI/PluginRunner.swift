@@ -1,4 +1,5 @@
 import Glibc
+import JSON
 
 /// Runs a `CNIPlugin` as the CNI protocol demands; every plugin's `main.swift` is
 /// `PluginRunner.main(MyPlugin.self)`.
@@ -123,13 +124,13 @@ public enum PluginRunner {
     /// because the error may have come before or from decoding the whole config.
     private static func declaredVersion(in stdin: [UInt8]) -> CNIVersion? {
         struct Probe: Decodable { let cniVersion: CNIVersion }
-        return try? CNIJSON.decode(Probe.self, from: stdin).cniVersion
+        return try? JSONCodec.decode(Probe.self, from: stdin).cniVersion
     }
 
     private static func decodePluginConfig<Config: Decodable>(_ type: Config.Type,
                                                               from stdin: [UInt8]) throws -> Config {
         do {
-            return try CNIJSON.decode(type, from: stdin)
+            return try JSONCodec.decode(type, from: stdin)
         } catch let error as DecodingError {
             throw CNIError(error, decoding: "plugin config", from: stdin)
         }

@@ -2,7 +2,7 @@ import Glibc
 
 /// The few process-level reads and writes the runner and delegates need, over plain file
 /// descriptors (no Foundation).
-enum ProcessIO {
+public enum ProcessIO {
     /// The process environment as a dictionary.
     static func environment() -> [String: String] {
         var variables: [String: String] = [:]
@@ -31,6 +31,14 @@ enum ProcessIO {
                 throw Errno(errno)
             }
         }
+    }
+
+    /// Reads the whole file at `path`.
+    public static func contents(ofFile path: String) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Errno(errno) }
+        defer { close(descriptor) }
+        return try readAll(descriptor)
     }
 
     /// Writes all of `bytes`; returns the error that stopped it, if any.

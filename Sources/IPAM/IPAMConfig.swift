@@ -1,6 +1,6 @@
 import Addressing
 import CNI
-import FoundationEssentials
+import JSON
 
 /// The `ipam` section, compatible with the reference host-local plugin: `ranges` (range sets) or the
 /// legacy `subnet`/`rangeStart`/`rangeEnd`/`gateway`, plus `routes`, `dataDir` and `resolvConf`.
@@ -21,7 +21,7 @@ public struct IPAMConfig: Sendable, Equatable {
     public static func decode(networkConfig json: [UInt8]) throws -> IPAMConfig {
         let section: Section
         do {
-            guard let ipam = try JSONDecoder().decode(Envelope.self, from: Data(json)).ipam else {
+            guard let ipam = try JSONCodec.decode(Envelope.self, from: json).ipam else {
                 throw IPAMError.invalidConfig("the network configuration has no \"ipam\" section")
             }
             section = ipam

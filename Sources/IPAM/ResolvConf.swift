@@ -1,12 +1,11 @@
 import CNI
-import FoundationEssentials
 
 /// Reads a resolv.conf into a CNI `dns` section, as host-local's `resolvConf` option does.
 enum ResolvConf {
     static func load(path: String) throws -> CNIResult.DNS {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = String(decoding: try ProcessIO.contents(ofFile: path), as: UTF8.self)
         } catch {
             throw IPAMError.invalidConfig("resolvConf \"\(path)\" cannot be read")
         }

@@ -1,6 +1,7 @@
 import FoundationEssentials
 
-/// Parsed JSON, so tests compare documents rather than byte strings (key order, spacing).
+/// Parsed JSON, so tests compare documents rather than byte strings (key order, spacing). Parsed by
+/// FoundationEssentials, so that what our coder writes is checked by a parser that is not ours.
 enum JSONValue: Decodable, Equatable, CustomStringConvertible {
     case null
     case bool(Bool)

@@ -73,19 +73,6 @@ import Testing
         #expect(error?.details?.contains("line 1, column 35") == true)
     }
 
-    @Test(arguments: [
-        (#"{"cniVersion": tru}"#, "line 1, column 16: expected a value, found 't'"),
-        (#"{"cniVersion" "1.0.0"}"#, "line 1, column 15: expected ':', found '\"'"),
-        ("{\n  \"name\": \"unterminated}", "line 2, column 25: expected '\"' closing the string, found the end of the input"),
-        (#"{"a": [1, 2}"#, "line 1, column 12: expected ',' or ']', found '}'"),
-        (#"{} {}"#, "line 1, column 4: expected the end of the document, found '{'"),
-    ])
-    func syntaxErrorsAreLocated(json: String, location: String) {
-        let error = failure(json)
-        #expect(error?.code == .decodingFailure)
-        #expect(error?.details == "invalid JSON: \(location)")
-    }
-
     @Test func wrongTypesAreCode6NamingThePath() {
         let error = failure(#"{"cniVersion": "1.0.0", "name": "n", "type": "b", "runtimeConfig": {"ips": "10.0.0.1"}}"#)
         #expect(error?.code == .decodingFailure)
