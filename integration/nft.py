@@ -8,6 +8,7 @@ which is what the helpers here search for.
 from __future__ import annotations
 
 import json
+import re
 
 from harness import sh
 
@@ -15,25 +16,34 @@ TABLE = "swift-cni"
 FAMILIES = ("inet", "bridge")
 
 
-def table_exists(family: str = "inet") -> bool:
-    return sh("nft", "list", "table", family, TABLE, check=False).returncode == 0
+def _nft(*args: str, netns: str | None = None, **options):
+    """Runs `nft`, in namespace `netns` when given (the tables are per namespace)."""
+    return sh(*(("ip", "netns", "exec", netns) if netns else ()), "nft", *args, **options)
 
 
-def listing() -> str:
+def table_exists(family: str = "inet", netns: str | None = None) -> bool:
+    return _nft("list", "table", family, TABLE, netns=netns, check=False).returncode == 0
+
+
+def listing(netns: str | None = None) -> str:
     """`nft list table` of both our tables (empty text for a missing one)."""
     parts = []
     for family in FAMILIES:
-        proc = sh("nft", "list", "table", family, TABLE, check=False)
+        proc = _nft("list", "table", family, TABLE, netns=netns, check=False)
         if proc.returncode == 0:
             parts.append(proc.stdout)
     return "\n".join(parts)
 
 
-def elements() -> list[tuple[str, str, object, str]]:
-    """Every element of our tables: (family, set name, key as nft's JSON gives it, owner comment)."""
+def elements(netns: str | None = None) -> list[tuple[str, str, object, str]]:
+    """Every element of our tables: (family, set name, key as nft's JSON gives it, owner comment).
+
+    Elements with a timeout are left out: the plugins never add one, and removal gives each element
+    a timeout of one millisecond, after which the kernel treats it as gone (it may still be listed
+    for that last jiffy)."""
     found = []
     for family in FAMILIES:
-        proc = sh("nft", "-j", "list", "table", family, TABLE, check=False)
+        proc = _nft("-j", "list", "table", family, TABLE, netns=netns, check=False)
         if proc.returncode != 0:
             continue
         for item in json.loads(proc.stdout)["nftables"]:
@@ -42,6 +52,8 @@ def elements() -> list[tuple[str, str, object, str]]:
                 continue
             for elem in body.get("elem", []):
                 key = elem[0] if "map" in item else elem
+                if isinstance(key, dict) and "timeout" in key.get("elem", {}):
+                    continue
                 if isinstance(key, dict) and "elem" in key:
                     found.append((family, body["name"], key["elem"]["val"], key["elem"].get("comment", "")))
                 else:
@@ -49,9 +61,9 @@ def elements() -> list[tuple[str, str, object, str]]:
     return found
 
 
-def owned_by(text: str) -> list[tuple[str, str, object, str]]:
+def owned_by(text: str, netns: str | None = None) -> list[tuple[str, str, object, str]]:
     """Elements whose owner comment contains `text` (a container ID, a network name)."""
-    return [e for e in elements() if text in e[3]]
+    return [e for e in elements(netns) if text in e[3]]
 
 
 def delete_elements(chosen: list[tuple[str, str, object, str]]) -> None:
@@ -64,6 +76,42 @@ def delete_elements(chosen: list[tuple[str, str, object, str]]) -> None:
     if sh("nft", "-j", "-f", "-", input=json.dumps({"nftables": commands}), check=False).returncode != 0:
         for command in commands:
             sh("nft", "-j", "-f", "-", input=json.dumps({"nftables": [command]}), check=False)
+
+
+def expire_soon(text: str, seconds: int) -> None:
+    """Gives every element whose owner comment contains `text` a timeout that ends in `seconds`:
+    what a plugin's removal does, with one millisecond, made slow enough to be caught in the act."""
+    commands = []
+    for family in FAMILIES:
+        proc = sh("nft", "-j", "list", "table", family, TABLE, check=False)
+        if proc.returncode != 0:
+            continue
+        for item in json.loads(proc.stdout)["nftables"]:
+            body = item.get("set") or item.get("map")
+            for elem in (body or {}).get("elem", []):
+                key = elem[0] if "map" in item else elem
+                if text in key["elem"].get("comment", ""):
+                    key["elem"].update(timeout=seconds, expires=seconds)
+                    commands.append({"add": {"element": {"family": family, "table": TABLE, "name": body["name"],
+                                                         "elem": [elem]}}})
+    sh("nft", "-j", "-f", "-", input=json.dumps({"nftables": commands}))
+
+
+def rebuild_without_timeouts(netns: str, family: str = "inet") -> None:
+    """Rebuilds our table in `netns` with sets that take no timeouts, as builds before removal by
+    expiry made them (such a table stays until the next reboot). Only its schema marker may be in
+    it: nft cannot carry owner records over."""
+    markers = [e for e in elements(netns) if e[0] == family]
+    assert all(e[3].startswith("swift-cni schema") for e in markers), "the table holds someone's state"
+    table = _nft("list", "table", family, TABLE, netns=netns).stdout
+    table = re.sub(r"\n\s*elements = \{[^}]*\}", "", table)
+    table = table.replace("flags interval,timeout", "flags interval").replace("flags timeout", "")
+    _nft("delete", "table", family, TABLE, netns=netns)
+    _nft("-f", "-", netns=netns, input=table)
+    _nft("-j", "-f", "-", netns=netns, input=json.dumps({"nftables": [
+        {"add": {"element": {"family": family, "table": TABLE, "name": name,
+                             "elem": [{"elem": {"val": key, "comment": comment}}]}}}
+        for _, name, key, comment in markers]}))
 
 
 def sweep(network_prefix: str) -> list[str]:

@@ -143,6 +143,23 @@ def test_a_second_container_cannot_take_a_published_port(net, make_netns, contai
                                                               "protocol": "udp"}).expect_ok()
 
 
+def test_a_port_on_its_way_out_is_taken_once_it_has_expired(net, make_netns, container_id, portmap):
+    """A DEL gives its elements a timeout of a millisecond rather than deleting them. An ADD that
+    meets one of those waits until it has expired instead of calling it a conflict. The first
+    mapping here is made to expire in a second, standing in for a DEL whose expiry has not passed."""
+    conf = net.conf()
+    first, second = net.add(make_netns(), container_id(), conf=conf), net.add(make_netns(), container_id(), conf=conf)
+    port = portmap.port()
+    portmap.publish(first, tcp(port)).expect_ok()
+    nft.expire_soon(f"portmap {net.name}/{first.container_id}/", seconds=1)
+    assert portmap_elements(first.container_id) == []
+
+    taken = portmap.publish(second, tcp(port))
+    taken.expect_ok()
+    assert taken.seconds >= 0.5
+    assert any(str(port) in str(e[2]) for e in portmap_elements(second.container_id))
+
+
 def test_host_ip_restricts_the_listening_address(net, make_netns, container_id, outside, servers, portmap):
     web = net.add(make_netns(), container_id(), conf=net.conf(isDefaultGateway=True))
     servers(web.netns.name, "web", "tcp", 8080)

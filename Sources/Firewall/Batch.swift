@@ -114,13 +114,40 @@ final class Batch {
         }
     }
 
-    /// Removes `elements` of one set; missing ones are fine (DESTROY, not DELETE).
-    func remove(_ elements: [SetElement], from set: TableSet) {
+    /// Deletes `elements` of one set; missing ones are fine (DESTROY, not DELETE).
+    ///
+    /// nf_tables frees deleted elements only after an RCU grace period (15-40 ms here), and until
+    /// then every netfilter socket that closes in the namespace waits for it, holding the commit
+    /// mutex that every other batch and every link unregistration needs. Removals therefore
+    /// `expire` where they can.
+    func delete(_ elements: [SetElement], from set: TableSet) {
         guard !elements.isEmpty else { return }
         message(UInt16(cnft_msg_destroysetelem), set.family, flags: 0, .remove(set)) { nlh in
             let s = Self.makeSet(set)
             defer { nftnl_set_free(s) }
             for element in elements { nftnl_set_elem_add(s, Self.makeElement(element, userData: nil)) }
+            nftnl_set_elems_nlmsg_build_payload(nlh, s)
+        }
+    }
+
+    /// Makes `elements` of one set expire now: gives them the shortest timeout, one millisecond
+    /// (the kernel rounds it up to one jiffy). From then on they match nothing, and nobody lists or
+    /// finds them; the set's garbage collection frees them without the grace-period wait that
+    /// `delete` leaves behind. A missing element is created already expiring, which is harmless.
+    ///
+    /// Sets made by a build without timeouts refuse this (EINVAL), and a kernel that cannot update
+    /// an element's timeout ignores it: `Firewall` checks and deletes instead.
+    func expire(_ elements: [SetElement], in set: TableSet) {
+        guard !elements.isEmpty else { return }
+        message(NFT_MSG_NEWSETELEM, set.family, flags: NLM_F_CREATE, .remove(set)) { nlh in
+            let s = Self.makeSet(set)
+            defer { nftnl_set_free(s) }
+            for element in elements {
+                let e = Self.makeElement(element, userData: nil)
+                nftnl_set_elem_set_u64(e, UInt16(NFTNL_SET_ELEM_TIMEOUT), 1)
+                nftnl_set_elem_set_u64(e, UInt16(NFTNL_SET_ELEM_EXPIRATION), 1)
+                nftnl_set_elem_add(s, e)
+            }
             nftnl_set_elems_nlmsg_build_payload(nlh, s)
         }
     }

@@ -6,6 +6,14 @@ struct StoredElement {
     let key: [UInt8]
     let value: [UInt8]?
     let userData: [UInt8]
+    /// Set when the element is expiring (`Batch.expire`); live elements of ours have no timeout.
+    let expiry: Expiry?
+
+    /// An element removed by expiry that has not expired yet: it still holds its key, for at most a
+    /// jiffy more.
+    struct Expiry {
+        let remainingMilliseconds: UInt64
+    }
 
     /// The owner text of the element's comment.
     var ownerText: String? {
@@ -65,9 +73,13 @@ extension NetfilterSocket {
         _ = withUnsafeMutablePointer(to: &result) { context in
             nftnl_set_elem_foreach(s, { e, context in
                 let found = context!.assumingMemoryBound(to: [StoredElement].self)
+                let expiry = nftnl_set_elem_is_set(e!, UInt16(NFTNL_SET_ELEM_TIMEOUT))
+                    ? StoredElement.Expiry(remainingMilliseconds: nftnl_set_elem_get_u64(e!, UInt16(NFTNL_SET_ELEM_EXPIRATION)))
+                    : nil
                 found.pointee.append(StoredElement(key: NetfilterSocket.bytes(e!, NFTNL_SET_ELEM_KEY) ?? [],
                                                    value: NetfilterSocket.bytes(e!, NFTNL_SET_ELEM_DATA),
-                                                   userData: NetfilterSocket.bytes(e!, NFTNL_SET_ELEM_USERDATA) ?? []))
+                                                   userData: NetfilterSocket.bytes(e!, NFTNL_SET_ELEM_USERDATA) ?? [],
+                                                   expiry: expiry))
                 return 0
             }, context)
         }

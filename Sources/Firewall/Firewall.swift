@@ -24,19 +24,33 @@ public struct Firewall {
     /// bridge attachment means that one is stale. Its address was handed out again, so its lease
     /// is gone, yet its DEL or GC never ran (its namespace and network may be long gone, too); its
     /// elements are removed to make room. Two live attachments cannot share an address on a host.
+    ///
+    /// A key whose owner was just removed is still held until its element expires, within a jiffy
+    /// (see `Batch.expire`); the batch is then retried once that moment has passed.
     public func replace(_ owner: FirewallOwner, with entries: [FirewallEntry]) throws {
         var evicted: Set<FirewallOwner> = []
+        var expiryWaits = 0
         while true {
             do {
                 return try replaceOnce(owner, with: entries)
-            } catch let Eviction.needed(stale) where !evicted.contains(stale) {
-                evicted.insert(stale)
-                try remove(stale)
+            } catch let Obstacle.expiring(expiry) where expiryWaits < Self.expiryWaitLimit {
+                expiryWaits += 1
+                usleep(UInt32(min(expiry.remainingMilliseconds, 1_000) + 1) * 1_000)
+            } catch let Obstacle.stale(holder) where !evicted.contains(holder) {
+                evicted.insert(holder)
+                try remove(holder)
             }
         }
     }
 
-    private enum Eviction: Error { case needed(FirewallOwner) }
+    /// What stops an ADD's batch but can be cleared: an element on its way out, or a stale owner.
+    private enum Obstacle: Error {
+        case expiring(StoredElement.Expiry)
+        case stale(FirewallOwner)
+    }
+
+    /// An expiring element is gone after one jiffy; a few waits cover a clock tick landing late.
+    private static let expiryWaitLimit = 5
 
     private func replaceOnce(_ owner: FirewallOwner, with entries: [FirewallEntry]) throws {
         var seen = Set<FirewallEntry>()
@@ -50,7 +64,7 @@ public struct Firewall {
         where try socket.element(of: .owners, key: Ruleset.marker(family).key) == nil {
             batch.ensureSchema(family)
         }
-        if let previous { try remove(previous, in: batch) }
+        if let previous { try delete(previous, in: batch) }
         let comment = OwnerRecord.comment(owner)
         for entry in entries {
             for element in entry.elements { batch.add(element, userData: comment) }
@@ -61,32 +75,41 @@ public struct Firewall {
         }
         let failures = try batch.commit()
         if let failure = failures.first {
-            let error = explain(failure)
-            if case .conflict(_, let holderText?) = error, case .add(let element) = failure.purpose,
-               let holder = FirewallOwner(text: holderText), holder != owner, holder.role == .bridge,
-               owner.role == .bridge, element.set != .owners {
-                throw Eviction.needed(holder)
+            guard case .add(let element) = failure.purpose, Self.conflictErrors.contains(failure.ack.error) else {
+                throw explain(failure)
             }
-            throw error
+            let holder = try socket.element(of: element.set, key: element.key, keyEnd: element.keyEnd)
+            if let expiry = holder?.expiry { throw Obstacle.expiring(expiry) }
+            if let holderText = holder?.ownerText, let holderOwner = FirewallOwner(text: holderText),
+               holderOwner != owner, holderOwner.role == .bridge, owner.role == .bridge, element.set != .owners {
+                throw Obstacle.stale(holderOwner)
+            }
+            throw FirewallError.conflict(what: element.summary, holder: holder?.ownerText)
         }
         forgetFlows(of: (previous?.entries ?? []) + entries)
     }
 
+    /// What the kernel answers when an exclusive add meets a key that is already there.
+    private static let conflictErrors: Set<Int32> = [EEXIST, ENOTEMPTY, EBUSY]
+
     /// Removes everything `owner` has and returns what that was; nothing (and no error) when it
     /// has nothing, so a repeated DEL is harmless.
+    ///
+    /// The elements expire rather than being deleted (see `Batch.expire` for why). Where that is
+    /// refused, or the kernel ignored it and the record is still live, they are deleted instead.
     @discardableResult
     public func remove(_ owner: FirewallOwner) throws -> [FirewallEntry] {
         guard let previous = try record(of: owner) else { return [] }
-        var failures = try commitRemoval(of: previous, schema: false)
-        if failures.contains(where: { $0.ack.error == ENOENT }) {
-            // One of our tables was deleted by hand since the record was read: recreate what the
-            // removal refers to (empty), then remove.
-            failures = try commitRemoval(of: previous, schema: true)
+        var failures = try commitRemoval(of: previous, by: .expiry)
+        if try !failures.isEmpty || record(of: owner) != nil {
+            failures = try commitRemoval(of: previous, by: .deletion)
         }
         if let failure = failures.first { throw explain(failure) }
         forgetFlows(of: previous.entries)
         return previous.entries
     }
+
+    private enum Removal { case expiry, deletion }
 
     /// Verifies that every element `owner`'s record lists is in the kernel, carrying the owner's
     /// comment (and, for a map, the recorded value), and that the record holds `expected` when given.
@@ -114,7 +137,7 @@ public struct Firewall {
     public func owners(_ role: FirewallOwner.Role, network: String) throws -> [FirewallOwner] {
         try socket.elements(of: .owners).compactMap { element in
             // Chunk 0 of each record: every record has one, and only one.
-            guard element.key.dropLast().last == UInt8(ascii: "0"), let text = element.ownerText,
+            guard element.key.dropLast().last == UInt8(ascii: "0"), element.expiry == nil, let text = element.ownerText,
                   let owner = FirewallOwner(text: text), owner.role == role, owner.network == network else { return nil }
             return owner
         }
@@ -122,8 +145,11 @@ public struct Firewall {
 
     // MARK: - Records
 
+    /// The owner's record; `nil` when it has none, or only one on its way out (`Batch.expire`).
     private func record(of owner: FirewallOwner) throws -> OwnerRecord? {
-        guard let first = try socket.element(of: .owners, key: owner.recordKey(chunk: 0)) else { return nil }
+        guard let first = try socket.element(of: .owners, key: owner.recordKey(chunk: 0)), first.expiry == nil else {
+            return nil
+        }
         guard first.ownerText == owner.text, let count = OwnerRecord.chunkCount(userData: first.userData) else {
             throw FirewallError.corruptRecord("the record keyed for \(owner) belongs to \(first.ownerText ?? "nobody")")
         }
@@ -137,20 +163,39 @@ public struct Firewall {
         return try OwnerRecord(chunks: chunks)
     }
 
-    private func remove(_ record: OwnerRecord, in batch: Batch) throws {
+    /// Every element a record lists, and the record's own, by set.
+    private func elements(of record: OwnerRecord) throws -> [TableSet: [SetElement]] {
         let elements = record.entries.flatMap(\.elements)
             + (try record.elements()).map { SetElement(.owners, rawKey: $0.key, summary: "") }
-        for (set, members) in Dictionary(grouping: elements, by: \.set) {
-            batch.remove(members, from: set)
-        }
+        return Dictionary(grouping: elements, by: \.set)
     }
 
-    private func commitRemoval(of record: OwnerRecord, schema: Bool) throws -> [Batch.Failure] {
+    private func delete(_ record: OwnerRecord, in batch: Batch) throws {
+        for (set, members) in try elements(of: record) { batch.delete(members, from: set) }
+    }
+
+    private func commitRemoval(of record: OwnerRecord, by removal: Removal) throws -> [Batch.Failure] {
+        var failures = try commitRemoval(of: record, by: removal, ensuringSchema: false)
+        if failures.contains(where: { $0.ack.error == ENOENT }) {
+            // One of our tables was deleted by hand since the record was read: recreate what the
+            // removal refers to (empty), then remove.
+            failures = try commitRemoval(of: record, by: removal, ensuringSchema: true)
+        }
+        return failures
+    }
+
+    private func commitRemoval(of record: OwnerRecord, by removal: Removal,
+                               ensuringSchema: Bool) throws -> [Batch.Failure] {
         let batch = Batch(socket: socket)
-        if schema {
+        if ensuringSchema {
             for family in Self.families(record.entries) { batch.ensureSchema(family) }
         }
-        try remove(record, in: batch)
+        for (set, members) in try elements(of: record) {
+            switch removal {
+            case .expiry: batch.expire(members, in: set)
+            case .deletion: batch.delete(members, from: set)
+            }
+        }
         return try batch.commit()
     }
 
@@ -164,9 +209,6 @@ public struct Firewall {
 
     private func explain(_ failure: Batch.Failure) -> FirewallError {
         switch failure.purpose {
-        case .add(let element) where [EEXIST, ENOTEMPTY, EBUSY].contains(failure.ack.error):
-            let holder = try? socket.element(of: element.set, key: element.key, keyEnd: element.keyEnd)
-            return .conflict(what: element.summary, holder: holder?.ownerText)
         case .add(let element):
             return .kernel(operation: "add \(element.summary)", errno: failure.ack.error,
                            reason: failure.ack.description)

@@ -42,8 +42,10 @@ struct TableSet: Hashable, Sendable {
 
     var isMap: Bool { !value.isEmpty }
 
+    /// Every set takes timeouts, so that removing an owner can expire its elements instead of
+    /// deleting them (see `Batch.expire`). No element is ever added with a timeout.
     var flags: UInt32 {
-        var flags: UInt32 = 0
+        var flags = UInt32(NFT_SET_TIMEOUT.rawValue)
         if isMap { flags |= UInt32(NFT_SET_MAP.rawValue) }
         if interval { flags |= UInt32(NFT_SET_INTERVAL.rawValue) }
         if interval && key.count > 1 { flags |= UInt32(NFT_SET_CONCAT.rawValue) }
