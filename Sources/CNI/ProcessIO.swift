@@ -4,13 +4,16 @@ import Glibc
 /// descriptors (no Foundation).
 public enum ProcessIO {
     /// The process environment as a dictionary.
+    ///
+    /// Split at the `=` byte: searching the `String` for the `Character` walked grapheme clusters
+    /// through every variable, a tenth of a bridge ADD's instructions.
     static func environment() -> [String: String] {
         var variables: [String: String] = [:]
         var entry: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = environ
         while let pointer = entry?.pointee {
-            let text = String(cString: pointer)
-            if let equals = text.firstIndex(of: "=") {
-                variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            if let equals = strchr(pointer, Int32(UInt8(ascii: "="))) {
+                let name = UnsafeRawBufferPointer(start: pointer, count: pointer.distance(to: equals))
+                variables[String(decoding: name, as: UTF8.self)] = String(cString: equals + 1)
             }
             entry = entry?.advanced(by: 1)
         }
