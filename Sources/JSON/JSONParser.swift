@@ -7,6 +7,7 @@ public enum JSONParser {
     /// Nesting deeper than this is refused rather than risking the stack on hostile input.
     public static let maximumDepth = 512
 
+    /// The one JSON value that `bytes` holds, whitespace around it allowed.
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> JSONValue in
             var cursor = Cursor(bytes: buffer)

@@ -1,6 +1,7 @@
 /// Prints a `JSONValue` compactly: object members sorted by name, so `cniVersion` comes first in
 /// every CNI document and output is reproducible; `/` left unescaped, so paths stay readable.
 public enum JSONWriter {
+    /// `value` as JSON text, without whitespace.
     public static func write(_ value: JSONValue) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(512)
