@@ -42,6 +42,13 @@ extension NetlinkSocket {
         let peer = try allocate("a veth peer") { rtnl_link_veth_get_peer(veth) }
         defer { rtnl_link_put(peer) }
         try configure(peer, name: peerName, mac: peerMAC, mtu: mtu, up: false)
+        for end in [veth, peer] {
+            // One queue each way, which is what a veth uses unless told otherwise. Left unsaid, the
+            // kernel allocates one per CPU and then cuts each registered end down to one, waiting
+            // out an expedited RCU grace period under the RTNL lock every time (0.1 ms each here).
+            rtnl_link_set_num_tx_queues(end, 1)
+            rtnl_link_set_num_rx_queues(end, 1)
+        }
         try withExtendedLifetime(peerNamespace) {
             if let peerNamespace { rtnl_link_set_ns_fd(peer, peerNamespace.descriptor) }
             let target = peerNamespace.map { " in \($0.path)" } ?? ""
