@@ -124,6 +124,17 @@ def test_ports_make_no_ipv6_chatter_and_ipv4_only_containers_get_no_ipv6(net, ma
     assert dual.address(6) in dual_v6 and any(a.startswith("fe80:") for a in dual_v6)
 
 
+@pytest.mark.ours_only
+def test_both_veth_ends_have_one_queue_each_way(net, make_netns, container_id):
+    # Without an explicit count the kernel allocates one queue per CPU and then cuts each end down
+    # to one, waiting out an RCU grace period under the RTNL lock each time.
+    attachment = net.add(make_netns(), container_id())
+    for netns, name in ((None, attachment.host_veth), (attachment.netns.name, "eth0")):
+        prefix = ("ip", "-n", netns) if netns else ("ip",)
+        details = harness.sh(*prefix, "-d", "link", "show", name).stdout
+        assert "numtxqueues 1 numrxqueues 1" in details, details
+
+
 def multicast_snooping(bridge: str) -> str:
     return Path(f"/sys/class/net/{bridge}/bridge/multicast_snooping").read_text().strip()
 
