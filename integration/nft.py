@@ -35,6 +35,19 @@ def listing(netns: str | None = None) -> str:
     return "\n".join(parts)
 
 
+def _listed(netns: str | None = None):
+    """(family, set or map JSON, element JSON, the element's key part) for every element `nft -j`
+    lists in our tables, expiring ones included."""
+    for family in FAMILIES:
+        proc = _nft("-j", "list", "table", family, TABLE, netns=netns, check=False)
+        if proc.returncode != 0:
+            continue
+        for item in json.loads(proc.stdout)["nftables"]:
+            body = item.get("set") or item.get("map")
+            for elem in (body or {}).get("elem", []):
+                yield family, body, elem, elem[0] if "map" in item else elem
+
+
 def elements(netns: str | None = None) -> list[tuple[str, str, object, str]]:
     """Every element of our tables: (family, set name, key as nft's JSON gives it, owner comment).
 
@@ -42,22 +55,13 @@ def elements(netns: str | None = None) -> list[tuple[str, str, object, str]]:
     a timeout of one millisecond, after which the kernel treats it as gone (it may still be listed
     for that last jiffy)."""
     found = []
-    for family in FAMILIES:
-        proc = _nft("-j", "list", "table", family, TABLE, netns=netns, check=False)
-        if proc.returncode != 0:
+    for family, body, _, key in _listed(netns):
+        if isinstance(key, dict) and "timeout" in key.get("elem", {}):
             continue
-        for item in json.loads(proc.stdout)["nftables"]:
-            body = item.get("set") or item.get("map")
-            if not body:
-                continue
-            for elem in body.get("elem", []):
-                key = elem[0] if "map" in item else elem
-                if isinstance(key, dict) and "timeout" in key.get("elem", {}):
-                    continue
-                if isinstance(key, dict) and "elem" in key:
-                    found.append((family, body["name"], key["elem"]["val"], key["elem"].get("comment", "")))
-                else:
-                    found.append((family, body["name"], key, ""))
+        if isinstance(key, dict) and "elem" in key:
+            found.append((family, body["name"], key["elem"]["val"], key["elem"].get("comment", "")))
+        else:
+            found.append((family, body["name"], key, ""))
     return found
 
 
@@ -82,18 +86,11 @@ def expire_soon(text: str, seconds: int) -> None:
     """Gives every element whose owner comment contains `text` a timeout that ends in `seconds`:
     what a plugin's removal does, with one millisecond, made slow enough to be caught in the act."""
     commands = []
-    for family in FAMILIES:
-        proc = sh("nft", "-j", "list", "table", family, TABLE, check=False)
-        if proc.returncode != 0:
-            continue
-        for item in json.loads(proc.stdout)["nftables"]:
-            body = item.get("set") or item.get("map")
-            for elem in (body or {}).get("elem", []):
-                key = elem[0] if "map" in item else elem
-                if text in key["elem"].get("comment", ""):
-                    key["elem"].update(timeout=seconds, expires=seconds)
-                    commands.append({"add": {"element": {"family": family, "table": TABLE, "name": body["name"],
-                                                         "elem": [elem]}}})
+    for family, body, elem, key in _listed():
+        if isinstance(key, dict) and text in key.get("elem", {}).get("comment", ""):
+            key["elem"].update(timeout=seconds, expires=seconds)
+            commands.append({"add": {"element": {"family": family, "table": TABLE, "name": body["name"],
+                                                 "elem": [elem]}}})
     sh("nft", "-j", "-f", "-", input=json.dumps({"nftables": commands}))
 
 
