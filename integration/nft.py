@@ -52,8 +52,8 @@ def elements(netns: str | None = None) -> list[tuple[str, str, object, str]]:
     """Every element of our tables: (family, set name, key as nft's JSON gives it, owner comment).
 
     Elements with a timeout are left out: the plugins never add one, and removal gives each element
-    a timeout of one millisecond, after which the kernel treats it as gone (it may still be listed
-    for that last jiffy)."""
+    a timeout of one millisecond, after which the kernel treats it as gone. (A plugin returns only
+    once its removals have expired; `expire_soon` makes longer ones.)"""
     found = []
     for family, body, _, key in _listed(netns):
         if isinstance(key, dict) and "timeout" in key.get("elem", {}):

@@ -8,8 +8,10 @@ import Glibc
 /// all of an owner's elements (with the record listing them) or none. Elements are added with
 /// NLM_F_EXCL, so an address or port held by another owner fails the batch instead of being taken
 /// over. No other table is ever read or written.
-public struct Firewall {
+public final class Firewall {
     private let socket: NetfilterSocket
+    /// Owners removed by expiry whose elements may not have expired yet (see `awaitRemovals`).
+    private var expiring: [FirewallOwner] = []
 
     /// Opens a netlink socket in the calling thread's network namespace.
     public init() throws {
@@ -26,35 +28,44 @@ public struct Firewall {
     /// elements are removed to make room. Two live attachments cannot share an address on a host.
     ///
     /// A key whose owner was just removed is still held until its element expires, within a jiffy
-    /// (see `Batch.expire`); the batch is then retried once that moment has passed.
+    /// (see `Batch.expire`); the batch is then retried once that moment has passed. Removals wait
+    /// for their expiry (`awaitRemovals`), so this happens only when one was cut short.
     public func replace(_ owner: FirewallOwner, with entries: [FirewallEntry]) throws {
         var evicted: Set<FirewallOwner> = []
-        var expiryWaits = 0
+        var retries = 0
         while true {
             do {
                 return try replaceOnce(owner, with: entries)
-            } catch let Obstacle.expiring(expiry) where expiryWaits < Self.expiryWaitLimit {
-                expiryWaits += 1
-                usleep(UInt32(min(expiry.remainingMilliseconds, 1_000) + 1) * 1_000)
+            } catch let Obstacle.leaving(remainingMilliseconds) where retries < Self.retryLimit {
+                retries += 1
+                usleep(UInt32(min(remainingMilliseconds, 1_000) + 1) * 1_000)
             } catch let Obstacle.stale(holder) where !evicted.contains(holder) {
                 evicted.insert(holder)
                 try remove(holder)
+                try awaitRemovals()
             }
         }
     }
 
     /// What stops an ADD's batch but can be cleared: an element on its way out, or a stale owner.
     private enum Obstacle: Error {
-        case expiring(StoredElement.Expiry)
+        /// The key's element is expiring (`Batch.expire`), or was gone by the time it was looked up:
+        /// it expired, or its owner was removed, between the batch and the lookup. Rare: removals
+        /// wait for their elements to expire before the DEL returns, and a refused batch costs the
+        /// kernel a grace period.
+        case leaving(remainingMilliseconds: UInt64)
         case stale(FirewallOwner)
     }
 
-    /// An expiring element is gone after one jiffy; a few waits cover a clock tick landing late.
-    private static let expiryWaitLimit = 5
+    /// An expiring element is gone after one jiffy; a few retries cover a clock tick landing late.
+    private static let retryLimit = 5
 
     private func replaceOnce(_ owner: FirewallOwner, with entries: [FirewallEntry]) throws {
         var seen = Set<FirewallEntry>()
         let entries = entries.filter { seen.insert($0).inserted }
+        // The owner's own earlier elements may still be on their way out (a DEL that was killed
+        // before it had waited for them): adding over them would be refused.
+        try awaitExpiry(of: owner)
         let previous = try record(of: owner)
         let record = OwnerRecord(owner: owner, entries: entries)
         let chunks = try record.elements()
@@ -78,13 +89,15 @@ public struct Firewall {
             guard case .add(let element) = failure.purpose, Self.conflictErrors.contains(failure.ack.error) else {
                 throw explain(failure)
             }
-            let holder = try socket.element(of: element.set, key: element.key, keyEnd: element.keyEnd)
-            if let expiry = holder?.expiry { throw Obstacle.expiring(expiry) }
-            if let holderText = holder?.ownerText, let holderOwner = FirewallOwner(text: holderText),
+            guard let holder = try socket.element(of: element.set, key: element.key, keyEnd: element.keyEnd) else {
+                throw Obstacle.leaving(remainingMilliseconds: 0)
+            }
+            if let expiry = holder.expiry { throw Obstacle.leaving(remainingMilliseconds: expiry.remainingMilliseconds) }
+            if let holderText = holder.ownerText, let holderOwner = FirewallOwner(text: holderText),
                holderOwner != owner, holderOwner.role == .bridge, owner.role == .bridge, element.set != .owners {
                 throw Obstacle.stale(holderOwner)
             }
-            throw FirewallError.conflict(what: element.summary, holder: holder?.ownerText)
+            throw FirewallError.conflict(what: element.summary, holder: holder.ownerText)
         }
         forgetFlows(of: (previous?.entries ?? []) + entries)
     }
@@ -95,19 +108,42 @@ public struct Firewall {
     /// Removes everything `owner` has and returns what that was; nothing (and no error) when it
     /// has nothing, so a repeated DEL is harmless.
     ///
-    /// The elements expire rather than being deleted (see `Batch.expire` for why). Where that is
-    /// refused, or the kernel ignored it and the record is still live, they are deleted instead.
+    /// The elements expire rather than being deleted (see `Batch.expire` for why), within a jiffy:
+    /// call `awaitRemovals` before reporting the removal done. Where expiry is refused, or the
+    /// kernel ignored it and the record is still live, they are deleted instead.
     @discardableResult
     public func remove(_ owner: FirewallOwner) throws -> [FirewallEntry] {
         guard let previous = try record(of: owner) else { return [] }
         var failures = try commitRemoval(of: previous, by: .expiry)
         if try !failures.isEmpty || record(of: owner) != nil {
             failures = try commitRemoval(of: previous, by: .deletion)
+        } else {
+            expiring.append(owner)
         }
         if let failure = failures.first { throw explain(failure) }
         forgetFlows(of: previous.entries)
         return previous.entries
     }
+
+    /// Returns once every element that `remove` made expire has expired, so that whatever follows
+    /// finds the keys free. A jiffy at most (4 ms here); called last, a DEL rarely waits at all.
+    public func awaitRemovals() throws {
+        for owner in expiring { try awaitExpiry(of: owner) }
+        expiring.removeAll()
+    }
+
+    /// Polls `owner`'s record while it is on its way out. The kernel signals no expiry, and a
+    /// lookup costs tens of microseconds.
+    private func awaitExpiry(of owner: FirewallOwner) throws {
+        for _ in 0..<Self.expiryPollLimit {
+            guard try socket.element(of: .owners, key: owner.recordKey(chunk: 0))?.expiry != nil else { return }
+            usleep(Self.expiryPollMicroseconds)
+        }
+    }
+
+    private static let expiryPollMicroseconds: UInt32 = 500
+    /// Half a second: ten times a jiffy at the slowest common tick rate (100 Hz).
+    private static let expiryPollLimit = 1_000
 
     private enum Removal { case expiry, deletion }
 

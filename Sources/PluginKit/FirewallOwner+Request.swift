@@ -22,5 +22,6 @@ extension FirewallOwner {
         where !valid.contains("\(owner.containerID)/\(owner.interface)") {
             try firewall.remove(owner)
         }
+        try firewall.awaitRemovals()
     }
 }

@@ -34,7 +34,10 @@ struct BridgeFirewall {
         guard !entries.isEmpty else { return }
         let firewall = try Firewall()
         try firewall.replace(owner, with: entries)
-        rollback.onFailure { [owner] in _ = try? firewall.remove(owner) }
+        rollback.onFailure { [owner] in
+            _ = try? firewall.remove(owner)
+            try? firewall.awaitRemovals()
+        }
     }
 
     /// DEL's: removes whatever the attachment has, whatever the config says now, through `firewall`.

@@ -94,10 +94,12 @@ public struct BridgePlugin: CNIPlugin {
         let firewall = try Firewall()
         try BridgeFirewall(request).remove(using: firewall)
         _ = try NetlinkSocket().deleteLink(named: hostVeth)
-        // Releasing a netfilter socket after a removal waits until the kernel has destroyed what was
-        // removed, one RCU grace period (10-15 ms here). Kept open until the link is deleted, the
-        // socket is inherited by the process that waits out the link's removal, and released there.
-        withExtendedLifetime(firewall) {}
+        // After the link's deletion, which overlaps the jiffy the firewall elements take to expire,
+        // and before the lease goes: the next holder of the address must find its keys free.
+        // Open until the link is deleted, the firewall's socket is inherited by the process that
+        // waits out the link's removal: after a deletion (the fallback to expiry), releasing the
+        // socket waits an RCU grace period, and it does so there.
+        try firewall.awaitRemovals()
         try IPAMDriver.forNetwork(request.network)?.del(request)
     }
 

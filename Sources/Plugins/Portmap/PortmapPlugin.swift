@@ -35,7 +35,9 @@ public struct PortmapPlugin: CNIPlugin {
 
     public func del(_ request: AttachmentRequest<PortmapConfig>) throws {
         // The owner's record says what to remove: no prevResult or runtimeConfig needed.
-        try Firewall().remove(try FirewallOwner(.portmap, request))
+        let firewall = try Firewall()
+        try firewall.remove(try FirewallOwner(.portmap, request))
+        try firewall.awaitRemovals()
     }
 
     public func check(_ request: AttachmentRequest<PortmapConfig>) throws {
