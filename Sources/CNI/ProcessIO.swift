@@ -23,11 +23,13 @@ public enum ProcessIO {
     /// Reads `descriptor` to its end.
     static func readAll(_ descriptor: Int32) throws -> [UInt8] {
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        // Uninitialized: `read` fills what it returns, and a config is far smaller than the chunk.
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 1)
+        defer { chunk.deallocate() }
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            let count = read(descriptor, chunk.baseAddress, chunk.count)
             if count > 0 {
-                bytes += chunk[..<count]
+                bytes += UnsafeRawBufferPointer(rebasing: chunk[..<count])
             } else if count == 0 {
                 return bytes
             } else if errno != EINTR {

@@ -65,8 +65,7 @@ public final class Firewall {
         let entries = entries.filter { seen.insert($0).inserted }
         // The owner's own earlier elements may still be on their way out (a DEL that was killed
         // before it had waited for them): adding over them would be refused.
-        try awaitExpiry(of: owner)
-        let previous = try record(of: owner)
+        let previous = try record(of: owner, awaitingExpiry: true)
         let record = OwnerRecord(owner: owner, entries: entries)
         let chunks = try record.elements()
 
@@ -128,17 +127,8 @@ public final class Firewall {
     /// Returns once every element that `remove` made expire has expired, so that whatever follows
     /// finds the keys free. A jiffy at most (4 ms here); called last, a DEL rarely waits at all.
     public func awaitRemovals() throws {
-        for owner in expiring { try awaitExpiry(of: owner) }
+        for owner in expiring { _ = try firstChunk(of: owner, awaitingExpiry: true) }
         expiring.removeAll()
-    }
-
-    /// Polls `owner`'s record while it is on its way out. The kernel signals no expiry, and a
-    /// lookup costs tens of microseconds.
-    private func awaitExpiry(of owner: FirewallOwner) throws {
-        for _ in 0..<Self.expiryPollLimit {
-            guard try socket.element(of: .owners, key: owner.recordKey(chunk: 0))?.expiry != nil else { return }
-            usleep(Self.expiryPollMicroseconds)
-        }
     }
 
     private static let expiryPollMicroseconds: UInt32 = 500
@@ -181,9 +171,10 @@ public final class Firewall {
 
     // MARK: - Records
 
-    /// The owner's record; `nil` when it has none, or only one on its way out (`Batch.expire`).
-    private func record(of owner: FirewallOwner) throws -> OwnerRecord? {
-        guard let first = try socket.element(of: .owners, key: owner.recordKey(chunk: 0)), first.expiry == nil else {
+    /// The owner's record; `nil` when it has none, or only one on its way out (`Batch.expire`),
+    /// unless `awaitingExpiry`, which waits for that one to go first.
+    private func record(of owner: FirewallOwner, awaitingExpiry: Bool = false) throws -> OwnerRecord? {
+        guard let first = try firstChunk(of: owner, awaitingExpiry: awaitingExpiry), first.expiry == nil else {
             return nil
         }
         guard first.ownerText == owner.text, let count = OwnerRecord.chunkCount(userData: first.userData) else {
@@ -197,6 +188,19 @@ public final class Firewall {
             chunks.append(chunk.userData)
         }
         return try OwnerRecord(chunks: chunks)
+    }
+
+    /// Chunk 0 of `owner`'s record. `awaitingExpiry` polls while it is on its way out: the kernel
+    /// signals no expiry, and a lookup costs tens of microseconds.
+    private func firstChunk(of owner: FirewallOwner, awaitingExpiry: Bool) throws -> StoredElement? {
+        var chunk = try socket.element(of: .owners, key: owner.recordKey(chunk: 0))
+        var polls = 0
+        while awaitingExpiry, chunk?.expiry != nil, polls < Self.expiryPollLimit {
+            usleep(Self.expiryPollMicroseconds)
+            polls += 1
+            chunk = try socket.element(of: .owners, key: owner.recordKey(chunk: 0))
+        }
+        return chunk
     }
 
     /// Every element a record lists, and the record's own, by set.
