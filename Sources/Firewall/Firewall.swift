@@ -114,10 +114,12 @@ public final class Firewall {
     public func remove(_ owner: FirewallOwner) throws -> [FirewallEntry] {
         guard let previous = try record(of: owner) else { return [] }
         var failures = try commitRemoval(of: previous, by: .expiry)
-        if try !failures.isEmpty || record(of: owner) != nil {
-            failures = try commitRemoval(of: previous, by: .deletion)
-        } else {
+        let left = failures.isEmpty ? try firstChunk(of: owner, awaitingExpiry: false) : nil
+        if let left, left.expiry != nil {
             expiring.append(owner)
+        } else if !failures.isEmpty || left != nil {
+            // Refused, or accepted and ignored (the record is still live): delete instead.
+            failures = try commitRemoval(of: previous, by: .deletion)
         }
         if let failure = failures.first { throw explain(failure) }
         forgetFlows(of: previous.entries)

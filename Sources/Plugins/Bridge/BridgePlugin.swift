@@ -94,11 +94,11 @@ public struct BridgePlugin: CNIPlugin {
         let firewall = try Firewall()
         try BridgeFirewall(request).remove(using: firewall)
         _ = try NetlinkSocket().deleteLink(named: hostVeth)
-        // After the link's deletion, which overlaps the jiffy the firewall elements take to expire,
-        // and before the lease goes: the next holder of the address must find its keys free.
-        // Open until the link is deleted, the firewall's socket is inherited by the process that
-        // waits out the link's removal: after a deletion (the fallback to expiry), releasing the
-        // socket waits an RCU grace period, and it does so there.
+        // Here: the link's deletion covers most of the jiffy the elements take to expire, and the
+        // next holder of the address, once the lease goes, must find its keys free. Still open
+        // when the link is deleted, the firewall's socket is inherited and released by the process
+        // that waits out that deletion; after a fallback deletion of elements, a release waits an
+        // RCU grace period.
         try firewall.awaitRemovals()
         try IPAMDriver.forNetwork(request.network)?.del(request)
     }
