@@ -52,21 +52,28 @@ let package = Package(
         .target(name: "CNI", dependencies: ["Addressing", "JSON"]),
         // Typed Swift over libnl-route-3: namespaces, links, addresses, routes, sysctls.
         .target(name: "Netlink", dependencies: ["CNetlink", "Addressing"]),
-        // Key-value store with etcd v3 semantics, and its embedded SQLite backend.
-        .target(name: "KV", dependencies: ["CSQLite"]),
+        // The key-value store protocol with etcd v3 semantics, and what its backends share.
+        .target(name: "KV"),
+        // The embedded backend: one SQLite file per host, shared by every process.
+        .target(name: "KVSQLite", dependencies: ["KV", "CSQLite"]),
+        // A backend in this process's memory, for tests of what is built on the protocol.
+        .target(name: "KVMemory", dependencies: ["KV"]),
+        // The store a configuration names, opened by one factory.
+        .target(name: "Stores", dependencies: ["KV", "KVSQLite"]),
         // Address management on top of the KV protocol.
         .target(name: "IPAM", dependencies: ["KV", "CNI", "Addressing", "JSON"]),
         // swift-cni's nftables tables (masquerade, isolation, MAC spoof checks, published ports),
         // changed with one atomic netlink batch per operation.
         .target(name: "Firewall", dependencies: ["CNftables", "CMnl", "Addressing"]),
         // What every plugin shares beyond the protocol: IPAM driver selection, error codes.
-        .target(name: "PluginKit", dependencies: ["CNI", "Netlink", "IPAM", "KV", "Firewall"]),
+        .target(name: "PluginKit", dependencies: ["CNI", "Netlink", "IPAM", "KV", "Stores", "Firewall", "Addressing"]),
 
         // One type per plugin, conforming to CNIPlugin.
         .target(name: "BridgePlugin", dependencies: ["PluginKit", "Firewall"], path: "Sources/Plugins/Bridge"),
         .target(name: "NonePlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/None"),
         .target(name: "HostPlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/Host"),
-        .target(name: "KVIPAMPlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/KVIPAM"),
+        .target(name: "KVIPAMPlugin", dependencies: ["PluginKit", "CNI", "IPAM", "Stores", "JSON", "Addressing"],
+                path: "Sources/Plugins/KVIPAM"),
         .target(name: "MacvlanPlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/Macvlan"),
         .target(name: "PortmapPlugin", dependencies: ["PluginKit", "Firewall", "Netlink"], path: "Sources/Plugins/Portmap"),
 
@@ -77,7 +84,7 @@ let package = Package(
                          linkerSettings: pluginLinking),
         .executableTarget(name: "host", dependencies: ["HostPlugin"], path: "Sources/Commands/host",
                          linkerSettings: pluginLinking),
-        .executableTarget(name: "kv-ipam", dependencies: ["KVIPAMPlugin"], path: "Sources/Commands/kv-ipam",
+        .executableTarget(name: "kv-ipam", dependencies: ["KVIPAMPlugin", "CNI"], path: "Sources/Commands/kv-ipam",
                          linkerSettings: pluginLinking),
         .executableTarget(name: "macvlan", dependencies: ["MacvlanPlugin"], path: "Sources/Commands/macvlan",
                          linkerSettings: pluginLinking),
@@ -87,8 +94,9 @@ let package = Package(
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "CNITests", dependencies: ["CNI", "Addressing"]),
-        .testTarget(name: "KVTests", dependencies: ["KV", "CSQLite"]),
-        .testTarget(name: "IPAMTests", dependencies: ["IPAM", "KV"]),
+        .testTarget(name: "KVTests", dependencies: ["KV", "KVSQLite", "KVMemory", "CSQLite"]),
+        .testTarget(name: "IPAMTests", dependencies: ["IPAM", "KV", "KVMemory", "CNI", "Addressing"]),
+        .testTarget(name: "StoresTests", dependencies: ["Stores", "KV", "KVSQLite", "JSON"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall"]),
     ]

@@ -15,6 +15,11 @@ public protocol CNIPlugin {
     /// others that is the PID-reuse accident the spec's code 8 guards against.
     static var acceptsOwnNamespace: Bool { get }
 
+    /// Answers a command line when the plugin is run by hand (no CNI_COMMAND) with arguments, which
+    /// are the words after the program's name, never none. `nil`, the default, means the plugin offers
+    /// no such command, and the runner prints its "about" text instead.
+    static func commandLine(_ arguments: [String]) -> PluginRunner.Output?
+
     init()
 
     func add(_ request: AttachmentRequest<Config>) throws -> CNIResult
@@ -26,4 +31,6 @@ public protocol CNIPlugin {
 
 extension CNIPlugin {
     public static var acceptsOwnNamespace: Bool { false }
+
+    public static func commandLine(_ arguments: [String]) -> PluginRunner.Output? { nil }
 }

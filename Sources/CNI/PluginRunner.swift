@@ -5,7 +5,8 @@ import JSON
 /// `PluginRunner.main(MyPlugin.self)`.
 ///
 /// The order of checks follows libcni's skel, so a runtime sees the same error for the same
-/// mistake: no CNI_COMMAND prints the "about" text; VERSION answers without reading stdin; then the
+/// mistake: no CNI_COMMAND prints the "about" text, or answers the plugin's own command line when
+/// there are arguments (see `CNIPlugin.commandLine`); VERSION answers without reading stdin; then the
 /// environment (codes 4 and 3), stdin (5), the shared config (6, 1, 7), the command's minimum
 /// version (1), the plugin's own config (6 or 7), and for ADD, DEL and CHECK the namespace guard
 /// (3 and 8, see `NamespaceCheck`). Only then is the plugin created and called.
@@ -28,7 +29,9 @@ public enum PluginRunner {
 
     /// Runs `plugin` against this process's environment and stdin, writes its output and exits.
     public static func main<P: CNIPlugin>(_ plugin: P.Type) -> Never {
-        let output = run(plugin, environment: ProcessIO.environment(), stdin: { try ProcessIO.readAll(STDIN_FILENO) })
+        let output = run(plugin, environment: ProcessIO.environment(),
+                         arguments: { Array(CommandLine.arguments.dropFirst()) },
+                         stdin: { try ProcessIO.readAll(STDIN_FILENO) })
         ProcessIO.writeAll(STDOUT_FILENO, output.stdout)
         ProcessIO.writeAll(STDERR_FILENO, output.stderr)
         exit(output.exitCode)
@@ -37,15 +40,19 @@ public enum PluginRunner {
     /// The whole protocol without touching the process's own streams: for tests, and for running
     /// a plugin in-process.
     public static func run<P: CNIPlugin>(_ plugin: P.Type, environment: [String: String],
-                                         stdin: [UInt8]) -> Output {
-        run(plugin, environment: environment, stdin: { stdin })
+                                         arguments: [String] = [], stdin: [UInt8]) -> Output {
+        run(plugin, environment: environment, arguments: { arguments }, stdin: { stdin })
     }
 
-    /// As `run(_:environment:stdin:)`, reading stdin only if the command needs it. An error from
-    /// `readStdin` that is not a `CNICodedError` becomes code 5.
+    /// As `run(_:environment:arguments:stdin:)`, reading the command-line arguments only without
+    /// CNI_COMMAND and stdin only if the command needs it. An error from `readStdin` that is not a
+    /// `CNICodedError` becomes code 5.
     public static func run<P: CNIPlugin>(_ plugin: P.Type, environment: [String: String],
+                                         arguments readArguments: () -> [String] = { [] },
                                          stdin readStdin: () throws -> [UInt8]) -> Output {
-        guard let command = environment["CNI_COMMAND"], !command.isEmpty else { return about(plugin) }
+        guard let command = environment["CNI_COMMAND"], !command.isEmpty else {
+            return answer(plugin, commandLine: readArguments())
+        }
         var stdin: [UInt8] = []
         do {
             let env = try CNIEnvironment(environment)
@@ -103,6 +110,12 @@ public enum PluginRunner {
             let reply = cniError(for: error, stdin: stdin).encoded(cniVersion: declaredVersion(in: stdin) ?? .latest)
             return Output(stdout: reply, exitCode: 1)
         }
+    }
+
+    /// A plugin started by hand: its own command's answer, or skel's "about" text.
+    private static func answer<P: CNIPlugin>(_ plugin: P.Type, commandLine arguments: [String]) -> Output {
+        guard !arguments.isEmpty, let output = P.commandLine(arguments) else { return about(plugin) }
+        return output
     }
 
     /// skel's text for a plugin started by hand.

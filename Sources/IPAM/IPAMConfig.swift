@@ -3,32 +3,29 @@ import CNI
 import JSON
 
 /// The `ipam` section, compatible with the reference host-local plugin: `ranges` (range sets) or the
-/// legacy `subnet`/`rangeStart`/`rangeEnd`/`gateway`, plus `routes`, `dataDir` and `resolvConf`.
+/// legacy `subnet`/`rangeStart`/`rangeEnd`/`gateway`, plus `routes` and `resolvConf`. Where the leases
+/// are kept (host-local's `dataDir`) is the caller's to read from the same section (see `decode`).
 public struct IPAMConfig: Sendable, Equatable {
     public var type: String
     public var rangeSets: [RangeSet]
     /// Routes for the result as configured; a route without `gw` goes via its family's gateway.
     public var routes: [CNIResult.Route]
-    /// Directory of the local store.
-    public var dataDir: String
     /// A resolv.conf whose servers and search domains go into the result's `dns`.
     public var resolvConf: String?
 
-    /// Where the local store lives when `dataDir` is not set.
-    public static let defaultDataDir = "/var/lib/swift-cni"
-
-    /// Reads the `ipam` section out of a whole network configuration.
-    public static func decode(networkConfig json: [UInt8]) throws -> IPAMConfig {
-        let section: Section
+    /// Reads the `ipam` section out of a whole network configuration, and `Extra` from the same
+    /// section: the keys IPAM leaves to its caller, such as where the store is. One pass over the text
+    /// serves both, and `Extra` is decoded once the section itself has been found valid.
+    public static func decode<Extra: Decodable>(networkConfig json: [UInt8],
+                                                with extra: Extra.Type) throws -> (IPAMConfig, Extra) {
         do {
-            guard let ipam = try JSONCodec.decode(Envelope.self, from: json).ipam else {
+            guard let ipam = try JSONCodec.decode(Envelope<Extra>.self, from: json).ipam else {
                 throw IPAMError.invalidConfig("the network configuration has no \"ipam\" section")
             }
-            section = ipam
+            return ipam
         } catch let error as DecodingError {
             throw CNIError(error, decoding: "the ipam section", from: json)
         }
-        return try IPAMConfig(section)
     }
 
     init(_ section: Section) throws {
@@ -65,21 +62,24 @@ public struct IPAMConfig: Sendable, Equatable {
             }
             return CNIResult.Route(dst: dst, gw: gw)
         }
-        dataDir = try Self.validatedDirectory(section.dataDir ?? Self.defaultDataDir)
         resolvConf = section.resolvConf
     }
 
-    /// `dataDir` must name a directory plainly: absolute, and without `..` that could lead elsewhere.
-    static func validatedDirectory(_ path: String) throws -> String {
-        guard path.hasPrefix("/"), !path.contains("\0"),
-              !path.split(separator: "/").contains("..") else {
-            throw IPAMError.invalidConfig("dataDir \"\(path)\" must be an absolute path without \"..\"")
-        }
-        return path
-    }
+    struct Envelope<Extra: Decodable>: Decodable {
+        let ipam: (IPAMConfig, Extra)?
 
-    struct Envelope: Decodable {
-        let ipam: Section?
+        private enum CodingKeys: String, CodingKey {
+            case ipam
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            guard let section = try container.decodeIfPresent(Section.self, forKey: .ipam) else {
+                ipam = nil
+                return
+            }
+            ipam = (try IPAMConfig(section), try container.decode(Extra.self, forKey: .ipam))
+        }
     }
 
     struct Section: Decodable {
@@ -90,7 +90,6 @@ public struct IPAMConfig: Sendable, Equatable {
         var rangeEnd: String?
         var gateway: String?
         var routes: [RouteEntry]?
-        var dataDir: String?
         var resolvConf: String?
 
         struct Range: Decodable {

@@ -2,34 +2,16 @@ import Addressing
 import CNI
 import KV
 
-/// The `kv-ipam` operations in CNI terms. The `kv-ipam` executable runs these, and so do our own
-/// plugins, in-process, when their `ipam.type` is `kv-ipam`.
+/// The `kv-ipam` operations in CNI terms, for one network's leases in the store it is given. The
+/// `kv-ipam` executable runs these, and so do our own plugins, in-process, when their `ipam.type` is
+/// `kv-ipam`.
 public struct IPAMService {
     public let config: IPAMConfig
     let leases: LeaseManager
 
-    /// The store file inside `dataDir`: one per host, shared by every network.
-    public static let storeFileName = "store.db"
-
     public init(config: IPAMConfig, network: NetworkName, store: any KeyValueStore) {
         self.config = config
         leases = LeaseManager(store: store, network: network)
-    }
-
-    /// Reads the `ipam` section from the request's config and opens the local store it names.
-    public init(networkConfig stdin: [UInt8], network: NetworkName) throws {
-        let config = try IPAMConfig.decode(networkConfig: stdin)
-        let store = try SQLiteStore(path: "\(config.dataDir)/\(Self.storeFileName)")
-        self.init(config: config, network: network, store: store)
-    }
-
-    /// Opens the service a request's configuration describes.
-    public init<C>(for request: AttachmentRequest<C>) throws {
-        try self.init(networkConfig: request.stdin, network: request.network.name)
-    }
-
-    public init<C>(for request: NetworkRequest<C>) throws {
-        try self.init(networkConfig: request.stdin, network: request.network.name)
     }
 
     public func add<C>(_ request: AttachmentRequest<C>) throws -> CNIResult {

@@ -10,10 +10,15 @@ import CNI
 /// per-address key makes "is this address free" one read. `last/<n>` remembers where range set n's
 /// round robin stopped.
 struct LeaseKeys {
+    /// Where the keys of every network live.
+    static let root = "ipam/"
+
+    let network: NetworkName
     let prefix: String
 
     init(network: NetworkName) {
-        prefix = "ipam/\(network)/"
+        self.network = network
+        prefix = Self.root + "\(network)/"
     }
 
     func address(_ address: IPAddress) -> String { prefix + "ips/\(address)" }
@@ -26,13 +31,20 @@ struct LeaseKeys {
 
     func lastReserved(rangeSet index: Int) -> String { prefix + "last/\(index)" }
 
-    /// The attachment an owner key names, or `nil` for a key of another shape.
+    /// The attachment an owner key of this network names, or `nil` for a key of another shape.
     func attachment(fromOwnerKey key: String) -> Attachment? {
-        guard key.hasPrefix(owners) else { return nil }
-        let parts = key.dropFirst(owners.count).split(separator: "/")
-        guard parts.count == 2, let id = ContainerID(String(parts[0])),
-              let name = InterfaceName(String(parts[1])) else { return nil }
-        return Attachment(containerID: id, interface: name)
+        guard let owner = Self.owner(fromKey: key), owner.network == network else { return nil }
+        return owner.attachment
+    }
+
+    /// The network and attachment an owner key of any network names, or `nil` for a key of another
+    /// shape.
+    static func owner(fromKey key: String) -> (network: NetworkName, attachment: Attachment)? {
+        guard key.hasPrefix(root) else { return nil }
+        let parts = key.dropFirst(root.count).split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[1] == "owners", let network = NetworkName(String(parts[0])),
+              let id = ContainerID(String(parts[2])), let name = InterfaceName(String(parts[3])) else { return nil }
+        return (network, Attachment(containerID: id, interface: name))
     }
 
     static func ownerValue(_ attachment: Attachment) -> String {

@@ -74,12 +74,7 @@ public struct LeaseManager {
 
     /// The addresses `attachment` holds (empty if none).
     public func addresses(of attachment: Attachment) throws -> [IPAddress] {
-        try store.get(keys.owner(attachment)).map { LeaseKeys.addresses(fromOwnerValue: $0.string) } ?? []
-    }
-
-    /// Every attachment holding a lease on this network.
-    public func attachments() throws -> [Attachment] {
-        try store.range(prefix: keys.owners).kvs.compactMap { keys.attachment(fromOwnerKey: $0.key) }
+        try LeaseRecords(store: store).lease(of: attachment, on: keys.network)?.addresses ?? []
     }
 
     /// Releases the leases of every attachment not in `valid`, in one transaction.

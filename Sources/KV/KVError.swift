@@ -1,7 +1,8 @@
 /// Why a store operation failed.
 public enum KVError: Error, Equatable, Sendable {
-    /// The store exists but cannot be read as one: it is never silently recreated.
-    case corrupt(path: String, detail: String)
+    /// The store exists but cannot be read as one: it is never silently recreated. `location` says
+    /// where it is, as its backend names it (a file's path, say).
+    case corrupt(location: String, detail: String)
     /// The store cannot be opened or written right now (permissions, disk, server down).
     case unavailable(String)
     /// Other writers kept winning; the operation may be retried later.
@@ -12,11 +13,21 @@ public enum KVError: Error, Equatable, Sendable {
     case invalidArgument(String)
 }
 
+extension KVError {
+    /// What every backend throws for an empty key, which no store accepts.
+    public static let emptyKey = KVError.invalidArgument("a key must not be empty")
+
+    /// What every backend throws for a watch asked to start after a negative revision.
+    public static func negativeWatchStart(_ revision: Int64) -> KVError {
+        .invalidArgument("a watch cannot start after a negative revision (\(revision))")
+    }
+}
+
 extension KVError: CustomStringConvertible {
     public var description: String {
         switch self {
-        case let .corrupt(path, detail):
-            "the store at \(path) is corrupt or not a swift-cni store (\(detail)); move it aside to start afresh"
+        case let .corrupt(location, detail):
+            "the store at \(location) is corrupt or not a swift-cni store (\(detail)); move it aside to start afresh"
         case .unavailable(let detail):
             "the store is unavailable: \(detail)"
         case .contention(let detail):

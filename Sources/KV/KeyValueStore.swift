@@ -36,17 +36,18 @@ public protocol KeyValueStore: AnyObject {
 
     /// Runs `body` as one serializable read-modify-write: the reads it makes and the writes it buffers
     /// take effect together, as if no other writer ran in between. A backend either runs it natively
-    /// (SQLite: one immediate transaction) or optimistically (etcd: reads are verified by revision in the
-    /// commit, and `body` runs again on conflict), so `body` must have no side effects besides the context.
+    /// (in one transaction of its own, through `TransactionScope.update`) or optimistically (through
+    /// `OptimisticUpdate`: reads are verified by revision in the commit, and `body` runs again on
+    /// conflict), so `body` must have no side effects besides the context, and must not call the store.
     func update<T>(_ body: (TransactionContext) throws -> T) throws -> T
 }
 
 /// The view `KeyValueStore.update` hands to its body: reads see the store plus the body's own writes.
 ///
 /// A key the body wrote reads back with its new value; its revisions and version are only settled at
-/// commit (SQLite reports the ones it will commit with, optimistic backends report 0). A write that
-/// fails (an empty key, say) is reported by the next read or when the update ends. The context must
-/// not be used after the body returns.
+/// commit (a native backend reports the ones it will commit with, an optimistic one reports 0). A
+/// write that fails (an empty key, say) is reported by the next read or when the update ends. The
+/// context must not be used after the body returns.
 public protocol TransactionContext: AnyObject {
     func get(_ key: String) throws -> KeyValue?
     func range(prefix: String) throws -> [KeyValue]

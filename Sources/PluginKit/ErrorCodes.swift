@@ -4,6 +4,7 @@ import Glibc
 import IPAM
 import KV
 import Netlink
+import Stores
 
 // The one place where the errors of the lower modules get their CNI codes. Those modules know
 // nothing of CNI (or, for IPAM, should not decide how a runtime reacts); the runner finds these
@@ -29,6 +30,10 @@ extension KVError: CNICodedError {
         case .compacted, .invalidArgument: CNIError(.internal, description)
         }
     }
+}
+
+extension StoreConfigurationError: CNICodedError {
+    public var cniError: CNIError { CNIError(.invalidNetworkConfig, description) }
 }
 
 extension NetlinkError: CNICodedError {

@@ -30,6 +30,12 @@ private struct ProbePlugin: CNIPlugin {
 
     static let name = "probe"
 
+    /// `probe echo WORDS...` prints the words; anything else is not the probe's.
+    static func commandLine(_ arguments: [String]) -> PluginRunner.Output? {
+        guard arguments.first == "echo" else { return nil }
+        return PluginRunner.Output(stdout: Array(arguments.dropFirst().joined(separator: " ").utf8))
+    }
+
     private func record(_ key: String, _ call: Call, failing mode: String?) throws {
         calls.withLock { $0[key] = call }
         switch mode {
@@ -116,6 +122,26 @@ private struct HostLikePlugin: CNIPlugin {
             CNI protocol versions supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0
 
             """)
+    }
+
+    @Test func withoutACommandThePluginAnswersItsOwnCommandLine() {
+        let output = PluginRunner.run(ProbePlugin.self, environment: [:], arguments: { ["echo", "a", "b"] },
+                                      stdin: { Issue.record("read stdin"); return [] })
+        #expect(output == PluginRunner.Output(stdout: Array("a b".utf8)))
+    }
+
+    @Test func aCommandLineThePluginDoesNotTakeGetsTheAboutText() {
+        let output = PluginRunner.run(ProbePlugin.self, environment: [:], arguments: ["other"], stdin: [])
+        #expect(output.stdout.isEmpty)
+        #expect(String(decoding: output.stderr, as: UTF8.self).hasPrefix("probe plugin (swift-cni "))
+    }
+
+    @Test func withACommandTheCommandLineIsNotRead() {
+        let output = PluginRunner.run(ProbePlugin.self, environment: ["CNI_COMMAND": "VERSION"],
+                                      arguments: { Issue.record("read the command line"); return ["echo"] },
+                                      stdin: { [] })
+        #expect(output.exitCode == 0)
+        #expect(!output.stdout.isEmpty)
     }
 
     @Test func versionIgnoresStdin() throws {

@@ -2,28 +2,15 @@ import Addressing
 import CNI
 import Foundation
 import KV
+import KVMemory
 import Testing
 @testable import IPAM
 
-/// A fresh store file in its own temporary directory, removed when the test ends.
-final class TemporaryStore: @unchecked Sendable {
-    let directory: String
-    let store: SQLiteStore
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ipam-test-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        store = try SQLiteStore(path: "\(directory)/store.db")
-    }
-
-    func openAnother() throws -> SQLiteStore { try SQLiteStore(path: "\(directory)/store.db") }
-
-    deinit { try? FileManager.default.removeItem(atPath: directory) }
-}
+/// The keys of the `ipam` section left to the caller; these tests read none of them.
+struct NoExtra: Decodable {}
 
 func config(_ json: String) throws -> IPAMConfig {
-    try IPAMConfig.decode(networkConfig: Array("{\"ipam\": \(json)}".utf8))
+    try IPAMConfig.decode(networkConfig: Array("{\"ipam\": \(json)}".utf8), with: NoExtra.self).0
 }
 
 func attachment(_ id: String, _ ifname: String = "eth0") -> CNI.Attachment {
@@ -39,7 +26,6 @@ let net = NetworkName("testnet")!
         #expect(range.start == IPAddress("10.250.1.1"))
         #expect(range.end == IPAddress("10.250.1.254"))
         #expect(range.gateway == IPAddress("10.250.1.1"))
-        #expect(c.dataDir == IPAMConfig.defaultDataDir)
     }
 
     @Test func ipv6RangeEndsAtTheLastAddress() throws {
@@ -53,8 +39,6 @@ let net = NetworkName("testnet")!
         (#"{"subnet":"10.250.1.0/24","rangeStart":"10.250.2.1"}"#, "not inside"),
         (#"{"ranges":[[{"subnet":"10.250.1.0/24"}],[{"subnet":"10.250.0.0/16"}]]}"#, "overlap"),
         (#"{"ranges":[[{"subnet":"10.250.1.0/24"},{"subnet":"fd00::/64"}]]}"#, "mixes"),
-        (#"{"subnet":"10.250.1.0/24","dataDir":"/var/lib/../../etc"}"#, "dataDir"),
-        (#"{"subnet":"10.250.1.0/24","dataDir":"relative"}"#, "dataDir"),
         (#"{"type":"kv-ipam"}"#, "ranges"),
         (#"{"subnet":"10.250.1.0/24","routes":[{"dst":"nonsense"}]}"#, "routes[0].dst"),
     ])
@@ -92,8 +76,8 @@ let net = NetworkName("testnet")!
 
 @Suite struct Leasing {
     @Test func leasesSkipTheGatewayAndDoNotReuseAtOnce() throws {
-        let temp = try TemporaryStore()
-        let leases = LeaseManager(store: temp.store, network: net)
+        let store = MemoryStore()
+        let leases = LeaseManager(store: store, network: net)
         let sets = try config(#"{"subnet":"10.250.1.0/24"}"#).rangeSets
         let first = try leases.acquire(for: attachment("a"), from: sets)
         let second = try leases.acquire(for: attachment("b"), from: sets)
@@ -105,8 +89,8 @@ let net = NetworkName("testnet")!
     }
 
     @Test func aRepeatedAddReusesTheLease() throws {
-        let temp = try TemporaryStore()
-        let leases = LeaseManager(store: temp.store, network: net)
+        let store = MemoryStore()
+        let leases = LeaseManager(store: store, network: net)
         let sets = try config(#"{"subnet":"10.250.1.0/24"}"#).rangeSets
         let first = try leases.acquire(for: attachment("a"), from: sets)
         #expect(try leases.acquire(for: attachment("a"), from: sets) == first)
@@ -114,15 +98,14 @@ let net = NetworkName("testnet")!
     }
 
     @Test func dualStackLeasesOneAddressPerRangeSet() throws {
-        let temp = try TemporaryStore()
         let sets = try config(#"{"ranges":[[{"subnet":"10.250.1.0/24"}],[{"subnet":"fd00:250::/64"}]]}"#).rangeSets
-        let leased = try LeaseManager(store: temp.store, network: net).acquire(for: attachment("a"), from: sets)
+        let leased = try LeaseManager(store: MemoryStore(), network: net).acquire(for: attachment("a"), from: sets)
         #expect(leased.map(\.interfaceAddress.description) == ["10.250.1.2/24", "fd00:250::2/64"])
     }
 
     @Test func requestedAddressesAreHonouredOrRefusedWithNothingLeased() throws {
-        let temp = try TemporaryStore()
-        let leases = LeaseManager(store: temp.store, network: net)
+        let store = MemoryStore()
+        let leases = LeaseManager(store: store, network: net)
         let sets = try config(#"{"subnet":"10.250.1.0/24","rangeEnd":"10.250.1.100"}"#).rangeSets
         #expect(try leases.acquire(for: attachment("a"), from: sets, requested: [IPAddress("10.250.1.50")!])
                     .map(\.address) == [IPAddress("10.250.1.50")!])
@@ -134,13 +117,13 @@ let net = NetworkName("testnet")!
                 try leases.acquire(for: attachment("c"), from: sets, requested: [IPAddress(refused)!])
             }
         }
-        #expect(try leases.attachments() == [attachment("a")])
-        #expect(try temp.store.range(prefix: "ipam/testnet/ips/").kvs.count == 1)
+        #expect(try LeaseRecords(store: store).leases(on: net).map(\.attachment) == [attachment("a")])
+        #expect(try store.range(prefix: "ipam/testnet/ips/").kvs.count == 1)
     }
 
     @Test func exhaustionIsReportedAndRollsBack() throws {
-        let temp = try TemporaryStore()
-        let leases = LeaseManager(store: temp.store, network: net)
+        let store = MemoryStore()
+        let leases = LeaseManager(store: store, network: net)
         let sets = try config(#"{"subnet":"10.250.1.0/30"}"#).rangeSets
         _ = try leases.acquire(for: attachment("a"), from: sets)
         #expect(throws: IPAMError.exhausted(rangeSet: "10.250.1.1-10.250.1.2")) {
@@ -149,23 +132,22 @@ let net = NetworkName("testnet")!
     }
 
     @Test func garbageCollectionKeepsOnlyValidAttachments() throws {
-        let temp = try TemporaryStore()
-        let leases = LeaseManager(store: temp.store, network: net)
+        let store = MemoryStore()
+        let leases = LeaseManager(store: store, network: net)
         let sets = try config(#"{"subnet":"10.250.1.0/24"}"#).rangeSets
         for id in ["a", "b", "c"] { _ = try leases.acquire(for: attachment(id), from: sets) }
         let released = try leases.releaseAll(except: [attachment("b")])
         #expect(Set(released) == Set([attachment("a"), attachment("c")]))
-        #expect(try leases.attachments() == [attachment("b")])
-        #expect(try temp.store.range(prefix: "ipam/testnet/ips/").kvs.map(\.string) == ["b\neth0"])
+        #expect(try LeaseRecords(store: store).leases(on: net).map(\.attachment) == [attachment("b")])
+        #expect(try store.range(prefix: "ipam/testnet/ips/").kvs.map(\.string) == ["b\neth0"])
     }
 
-    @Test func concurrentStoresNeverHandOutOneAddressTwice() throws {
-        let temp = try TemporaryStore()
+    @Test func concurrentCallersNeverHandOutOneAddressTwice() throws {
+        let store = MemoryStore()
         let sets = try config(#"{"subnet":"10.250.0.0/16"}"#).rangeSets
         let workers = 8, perWorker = 20
         let results = LockedArray<IPAddress>()
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            guard let store = try? temp.openAnother() else { return }
             let leases = LeaseManager(store: store, network: net)
             for n in 0..<perWorker {
                 if let lease = try? leases.acquire(for: attachment("w\(worker)-\(n)"), from: sets) {

@@ -2,8 +2,8 @@ import KV
 import Testing
 
 @Suite struct KeyValueOperationTests {
-    @Test func putAndGetTrackRevisionsAndVersions() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func putAndGetTrackRevisionsAndVersions(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             #expect(try store.revision() == 0)
             #expect(try store.get("a") == nil)
 
@@ -16,8 +16,8 @@ import Testing
         }
     }
 
-    @Test func deleteBumpsOnlyWhenSomethingIsDeleted() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func deleteBumpsOnlyWhenSomethingIsDeleted(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             try store.put("a", "1")
             #expect(try store.delete("a") == 1)
             #expect(try store.revision() == 2)
@@ -29,8 +29,8 @@ import Testing
         }
     }
 
-    @Test func recreatedKeyStartsOver() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func recreatedKeyStartsOver(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             try store.put("a", "1")
             try store.put("a", "2")
             try store.delete("a")
@@ -39,8 +39,8 @@ import Testing
         }
     }
 
-    @Test func rangeReturnsExactlyThePrefixInByteOrder() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func rangeReturnsExactlyThePrefixInByteOrder(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             for key in ["q", "p/é", "p/b", "p0", "p/", "o", "p/z/1", "p/a", "p"] {
                 try store.put(key, key)
             }
@@ -55,8 +55,8 @@ import Testing
         }
     }
 
-    @Test func deletePrefixRemovesAllUnderItInOneRevision() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func deletePrefixRemovesAllUnderItInOneRevision(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             for key in ["n/1", "n/2", "n/3", "n0", "m"] {
                 try store.put(key, "v")
             }
@@ -69,15 +69,15 @@ import Testing
         }
     }
 
-    @Test func emptyValueIsStoredAsEmpty() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func emptyValueIsStoredAsEmpty(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             try store.put("k", [])
             #expect(try store.get("k")?.value == [])
         }
     }
 
-    @Test func emptyKeysAreRejected() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func emptyKeysAreRejected(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             #expect(throws: KVError.invalidArgument("a key must not be empty")) { try store.put("", "v") }
             #expect(throws: KVError.invalidArgument("a key must not be empty")) { try store.get("") }
             #expect(throws: KVError.invalidArgument("a key must not be empty")) { try store.delete("") }
@@ -85,14 +85,4 @@ import Testing
         }
     }
 
-    @Test func contentsSurviveReopening() throws {
-        try withTemporaryDirectory { directory throws in
-            let path = directory + "/store.db"
-            try SQLiteStore(path: path).put("a", "1")
-            try SQLiteStore(path: path).put("b", "2")
-            let store = try SQLiteStore(path: path)
-            #expect(try store.revision() == 2)
-            #expect(try store.range(prefix: "").kvs.map(\.string) == ["1", "2"])
-        }
-    }
 }

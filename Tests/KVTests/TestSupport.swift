@@ -1,6 +1,45 @@
 import Foundation
 import KV
+import KVMemory
+import KVSQLite
 import Synchronization
+
+/// The backends the protocol suites run against: what they check is the protocol's, so it holds for
+/// both.
+enum Backend: CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite
+    case memory
+
+    var description: String {
+        switch self {
+        case .sqlite: "SQLite"
+        case .memory: "memory"
+        }
+    }
+
+    /// Runs `body` with a new, empty store, removed afterwards.
+    @discardableResult
+    func withStore<T>(historyLimit: Int64 = 5_000, _ body: (any KeyValueStore) throws -> T) throws -> T {
+        try withConnections(historyLimit: historyLimit) { connect throws in try body(connect()) }
+    }
+
+    /// Runs `body` with a way to reach one new, empty store, removed afterwards: each call gives a
+    /// connection of its own to it, as another thread or process would hold (SQLite opens the file
+    /// again; a memory store is shared by sharing it).
+    @discardableResult
+    func withConnections<T>(historyLimit: Int64 = 5_000,
+                            _ body: (@escaping @Sendable () throws -> any KeyValueStore) throws -> T) throws -> T {
+        switch self {
+        case .sqlite:
+            try withTemporaryDirectory { directory throws in
+                let path = directory + "/store.db"
+                return try body { try SQLiteStore(path: path, historyLimit: historyLimit) }
+            }
+        case .memory:
+            try body { [store = MemoryStore(historyLimit: historyLimit)] in store }
+        }
+    }
+}
 
 /// Runs `body` with a fresh directory that is removed afterwards, whatever happens.
 @discardableResult
@@ -9,14 +48,6 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
     defer { try? FileManager.default.removeItem(atPath: path) }
     return try body(path)
-}
-
-/// Runs `body` with a new store in a fresh directory; the store's path is `directory + "/store.db"`.
-@discardableResult
-func withStore<T>(historyLimit: Int64 = SQLiteStore.defaultHistoryLimit, _ body: (SQLiteStore) throws -> T) throws -> T {
-    try withTemporaryDirectory { directory throws in
-        try body(SQLiteStore(path: directory + "/store.db", historyLimit: historyLimit))
-    }
 }
 
 /// Runs `body(index)` on `count` threads at once and waits for all; rethrows the first error.

@@ -2,8 +2,8 @@ import KV
 import Testing
 
 @Suite struct TransactionTests {
-    @Test func missingKeyComparesAsEmptyValueAndZeroRevisions() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func missingKeyComparesAsEmptyValueAndZeroRevisions(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             let holding: [Compare] = [
                 .value("x", .equal, []), .createRevision("x", .equal, 0), .modRevision("x", .equal, 0),
                 .version("x", .equal, 0), .absent("x"),
@@ -15,7 +15,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [
+    @Test(arguments: Backend.allCases, [
         (Compare.value("k", .equal, "bb".bytes), true),
         (.value("k", .notEqual, "bb".bytes), false),
         (.value("k", .greater, "b".bytes), true),
@@ -31,17 +31,18 @@ import Testing
         (.version("k", .notEqual, 2), false),
         (.absent("k"), false),
     ])
-    func comparesAgainstStoredKey(compare: Compare, holds: Bool) throws {
-        try withStore { store throws in
+    func comparesAgainstStoredKey(_ backend: Backend, _ check: (compare: Compare, holds: Bool)) throws {
+        try backend.withStore { store throws in
             try store.put("k", "a")
             try store.put("k", "bb")
-            let result = try store.commit(Transaction(compares: [compare], success: [.get("k")], failure: [.get("k")]))
-            #expect(result.succeeded == holds)
+            let result = try store.commit(Transaction(compares: [check.compare], success: [.get("k")],
+                                                      failure: [.get("k")]))
+            #expect(result.succeeded == check.holds)
         }
     }
 
-    @Test func successBranchWritesEverythingAtOneRevision() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func successBranchWritesEverythingAtOneRevision(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             try store.put("old", "0")
             let result = try store.commit(Transaction(
                 compares: [.absent("a"), .value("old", .equal, "0".bytes)],
@@ -58,8 +59,8 @@ import Testing
         }
     }
 
-    @Test func failureBranchRunsWhenAnyCompareFails() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func failureBranchRunsWhenAnyCompareFails(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             try store.put("a", "1")
             let result = try store.commit(Transaction(
                 compares: [.absent("b"), .absent("a")],
@@ -76,8 +77,8 @@ import Testing
         }
     }
 
-    @Test func transactionThatWritesNothingKeepsTheRevision() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func transactionThatWritesNothingKeepsTheRevision(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             try store.put("a", "1")
             let result = try store.commit(Transaction(
                 compares: [.absent("a")], success: [.put("b", "1".bytes)], failure: [.delete("missing"), .get("a")]))
@@ -87,8 +88,8 @@ import Testing
         }
     }
 
-    @Test func writingOneKeyTwiceCountsBothWrites() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func writingOneKeyTwiceCountsBothWrites(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             let result = try store.commit(Transaction(success: [.put("a", "1".bytes), .put("a", "2".bytes), .get("a")]))
             #expect(result.results.last == .range([
                 KeyValue(key: "a", value: "2".bytes, createRevision: 1, modRevision: 1, version: 2),
@@ -96,8 +97,8 @@ import Testing
         }
     }
 
-    @Test func prefixModRevisionsCompareSeesCreationsUnderThePrefix() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func prefixModRevisionsCompareSeesCreationsUnderThePrefix(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             let unchanged = Transaction(compares: [.modRevisions(prefix: "p/", .less, 2)])
             #expect(try store.commit(unchanged).succeeded)
 
@@ -111,8 +112,8 @@ import Testing
         }
     }
 
-    @Test func anEmptyKeyAbortsTheWholeTransaction() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func anEmptyKeyAbortsTheWholeTransaction(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             #expect(throws: KVError.invalidArgument("a key must not be empty")) {
                 try store.commit(Transaction(success: [.put("a", "1".bytes), .put("", "1".bytes)]))
             }

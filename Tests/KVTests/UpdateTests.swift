@@ -3,8 +3,8 @@ import Synchronization
 import Testing
 
 @Suite struct UpdateTests {
-    @Test func bodyReadsItsOwnWrites() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func bodyReadsItsOwnWrites(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             try store.put("n/old", "0")
             try store.update { tx throws in
                 tx.put("n/a", "1")
@@ -17,8 +17,8 @@ import Testing
         }
     }
 
-    @Test func allWritesShareOneRevision() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func allWritesShareOneRevision(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             try store.put("c", "0")
             let value = try store.update { tx throws in
                 tx.put("a", "1")
@@ -32,8 +32,8 @@ import Testing
         }
     }
 
-    @Test func updateWithoutWritesKeepsTheRevision() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func updateWithoutWritesKeepsTheRevision(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             try store.put("a", "1")
             try store.update { tx throws in
                 _ = try tx.get("a")
@@ -43,8 +43,8 @@ import Testing
         }
     }
 
-    @Test func throwingBodyWritesNothing() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func throwingBodyWritesNothing(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             try store.put("a", "1")
             #expect(throws: Interrupted.self) {
                 try store.update { tx throws in
@@ -61,8 +61,8 @@ import Testing
         }
     }
 
-    @Test func failedWriteAbortsTheUpdate() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func failedWriteAbortsTheUpdate(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             #expect(throws: KVError.invalidArgument("a key must not be empty")) {
                 try store.update { tx throws in
                     tx.put("a", "1")
@@ -75,13 +75,12 @@ import Testing
 
     /// Many connections claim "the first free slot" at once; serialisation must give each claim a
     /// distinct slot and lose none.
-    @Test func concurrentConnectionsNeverClaimOneSlotTwice() throws {
-        try withTemporaryDirectory { directory throws in
-            let path = directory + "/store.db"
+    @Test(arguments: Backend.allCases) func concurrentConnectionsNeverClaimOneSlotTwice(_ backend: Backend) throws {
+        try backend.withConnections { connect throws in
             let claims = Mutex<[Int: String]>([:])
             let duplicates = Mutex<[Int]>([])
             try onThreads(8) { thread throws in
-                let store = try SQLiteStore(path: path)
+                let store = try connect()
                 for claim in 0..<25 {
                     let owner = "\(thread)/\(claim)"
                     let slot = try store.update { tx in try claimFirstFreeSlot(tx, owner: owner) }
@@ -90,7 +89,7 @@ import Testing
                     }
                 }
             }
-            let store = try SQLiteStore(path: path)
+            let store = try connect()
             let stored = try store.range(prefix: "slots/").kvs
             #expect(duplicates.withLock { $0 } == [])
             #expect(claims.withLock { $0.count } == 200)

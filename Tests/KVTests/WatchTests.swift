@@ -4,8 +4,8 @@ import Synchronization
 import Testing
 
 @Suite struct WatchTests {
-    @Test func replaysEverythingAfterTheRevisionInOrder() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func replaysEverythingAfterTheRevisionInOrder(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             try store.put("a", "1")
             try store.put("b", "2")
             try store.update { tx throws in
@@ -24,8 +24,8 @@ import Testing
         }
     }
 
-    @Test func deliversOnlyKeysUnderThePrefix() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func deliversOnlyKeysUnderThePrefix(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             try store.put("net/a", "1")
             try store.put("other", "1")
             try store.delete(prefix: "net/")
@@ -35,8 +35,8 @@ import Testing
         }
     }
 
-    @Test func continuesAfterTheLastDeliveredEvent() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func continuesAfterTheLastDeliveredEvent(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             let watch = try store.watch(prefix: "", afterRevision: 0)
             try store.put("a", "1")
             #expect(try watch.next(timeout: .zero).map(\.revision) == [1])
@@ -46,8 +46,8 @@ import Testing
         }
     }
 
-    @Test func timesOutEmptyWhenIdle() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func timesOutEmptyWhenIdle(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             try store.put("a", "1")
             let watch = try store.watch(prefix: "", afterRevision: 1)
             let clock = ContinuousClock()
@@ -60,15 +60,14 @@ import Testing
 
     /// One thread waits on a watch while another connection, as another process would, commits: the
     /// watch must wake on each commit rather than at its timeout.
-    @Test func wakesForCommitsFromAnotherConnection() throws {
-        try withTemporaryDirectory { directory throws in
-            let path = directory + "/store.db"
-            try SQLiteStore(path: path).put("before", "1")
+    @Test(arguments: Backend.allCases) func wakesForCommitsFromAnotherConnection(_ backend: Backend) throws {
+        try backend.withConnections { connect throws in
+            try connect().put("before", "1")
             let received = Mutex<[WatchEvent]>([])
             let clock = ContinuousClock()
             let elapsed = try clock.measure {
                 try onThreads(2) { thread throws in
-                    let store = try SQLiteStore(path: path)
+                    let store = try connect()
                     if thread == 0 {
                         let watch = try store.watch(prefix: "w/", afterRevision: 1)
                         while received.withLock({ $0.count }) < 3 {
@@ -91,12 +90,13 @@ import Testing
         }
     }
 
-    @Test func compactedHistoryIsReported() throws {
-        try withStore(historyLimit: 10) { store throws in
+    @Test(arguments: Backend.allCases) func compactedHistoryIsReported(_ backend: Backend) throws {
+        try backend.withStore(historyLimit: 10) { store throws in
             for index in 1...30 {
                 try store.put("k\(index)", "v")
             }
-            // Pruning runs every 2 revisions here (a fifth of the limit), keeping the last 10.
+            // Each backend keeps at least the last 10 revisions; at revisions 30 and 40 both have
+            // pruned everything older (SQLite prunes every fifth of the limit, the memory store at once).
             #expect(throws: KVError.compacted(requested: 5, oldestAvailable: 21)) {
                 try store.watch(prefix: "", afterRevision: 5)
             }
@@ -113,8 +113,8 @@ import Testing
         }
     }
 
-    @Test func cancelledWatchReturnsNothing() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func cancelledWatchReturnsNothing(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             try store.put("a", "1")
             let watch = try store.watch(prefix: "", afterRevision: 0)
             watch.cancel()
@@ -123,8 +123,8 @@ import Testing
         }
     }
 
-    @Test func negativeStartIsRejected() throws {
-        try withStore { store throws in
+    @Test(arguments: Backend.allCases) func negativeStartIsRejected(_ backend: Backend) throws {
+        try backend.withStore { store throws in
             #expect(throws: KVError.self) { try store.watch(prefix: "", afterRevision: -1) }
         }
     }

@@ -1,4 +1,5 @@
 import Glibc
+import KV
 
 /// A swift-cni store file: its layout, how it comes to exist, and how it is recognised and opened.
 ///
@@ -75,7 +76,7 @@ enum SQLiteStoreFile {
         let storeApplicationID = try header("application_id")
         guard storeApplicationID == applicationID else {
             let found = storeApplicationID.map { "0x" + String(UInt32(bitPattern: $0), radix: 16) } ?? "none"
-            throw KVError.corrupt(path: connection.path, detail: "SQLite application_id is \(found), not swift-cni's")
+            throw KVError.corrupt(location: connection.path, detail: "SQLite application_id is \(found), not swift-cni's")
         }
         let storeVersion = try header("user_version")
         guard storeVersion == version else {

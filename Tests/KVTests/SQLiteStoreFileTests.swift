@@ -1,10 +1,24 @@
 import CSQLite
 import Foundation
 import KV
+import KVSQLite
 import Synchronization
 import Testing
 
-@Suite struct StoreFileTests {
+/// What the SQLite backend adds to the protocol: a file that outlives its connections, is made and
+/// recognised safely, and stays small across short-lived processes.
+@Suite struct SQLiteStoreFileTests {
+    @Test func contentsSurviveReopening() throws {
+        try withTemporaryDirectory { directory throws in
+            let path = directory + "/store.db"
+            try SQLiteStore(path: path).put("a", "1")
+            try SQLiteStore(path: path).put("b", "2")
+            let store = try SQLiteStore(path: path)
+            #expect(try store.revision() == 2)
+            #expect(try store.range(prefix: "").kvs.map(\.string) == ["1", "2"])
+        }
+    }
+
     @Test func createsTheFileAndPrivateParentDirectories() throws {
         try withTemporaryDirectory { directory throws in
             let path = directory + "/state/kv/store.db"

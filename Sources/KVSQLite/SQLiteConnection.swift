@@ -1,5 +1,6 @@
 import CSQLite
 import Glibc
+import KV
 
 /// A value bound to a statement parameter. Keys travel as blobs, so that key order and prefix bounds
 /// are plain byte comparisons, as in etcd.
@@ -176,7 +177,7 @@ final class SQLiteConnection {
     private static func error(code: Int32, message: String, path: String) -> KVError {
         switch code & 0xFF {
         case SQLITE_NOTADB, SQLITE_CORRUPT:
-            .corrupt(path: path, detail: message)
+            .corrupt(location: path, detail: message)
         case SQLITE_BUSY, SQLITE_LOCKED:
             .contention("\(path) stayed locked by another writer for over \(busyTimeoutMicroseconds / 1_000_000) s")
         default:

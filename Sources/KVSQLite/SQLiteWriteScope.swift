@@ -1,7 +1,9 @@
+import KV
+
 /// The work of one immediate transaction. Reads see its own earlier writes, and every write belongs to
 /// the one revision after the store's current one, which is taken only if something is actually written:
 /// a transaction that writes nothing, or only deletes missing keys, leaves the revision alone.
-final class SQLiteWriteScope {
+final class SQLiteWriteScope: TransactionScope {
     private let keyspace: SQLiteKeyspace
     private let startRevision: Int64
     /// Writes so far, which also numbers each one's place in the history of the new revision.
@@ -24,6 +26,8 @@ final class SQLiteWriteScope {
 
     func range(prefix: String) throws -> [KeyValue] { try keyspace.range(prefix: prefix) }
 
+    func modRevisions(prefix: String) throws -> [Int64] { try keyspace.modRevisions(prefix: prefix) }
+
     func put(_ key: String, _ value: [UInt8]) throws {
         let written = try keyspace.put(key, value, at: newRevision)
         try record(key, value, createRevision: written.createRevision, version: written.version)
@@ -41,30 +45,6 @@ final class SQLiteWriteScope {
             try record(key, nil, createRevision: 0, version: 0)
         }
         return keys.count
-    }
-
-    /// Evaluates a comparison against the current state; a missing key has value `[]` and revisions 0.
-    func holds(_ compare: Compare) throws -> Bool {
-        switch compare {
-        case let .value(key, op, target): op.holds(try get(key)?.value ?? [], target)
-        case let .createRevision(key, op, target): op.holds(try get(key)?.createRevision ?? 0, target)
-        case let .modRevision(key, op, target): op.holds(try get(key)?.modRevision ?? 0, target)
-        case let .version(key, op, target): op.holds(try get(key)?.version ?? 0, target)
-        case let .modRevisions(prefix, op, target):
-            try keyspace.modRevisions(prefix: prefix).allSatisfy { op.holds($0, target) }
-        }
-    }
-
-    func apply(_ operation: Operation) throws -> OperationResult {
-        switch operation {
-        case let .put(key, value):
-            try put(key, value)
-            return .put
-        case .delete(let key): return .delete(try delete(key))
-        case .deletePrefix(let prefix): return .delete(try delete(prefix: prefix))
-        case .get(let key): return .range(try get(key).map { [$0] } ?? [])
-        case .range(let prefix): return .range(try range(prefix: prefix))
-        }
     }
 
     /// Stamps the new revision and prunes history when due; the last call before COMMIT.

@@ -1,4 +1,5 @@
 import Glibc
+import KV
 
 /// How a watcher learns, without polling, that some connection — in this process or another — committed
 /// to a store file.

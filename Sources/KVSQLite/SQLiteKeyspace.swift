@@ -1,3 +1,5 @@
+import KV
+
 /// The SQL behind the store's tables (see `SQLiteStoreFile`), one method per question or change. It keeps
 /// no state of its own: callers decide the transaction and the revision a write belongs to.
 struct SQLiteKeyspace {
@@ -105,7 +107,7 @@ struct SQLiteKeyspace {
 
 /// A key as stored; every single-key operation passes through here, so this is where empty keys stop.
 private func bytes(of key: String) throws -> [UInt8] {
-    guard !key.isEmpty else { throw KVError.invalidArgument("a key must not be empty") }
+    guard !key.isEmpty else { throw KVError.emptyKey }
     return Array(key.utf8)
 }
 

@@ -1,3 +1,5 @@
+import KV
+
 /// A watch on an SQLite store: replays the history table after the last revision delivered, and waits
 /// for a `CommitSignal` when it has caught up.
 ///
@@ -10,7 +12,7 @@ final class SQLiteWatch: KeyValueWatch {
 
     init(path: String, prefix: String, afterRevision: Int64) throws {
         guard afterRevision >= 0 else {
-            throw KVError.invalidArgument("a watch cannot start after a negative revision (\(afterRevision))")
+            throw KVError.negativeWatchStart(afterRevision)
         }
         self.prefix = prefix
         lastRevision = afterRevision

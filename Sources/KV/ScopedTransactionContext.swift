@@ -1,13 +1,13 @@
-/// `SQLiteStore.update`'s context: reads and writes go straight into the open immediate transaction,
-/// so the body reads its own writes with the revisions they will commit with.
+/// The context of an `update` a backend runs natively: reads and writes go straight into its open
+/// `TransactionScope`, so the body reads its own writes with the revisions they will commit with.
 ///
 /// `put` and `delete` cannot throw, so the first failed write is kept and rethrown by every later read
-/// and by `throwFailedWrite()`; the transaction then rolls back.
-final class SQLiteTransactionContext: TransactionContext {
-    private var scope: SQLiteWriteScope?
+/// and when the body returns; the backend then rolls the scope back.
+final class ScopedTransactionContext: TransactionContext {
+    private var scope: (any TransactionScope)?
     private var failure: (any Error)?
 
-    init(_ scope: SQLiteWriteScope) {
+    init(_ scope: any TransactionScope) {
         self.scope = scope
     }
 
@@ -37,7 +37,7 @@ final class SQLiteTransactionContext: TransactionContext {
         scope = nil
     }
 
-    private func write(_ change: (SQLiteWriteScope) throws -> Void) {
+    private func write(_ change: (any TransactionScope) throws -> Void) {
         guard failure == nil else { return }
         do {
             try change(openScope())
@@ -46,7 +46,7 @@ final class SQLiteTransactionContext: TransactionContext {
         }
     }
 
-    private func openScope() throws -> SQLiteWriteScope {
+    private func openScope() throws -> any TransactionScope {
         if let failure { throw failure }
         guard let scope else {
             preconditionFailure("a TransactionContext was used after its update returned")

@@ -1,3 +1,6 @@
+import Glibc
+import KV
+
 /// The embedded backend: one SQLite database file in WAL mode, shared by every process on the host.
 ///
 /// Writers take SQLite's write lock up front (`BEGIN IMMEDIATE`) and wait up to ten seconds for each
@@ -32,6 +35,15 @@ public final class SQLiteStore: KeyValueStore {
         connection = try SQLiteStoreFile.open(path)
     }
 
+    /// Opens the store at `path` if a file is there, and creates nothing otherwise: for readers, to
+    /// whom a store never written holds nothing.
+    ///
+    /// - Throws: as `init(path:historyLimit:)` for a file that is there.
+    public static func openExisting(path: String, historyLimit: Int64 = defaultHistoryLimit) throws -> SQLiteStore? {
+        guard access(path, F_OK) == 0 || errno != ENOENT else { return nil }
+        return try SQLiteStore(path: path, historyLimit: historyLimit)
+    }
+
     public func get(_ key: String) throws -> KeyValue? {
         try keyspace.get(key)
     }
@@ -59,11 +71,7 @@ public final class SQLiteStore: KeyValueStore {
 
     /// Runs the transaction's operations in order, so a read sees the writes before it.
     public func commit(_ transaction: Transaction) throws -> TransactionResult {
-        let (outcome, revision) = try writing { scope in
-            let succeeded = try transaction.compares.allSatisfy(scope.holds)
-            let results = try (succeeded ? transaction.success : transaction.failure).map(scope.apply)
-            return (succeeded: succeeded, results: results)
-        }
+        let (outcome, revision) = try writing { try $0.run(transaction) }
         return TransactionResult(succeeded: outcome.succeeded, revision: revision, results: outcome.results)
     }
 
@@ -79,13 +87,7 @@ public final class SQLiteStore: KeyValueStore {
     /// see its own writes (with the revisions they will commit with), and all of its writes share one
     /// new revision. If `body` throws, nothing is written and the error is rethrown.
     public func update<T>(_ body: (TransactionContext) throws -> T) throws -> T {
-        try writing { scope in
-            let context = SQLiteTransactionContext(scope)
-            defer { context.close() }
-            let value = try body(context)
-            try context.throwFailedWrite()
-            return value
-        }.value
+        try writing { try $0.update(body) }.value
     }
 
     /// Runs `body` in an immediate transaction; returns its value and the store revision afterwards.

@@ -1,0 +1,74 @@
+import Foundation
+import JSON
+import KV
+import KVSQLite
+import Stores
+import Testing
+
+@Suite struct StoreConfigurationDecoding {
+    private func decode(_ json: String) throws -> StoreConfiguration {
+        try JSONCodec.decode(StoreConfiguration.self, from: Array(json.utf8))
+    }
+
+    @Test func theLocalStoreIsInDataDir() throws {
+        #expect(try decode(#"{"dataDir": "/srv/cni"}"#) == .local(dataDir: "/srv/cni"))
+    }
+
+    @Test func dataDirDefaults() throws {
+        #expect(try decode(#"{"subnet": "10.250.1.0/24"}"#) == .local(dataDir: StoreConfiguration.defaultDataDir))
+        #expect(try decode(#"{"dataDir": null}"#) == .local(dataDir: "/var/lib/swift-cni"))
+    }
+
+    @Test(arguments: ["relative", "/var/lib/../../etc", "", "/a/..", "/nul\u{0}byte"])
+    func dataDirMustBeAbsoluteWithoutDotDot(dataDir: String) {
+        #expect(throws: StoreConfigurationError("dataDir \"\(dataDir)\" must be an absolute path without \"..\"")) {
+            try StoreConfiguration.local(validating: dataDir)
+        }
+    }
+
+    @Test func aDataDirOfTheWrongTypeIsADecodingError() {
+        #expect(throws: DecodingError.self) { try decode(#"{"dataDir": 5}"#) }
+    }
+}
+
+@Suite struct OpeningStores {
+    /// Runs `body` with a fresh directory that is removed afterwards, whatever happens.
+    private func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
+        let path = FileManager.default.temporaryDirectory.path + "/storestests-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try body(path)
+    }
+
+    @Test func theLocalStoreIsOneFileInDataDir() throws {
+        try withTemporaryDirectory { directory throws in
+            let dataDir = directory + "/state"
+            let store = try openStore(.local(dataDir: dataDir))
+            #expect((store as? SQLiteStore)?.path == dataDir + "/store.db")
+            try store.put("a", "1")
+            #expect(try openStore(.local(dataDir: dataDir)).get("a")?.string == "1")
+            let files = try FileManager.default.contentsOfDirectory(atPath: dataDir)
+            #expect(files.filter { !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") } == ["store.db"])
+        }
+    }
+
+    @Test func openingAnExistingStoreCreatesNothing() throws {
+        try withTemporaryDirectory { directory throws in
+            let dataDir = directory + "/state"
+            #expect(try openExistingStore(.local(dataDir: dataDir)) == nil)
+            #expect(!FileManager.default.fileExists(atPath: dataDir))
+
+            try openStore(.local(dataDir: dataDir)).put("a", "1")
+            #expect(try openExistingStore(.local(dataDir: dataDir))?.get("a")?.string == "1")
+        }
+    }
+
+    @Test func aCorruptStoreIsReportedNotReplaced() throws {
+        try withTemporaryDirectory { directory throws in
+            let garbage = Data("not a store\n".utf8)
+            #expect(FileManager.default.createFile(atPath: directory + "/store.db", contents: garbage))
+            #expect(throws: KVError.self) { try openExistingStore(.local(dataDir: directory)) }
+            #expect(FileManager.default.contents(atPath: directory + "/store.db") == garbage)
+        }
+    }
+}
