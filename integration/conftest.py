@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import json
 import os
 import shutil
-import sqlite3
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -22,36 +23,18 @@ from harness import (BRIDGE_PREFIX, NS_PREFIX, PID, REFERENCE_DIR, Network, Stac
                      delete_netns, host_local_leases, ours_dir)
 
 # --------------------------------------------------------------------------------------------
-# The one place that knows how kv-ipam stores leases. Tests assert leases only through this.
-
-LEASE_TABLE = "kv"
+# The one place that reads kv-ipam's leases. Tests assert leases only through this.
 
 
 def leases(data_dir: Path, network: str) -> dict[str, tuple[str, str]]:
     """Leases of `network` in the kv-ipam store under `data_dir`: {ip: (container ID, ifname)}.
 
-    Assumes one SQLite file in `data_dir` with a table `kv(key, value, ...)`, lease keys
-    `ipam/<network>/ips/<ip>` and values `<containerID>\\n<ifname>`. No store yet means no leases.
+    Asks `kv-ipam leases`, so no test knows how the store keeps them. No store yet means no leases.
     """
-    database = store_file(Path(data_dir))
-    if database is None:
-        return {}
-    prefix = f"ipam/{network}/ips/"
-    connection = sqlite3.connect(str(database), timeout=30)
-    try:
-        # Keys may be stored as TEXT or BLOB; comparing as BLOB works for both.
-        rows = connection.execute(
-            f"SELECT key, value FROM {LEASE_TABLE} WHERE CAST(key AS BLOB) >= ? AND CAST(key AS BLOB) < ?",
-            (prefix.encode(), prefix.encode() + b"\xff")).fetchall()
-    finally:
-        connection.close()
-    found = {}
-    for key, value in rows:
-        key = key.decode() if isinstance(key, bytes) else key
-        value = value.decode() if isinstance(value, bytes) else str(value)
-        owner = value.replace("\r\n", "\n").split("\n")
-        found[key[len(prefix):]] = (owner[0], owner[1] if len(owner) > 1 else "")
-    return found
+    query = subprocess.run([str(ours_dir() / "kv-ipam"), "leases", "--data-dir", os.path.abspath(data_dir),
+                            "--network", network], capture_output=True, text=True, timeout=30)
+    assert query.returncode == 0, f"kv-ipam leases exited {query.returncode}:\n{query.stderr}"
+    return {ip: (lease["containerID"], lease["ifname"]) for lease in json.loads(query.stdout) for ip in lease["ips"]}
 
 
 def store_file(data_dir: Path) -> Path | None:

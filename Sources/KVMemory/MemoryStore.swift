@@ -6,7 +6,7 @@ import KV
 /// One instance is one store: threads share it by sharing the instance, and every call holds its
 /// lock, so `update` runs natively and is serializable. Watches keep exactly the last `historyLimit`
 /// revisions. Everything is gone when the last reference is.
-public final class MemoryStore: KeyValueStore, @unchecked Sendable {
+public final class MemoryStore: ScopedKeyValueStore, @unchecked Sendable {
     /// How many revisions of history watches can replay, unless a store is made with another limit.
     public static let defaultHistoryLimit: Int64 = 5_000
 
@@ -30,26 +30,6 @@ public final class MemoryStore: KeyValueStore, @unchecked Sendable {
         monitor.withLock { RangeResult(kvs: keyspace.range(prefix: prefix), revision: keyspace.revision) }
     }
 
-    @discardableResult
-    public func put(_ key: String, _ value: [UInt8]) throws -> Int64 {
-        try writing { try $0.put(key, value) }.revision
-    }
-
-    @discardableResult
-    public func delete(_ key: String) throws -> Int {
-        try writing { try $0.delete(key) }.value
-    }
-
-    @discardableResult
-    public func delete(prefix: String) throws -> Int {
-        try writing { try $0.delete(prefix: prefix) }.value
-    }
-
-    public func commit(_ transaction: Transaction) throws -> TransactionResult {
-        let (outcome, revision) = try writing { try $0.run(transaction) }
-        return TransactionResult(succeeded: outcome.succeeded, revision: revision, results: outcome.results)
-    }
-
     public func revision() throws -> Int64 {
         monitor.withLock { keyspace.revision }
     }
@@ -58,16 +38,9 @@ public final class MemoryStore: KeyValueStore, @unchecked Sendable {
         try MemoryWatch(self, prefix: prefix, afterRevision: afterRevision)
     }
 
-    /// Runs `body` with the store's lock held: its reads see its own writes (with the revisions they
-    /// will commit with), and all of its writes share one new revision. If `body` throws, nothing is
-    /// written and the error is rethrown.
-    public func update<T>(_ body: (TransactionContext) throws -> T) throws -> T {
-        try writing { try $0.update(body) }.value
-    }
-
-    /// Runs `body` on a copy of the keyspace, which replaces the store's only if `body` returns; returns
-    /// its value and the store revision afterwards.
-    private func writing<T>(_ body: (MemoryWriteScope) throws -> T) throws -> (value: T, revision: Int64) {
+    /// Runs `body` with the store's lock held, on a copy of the keyspace that replaces the store's only
+    /// if `body` returns.
+    public func writing<T>(_ body: (any TransactionScope) throws -> T) throws -> (value: T, revision: Int64) {
         try monitor.withLock {
             let scope = MemoryWriteScope(keyspace)
             let value = try body(scope)

@@ -10,7 +10,7 @@ import KV
 /// The file is created (with its parent directories) when missing, but an existing file that is not a
 /// swift-cni store is refused with `KVError.corrupt` and never touched. A store is used by one thread at
 /// a time; threads and processes that share a file each open their own `SQLiteStore`.
-public final class SQLiteStore: KeyValueStore {
+public final class SQLiteStore: ScopedKeyValueStore {
     /// How many revisions of history watches can replay, unless a store is opened with another limit.
     public static let defaultHistoryLimit: Int64 = 5_000
 
@@ -54,27 +54,6 @@ public final class SQLiteStore: KeyValueStore {
         }
     }
 
-    @discardableResult
-    public func put(_ key: String, _ value: [UInt8]) throws -> Int64 {
-        try writing { try $0.put(key, value) }.revision
-    }
-
-    @discardableResult
-    public func delete(_ key: String) throws -> Int {
-        try writing { try $0.delete(key) }.value
-    }
-
-    @discardableResult
-    public func delete(prefix: String) throws -> Int {
-        try writing { try $0.delete(prefix: prefix) }.value
-    }
-
-    /// Runs the transaction's operations in order, so a read sees the writes before it.
-    public func commit(_ transaction: Transaction) throws -> TransactionResult {
-        let (outcome, revision) = try writing { try $0.run(transaction) }
-        return TransactionResult(succeeded: outcome.succeeded, revision: revision, results: outcome.results)
-    }
-
     public func revision() throws -> Int64 {
         try keyspace.state().revision
     }
@@ -83,15 +62,8 @@ public final class SQLiteStore: KeyValueStore {
         try SQLiteWatch(path: path, prefix: prefix, afterRevision: afterRevision)
     }
 
-    /// Runs `body` inside one immediate transaction: no other writer runs until it returns, its reads
-    /// see its own writes (with the revisions they will commit with), and all of its writes share one
-    /// new revision. If `body` throws, nothing is written and the error is rethrown.
-    public func update<T>(_ body: (TransactionContext) throws -> T) throws -> T {
-        try writing { try $0.update(body) }.value
-    }
-
-    /// Runs `body` in an immediate transaction; returns its value and the store revision afterwards.
-    private func writing<T>(_ body: (SQLiteWriteScope) throws -> T) throws -> (value: T, revision: Int64) {
+    /// Runs `body` in one immediate transaction: writers wait for each other's, readers never do.
+    public func writing<T>(_ body: (any TransactionScope) throws -> T) throws -> (value: T, revision: Int64) {
         let (value, scope) = try connection.transaction(.immediate) {
             let scope = try SQLiteWriteScope(keyspace)
             let value = try body(scope)
