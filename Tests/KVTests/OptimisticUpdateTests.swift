@@ -25,7 +25,9 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases) func retriesWhenAReadKeyChanged(_ backend: Backend) throws {
-        try expectRetry(on: backend, setUp: { try $0.put("counter", "1") }, interfere: { try $0.put("counter", "10") }) { tx throws in
+        try expectRetry(on: backend,
+                        setUp: { try $0.put("counter", "1") },
+                        interfere: { try $0.put("counter", "10") }) { tx throws in
             let current = Int(try tx.get("counter")!.string)!
             tx.put("counter", "\(current + 1)")
         }
@@ -33,21 +35,25 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases) func retriesWhenAnAbsentKeyAppeared(_ backend: Backend) throws {
-        try expectRetry(on: backend, setUp: { _ in }, interfere: { try $0.put("lock", "other") }) { tx throws in
+        try expectRetry(on: backend,
+                        setUp: { _ in }, interfere: { try $0.put("lock", "other") }) { tx throws in
             if try tx.get("lock") == nil { tx.put("lock", "me") }
         }
         verify: { store throws in #expect(try store.get("lock")?.string == "other") }
     }
 
     @Test(arguments: Backend.allCases) func retriesWhenAKeyAppearedUnderARangedPrefix(_ backend: Backend) throws {
-        try expectRetry(on: backend, setUp: { try $0.put("slots/0", "a") }, interfere: { try $0.put("slots/1", "other") }) { tx throws in
+        try expectRetry(on: backend,
+                        setUp: { try $0.put("slots/0", "a") },
+                        interfere: { try $0.put("slots/1", "other") }) { tx throws in
             _ = try claimFirstFreeSlot(tx, owner: "me")
         }
         verify: { store throws in #expect(try store.range(prefix: "slots/").kvs.map(\.string) == ["a", "other", "me"]) }
     }
 
     @Test(arguments: Backend.allCases) func retriesWhenAKeyVanishedFromARangedPrefix(_ backend: Backend) throws {
-        try expectRetry(on: backend, setUp: { try $0.put("m/a", "1") }, interfere: { try $0.delete("m/a") }) { tx throws in
+        try expectRetry(on: backend,
+                        setUp: { try $0.put("m/a", "1") }, interfere: { try $0.delete("m/a") }) { tx throws in
             tx.put("count", "\(try tx.range(prefix: "m/").count)")
         }
         verify: { store throws in #expect(try store.get("count")?.string == "0") }

@@ -97,7 +97,8 @@ import Testing
         }
     }
 
-    @Test(arguments: Backend.allCases) func prefixModRevisionsCompareSeesCreationsUnderThePrefix(_ backend: Backend) throws {
+    @Test(arguments: Backend.allCases)
+    func prefixModRevisionsCompareSeesCreationsUnderThePrefix(_ backend: Backend) throws {
         try backend.withStore { store throws in
             let unchanged = Transaction(compares: [.modRevisions(prefix: "p/", .less, 2)])
             #expect(try store.commit(unchanged).succeeded)
