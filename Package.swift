@@ -64,7 +64,8 @@ let package = Package(
         // changed with one atomic netlink batch per operation.
         .target(name: "Firewall", dependencies: ["CNftables", "CMnl", "Addressing"]),
         // What every plugin shares beyond the protocol: IPAM driver selection, error codes.
-        .target(name: "PluginKit", dependencies: ["Addressing", "CNI", "CNIClient", "Firewall", "IPAM", "KV", "Netlink"]),
+        .target(name: "PluginKit",
+                dependencies: ["Addressing", "CNI", "CNIClient", "Firewall", "IPAM", "KV", "Netlink"]),
 
         // One type per plugin, conforming to CNIPlugin.
         .target(name: "BridgePlugin", dependencies: ["Addressing", "CNI", "Firewall", "Netlink", "PluginKit"],
@@ -95,7 +96,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "POSIXTests", dependencies: ["POSIX"]),
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI"]),
-        .testTarget(name: "CNIClientTests", dependencies: ["Addressing", "CNI", "CNIClient"]),
+        .testTarget(name: "CNIClientTests", dependencies: ["Addressing", "CNI", "CNIClient", "JSON"]),
         .testTarget(name: "KVTests", dependencies: ["CSQLite", "KV"]),
         .testTarget(name: "IPAMTests", dependencies: ["Addressing", "CNI", "IPAM", "KV"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),

@@ -11,6 +11,7 @@ public enum FileType: Sendable, Equatable, CustomStringConvertible {
     case symbolicLink
     case unknown
 
+    /// The type bits of a `stat`'s `st_mode`.
     public init(mode: mode_t) {
         switch mode & S_IFMT {
         case S_IFREG: self = .regular

@@ -3,6 +3,7 @@ import Glibc
 /// One run of an executable: the given environment, all of `stdin` written to it, its stdout
 /// collected, its stderr shared with ours (so a delegate's logs reach the runtime like our own).
 public struct Subprocess: Sendable {
+    /// How the process ended: its exit status, or the signal that killed it.
     public enum Termination: Sendable, Equatable, CustomStringConvertible {
         case exited(Int32)
         case signaled(Int32)
@@ -16,6 +17,7 @@ public struct Subprocess: Sendable {
     }
 
     public let termination: Termination
+    /// Everything the process wrote to its stdout.
     public let stdout: [UInt8]
 
     /// Spawns `path` with `argv[0] = path` and waits for it. Writing and reading are multiplexed
