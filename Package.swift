@@ -36,6 +36,10 @@ let package = Package(
         .executable(name: "macvlan", targets: ["macvlan"]),
         .executable(name: "portmap", targets: ["portmap"]),
     ],
+    dependencies: [
+        // Long-running programs only (daemons, netctl); no plugin links it.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
     targets: [
         // C libraries, each behind exactly one Swift wrapper module.
         .systemLibrary(name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-route-3.0"),
@@ -61,6 +65,9 @@ let package = Package(
         .target(name: "Firewall", dependencies: ["CNftables", "CMnl", "Addressing"]),
         // What every plugin shares beyond the protocol: IPAM driver selection, error codes.
         .target(name: "PluginKit", dependencies: ["CNI", "Netlink", "IPAM", "KV", "Firewall"]),
+
+        // Logging for the daemons and netctl, through swift-log; never linked into a plugin.
+        .target(name: "ServiceLog", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
         // One type per plugin, conforming to CNIPlugin.
         .target(name: "BridgePlugin", dependencies: ["PluginKit", "Firewall"], path: "Sources/Plugins/Bridge"),
@@ -91,6 +98,7 @@ let package = Package(
         .testTarget(name: "IPAMTests", dependencies: ["IPAM", "KV"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall"]),
+        .testTarget(name: "ServiceLogTests", dependencies: ["ServiceLog", .product(name: "Logging", package: "swift-log")]),
     ]
 )
 
