@@ -36,6 +36,10 @@ let package = Package(
         .executable(name: "macvlan", targets: ["macvlan"]),
         .executable(name: "portmap", targets: ["portmap"]),
     ],
+    dependencies: [
+        // Long-running programs only (daemons, netctl); no plugin links it.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
     targets: [
         // C libraries, each behind exactly one Swift wrapper module.
         .systemLibrary(name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-route-3.0"),
@@ -66,6 +70,9 @@ let package = Package(
         // What every plugin shares beyond the protocol: IPAM driver selection, error codes.
         .target(name: "PluginKit",
                 dependencies: ["Addressing", "CNI", "CNIClient", "Firewall", "IPAM", "KV", "Netlink"]),
+
+        // Logging for the daemons and netctl, through swift-log; never linked into a plugin.
+        .target(name: "ServiceLog", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
         // One type per plugin, conforming to CNIPlugin.
         .target(name: "BridgePlugin", dependencies: ["Addressing", "CNI", "Firewall", "Netlink", "PluginKit"],
@@ -101,6 +108,7 @@ let package = Package(
         .testTarget(name: "IPAMTests", dependencies: ["Addressing", "CNI", "IPAM", "KV"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
         .testTarget(name: "FirewallTests", dependencies: ["Addressing", "Firewall"]),
+        .testTarget(name: "ServiceLogTests", dependencies: ["ServiceLog", .product(name: "Logging", package: "swift-log")]),
     ]
 )
 
