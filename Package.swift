@@ -36,6 +36,10 @@ let package = Package(
         .executable(name: "macvlan", targets: ["macvlan"]),
         .executable(name: "portmap", targets: ["portmap"]),
     ],
+    dependencies: [
+        // Long-running programs only (daemons, netctl); no plugin links it.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
     targets: [
         // C libraries, each behind exactly one Swift wrapper module.
         .systemLibrary(name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-route-3.0"),
@@ -48,57 +52,71 @@ let package = Package(
         .target(name: "Addressing"),
         // JSON text to and from Codable types, on the standard library alone.
         .target(name: "JSON"),
+        // Process I/O, subprocesses, errno and bounded reads of regular files, on Glibc alone.
+        .target(name: "POSIX"),
         // The CNI protocol: environment, config, results, versions, errors, the plugin runner.
-        .target(name: "CNI", dependencies: ["Addressing", "JSON"]),
+        .target(name: "CNI", dependencies: ["Addressing", "JSON", "POSIX"]),
+        // The CNI client side a runtime needs: running delegates, chaining results.
+        .target(name: "CNIClient", dependencies: ["Addressing", "CNI", "JSON", "POSIX"]),
         // Typed Swift over libnl-route-3: namespaces, links, addresses, routes, sysctls.
         .target(name: "Netlink", dependencies: ["CNetlink", "Addressing"]),
         // The key-value store protocol with etcd v3 semantics, and what its backends share.
         .target(name: "KV"),
         // The embedded backend: one SQLite file per host, shared by every process.
-        .target(name: "KVSQLite", dependencies: ["KV", "CSQLite"]),
+        .target(name: "KVSQLite", dependencies: ["CSQLite", "KV"]),
         // A backend in this process's memory, for tests of what is built on the protocol.
         .target(name: "KVMemory", dependencies: ["KV"]),
         // The store a configuration names, opened by one factory.
         .target(name: "Stores", dependencies: ["KV", "KVSQLite"]),
         // Address management on top of the KV protocol.
-        .target(name: "IPAM", dependencies: ["KV", "CNI", "Addressing", "JSON"]),
+        .target(name: "IPAM", dependencies: ["Addressing", "CNI", "JSON", "KV", "POSIX"]),
         // swift-cni's nftables tables (masquerade, isolation, MAC spoof checks, published ports),
         // changed with one atomic netlink batch per operation.
         .target(name: "Firewall", dependencies: ["CNftables", "CMnl", "Addressing"]),
         // What every plugin shares beyond the protocol: IPAM driver selection, error codes.
-        .target(name: "PluginKit", dependencies: ["CNI", "Netlink", "IPAM", "KV", "Stores", "Firewall", "Addressing"]),
+        .target(name: "PluginKit",
+                dependencies: ["Addressing", "CNI", "CNIClient", "Firewall", "IPAM", "KV", "Netlink", "Stores"]),
+
+        // Logging for the daemons and netctl, through swift-log; never linked into a plugin.
+        .target(name: "ServiceLog", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
         // One type per plugin, conforming to CNIPlugin.
-        .target(name: "BridgePlugin", dependencies: ["PluginKit", "Firewall"], path: "Sources/Plugins/Bridge"),
-        .target(name: "NonePlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/None"),
-        .target(name: "HostPlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/Host"),
-        .target(name: "KVIPAMPlugin", dependencies: ["PluginKit", "CNI", "IPAM", "Stores", "JSON", "Addressing"],
+        .target(name: "BridgePlugin", dependencies: ["Addressing", "CNI", "Firewall", "Netlink", "PluginKit"],
+                path: "Sources/Plugins/Bridge"),
+        .target(name: "NonePlugin", dependencies: ["Addressing", "CNI", "Netlink", "PluginKit"], path: "Sources/Plugins/None"),
+        .target(name: "HostPlugin", dependencies: ["Addressing", "CNI", "Netlink", "PluginKit"], path: "Sources/Plugins/Host"),
+        .target(name: "KVIPAMPlugin", dependencies: ["Addressing", "CNI", "IPAM", "JSON", "PluginKit", "Stores"],
                 path: "Sources/Plugins/KVIPAM"),
-        .target(name: "MacvlanPlugin", dependencies: ["PluginKit"], path: "Sources/Plugins/Macvlan"),
-        .target(name: "PortmapPlugin", dependencies: ["PluginKit", "Firewall", "Netlink"], path: "Sources/Plugins/Portmap"),
+        .target(name: "MacvlanPlugin", dependencies: ["Addressing", "CNI", "Netlink", "PluginKit"],
+                path: "Sources/Plugins/Macvlan"),
+        .target(name: "PortmapPlugin", dependencies: ["Addressing", "CNI", "Firewall", "Netlink", "PluginKit"],
+                path: "Sources/Plugins/Portmap"),
 
         // Thin executables: main.swift hands the plugin type to the runner.
-        .executableTarget(name: "bridge", dependencies: ["BridgePlugin"], path: "Sources/Commands/bridge",
+        .executableTarget(name: "bridge", dependencies: ["BridgePlugin", "CNI"], path: "Sources/Commands/bridge",
                          linkerSettings: pluginLinking),
-        .executableTarget(name: "none", dependencies: ["NonePlugin"], path: "Sources/Commands/none",
+        .executableTarget(name: "none", dependencies: ["NonePlugin", "CNI"], path: "Sources/Commands/none",
                          linkerSettings: pluginLinking),
-        .executableTarget(name: "host", dependencies: ["HostPlugin"], path: "Sources/Commands/host",
+        .executableTarget(name: "host", dependencies: ["HostPlugin", "CNI"], path: "Sources/Commands/host",
                          linkerSettings: pluginLinking),
         .executableTarget(name: "kv-ipam", dependencies: ["KVIPAMPlugin", "CNI"], path: "Sources/Commands/kv-ipam",
                          linkerSettings: pluginLinking),
-        .executableTarget(name: "macvlan", dependencies: ["MacvlanPlugin"], path: "Sources/Commands/macvlan",
+        .executableTarget(name: "macvlan", dependencies: ["MacvlanPlugin", "CNI"], path: "Sources/Commands/macvlan",
                          linkerSettings: pluginLinking),
-        .executableTarget(name: "portmap", dependencies: ["PortmapPlugin"], path: "Sources/Commands/portmap",
+        .executableTarget(name: "portmap", dependencies: ["PortmapPlugin", "CNI"], path: "Sources/Commands/portmap",
                          linkerSettings: pluginLinking),
 
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "CNITests", dependencies: ["CNI", "Addressing"]),
-        .testTarget(name: "KVTests", dependencies: ["KV", "KVSQLite", "KVMemory", "CSQLite"]),
-        .testTarget(name: "IPAMTests", dependencies: ["IPAM", "KV", "KVMemory", "CNI", "Addressing"]),
-        .testTarget(name: "StoresTests", dependencies: ["Stores", "KV", "KVSQLite", "JSON"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
-        .testTarget(name: "FirewallTests", dependencies: ["Firewall"]),
+        .testTarget(name: "POSIXTests", dependencies: ["POSIX"]),
+        .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI"]),
+        .testTarget(name: "CNIClientTests", dependencies: ["Addressing", "CNI", "CNIClient", "JSON"]),
+        .testTarget(name: "KVTests", dependencies: ["CSQLite", "KV", "KVMemory", "KVSQLite"]),
+        .testTarget(name: "IPAMTests", dependencies: ["Addressing", "CNI", "IPAM", "KV", "KVMemory"]),
+        .testTarget(name: "StoresTests", dependencies: ["JSON", "KV", "KVSQLite", "Stores"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
+        .testTarget(name: "FirewallTests", dependencies: ["Addressing", "Firewall"]),
+        .testTarget(name: "ServiceLogTests", dependencies: ["ServiceLog", .product(name: "Logging", package: "swift-log")]),
     ]
 )
 

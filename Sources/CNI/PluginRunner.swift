@@ -1,5 +1,6 @@
 import Glibc
 import JSON
+import POSIX
 
 /// Runs a `CNIPlugin` as the CNI protocol demands; every plugin's `main.swift` is
 /// `PluginRunner.main(MyPlugin.self)`.

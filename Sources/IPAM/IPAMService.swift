@@ -19,13 +19,17 @@ public struct IPAMService {
     }
 
     /// Leases addresses and describes them as an IPAM result (no interfaces).
+    ///
+    /// Everything that can fail comes before the lease, so a failed ADD holds no address; releasing
+    /// afterwards instead could take a live attachment's lease, which a repeated ADD gets back.
     public func add(_ attachment: Attachment, args: CNIArgs, network: NetworkConfig) throws -> CNIResult {
         let requested = try RequestedAddresses.from(args: args, network: network)
+        let dns = try config.resolvConf.map(ResolvConf.load)
         let leased = try leases.acquire(for: attachment, from: config.rangeSets, requested: requested)
         return CNIResult(
             ips: leased.map { CNIResult.IPConfig(address: $0.interfaceAddress, gateway: $0.range.gateway) },
             routes: config.routes,
-            dns: try config.resolvConf.map(ResolvConf.load)
+            dns: dns
         )
     }
 

@@ -1,13 +1,18 @@
 import CNI
+import POSIX
 
 /// Reads a resolv.conf into a CNI `dns` section, as host-local's `resolvConf` option does.
 enum ResolvConf {
+    /// glibc reads no more than 3 nameservers and 6 search domains; a real resolv.conf is a few
+    /// hundred bytes, and this bounds what a config naming some other file can make us read.
+    static let sizeLimit = 64 * 1024
+
     static func load(path: String) throws -> CNIResult.DNS {
         let text: String
         do {
-            text = String(decoding: try ProcessIO.contents(ofFile: path), as: UTF8.self)
+            text = String(decoding: try RegularFile.contents(atPath: path, limit: sizeLimit), as: UTF8.self)
         } catch {
-            throw IPAMError.invalidConfig("resolvConf \"\(path)\" cannot be read")
+            throw IPAMError.invalidConfig("resolvConf cannot be read: \(error)")
         }
         return parse(text)
     }

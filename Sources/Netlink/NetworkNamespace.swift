@@ -39,14 +39,28 @@ public final class NetworkNamespace: Sendable, CustomStringConvertible {
 
     /// Opens the namespace at `path` (`/run/netns/<name>`, `/proc/<pid>/ns/net`, ...).
     ///
+    /// Opened non-blocking: a FIFO at `path` would otherwise block the open until a writer comes.
+    /// Namespace files are regular files of nsfs; anything else is refused before the namespace
+    /// ioctl could reach a device's driver.
+    ///
     /// - Throws: `NetlinkError.namespaceNotFound` if nothing is at `path`,
     ///   `NetlinkError.notANetworkNamespace` if something else is.
     public static func open(path: String) throws -> NetworkNamespace {
-        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
         guard descriptor >= 0 else {
             let code = errno
             if code == ENOENT || code == ENOTDIR { throw NetlinkError.namespaceNotFound(path: path) }
             throw NetlinkError.system("open network namespace \(path)", errno: code)
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw NetlinkError.system("stat network namespace \(path)", errno: code)
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            close(descriptor)
+            throw NetlinkError.notANetworkNamespace(path: path)
         }
         switch cnl_is_network_namespace(descriptor) {
         case 1:
@@ -58,12 +72,6 @@ public final class NetworkNamespace: Sendable, CustomStringConvertible {
             let code = errno
             close(descriptor)
             throw NetlinkError.system("inspect network namespace \(path)", errno: code)
-        }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            let code = errno
-            close(descriptor)
-            throw NetlinkError.system("stat network namespace \(path)", errno: code)
         }
         return NetworkNamespace(path: path, descriptor: descriptor,
                                 identity: Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)))

@@ -1,4 +1,5 @@
 import CNI
+import CNIClient
 import IPAM
 
 /// The IPAM half of a main plugin. `kv-ipam` runs in-process (no extra exec on the ADD path);

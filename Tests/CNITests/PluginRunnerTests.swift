@@ -1,6 +1,7 @@
 import Addressing
 import CNI
 import FoundationEssentials
+import Glibc
 import Synchronization
 import Testing
 
@@ -85,8 +86,9 @@ private struct HostLikePlugin: CNIPlugin {
 }
 
 @Suite struct PluginRunnerTests {
-    /// Exists and is certainly not a network namespace: the runner only compares identities.
-    static let someOtherNetns = "/dev/null"
+    /// A regular file, as namespace files are, and certainly not a network namespace: the runner
+    /// only compares identities.
+    static let someOtherNetns = "/proc/version"
 
     private func environment(_ command: String, id: String, netns: String? = someOtherNetns,
                              extra: [String: String] = [:]) -> [String: String] {
@@ -158,12 +160,12 @@ private struct HostLikePlugin: CNIPlugin {
                          config("0.3.1", #", "mtu": 1400, "ipam": {"type": "kv-ipam"}"#))
         #expect(output.exitCode == 0)
         #expect(try JSONValue(parsing: output.stdout) == JSONValue(parsing: """
-            {"cniVersion": "0.3.1", "interfaces": [{"name": "eth0", "sandbox": "/dev/null"}],
+            {"cniVersion": "0.3.1", "interfaces": [{"name": "eth0", "sandbox": "/proc/version"}],
              "ips": [{"version": "4", "address": "10.250.1.2/24", "interface": 0}]}
             """))
         let seen = try #require(call("add-ok"))
         #expect(seen.command == .add)
-        #expect(seen.netns == "/dev/null")
+        #expect(seen.netns == Self.someOtherNetns)
         #expect(seen.args == CNIArgs(["IP": "10.250.1.2"]))
         #expect(seen.searchPath == ["/opt/cni/bin", "/usr/lib/cni"])
         #expect(seen.network.ipamType == "kv-ipam")
@@ -272,6 +274,26 @@ private struct HostLikePlugin: CNIPlugin {
         #expect(run(environment("DEL", id: "no-netns", netns: nil), config()).exitCode == 0)
         #expect(call("no-netns")?.command == .del)
         #expect(call("no-netns")?.netns == nil)
+    }
+
+    /// Namespace files are regular files: nothing else is opened, as opening a FIFO would block.
+    @Test func aNetnsThatIsNoRegularFileIsCode3ForAddAndCheckButPassedToDel() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swift-cni-netns-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fifo = "\(directory)/fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        for (index, (path, kind)) in [(fifo, "a FIFO"), ("/dev/null", "a character device"), (directory, "a directory")].enumerated() {
+            for command in ["ADD", "CHECK"] {
+                let id = "odd-\(command)-\(index)"
+                let (_, failure) = try error(of: run(environment(command, id: id, netns: path), config()))
+                #expect(failure.code == .unknownContainer)
+                #expect(failure.description == "container unknown or does not exist: netns \(path) is \(kind), not a network namespace")
+                #expect(call(id) == nil)
+            }
+        }
+        #expect(run(environment("DEL", id: "odd-del", netns: fifo), config()).exitCode == 0)
+        #expect(call("odd-del")?.netns == fifo)
     }
 
     @Test func pluginErrorsKeepTheirCodesAndOthersBecome999() throws {

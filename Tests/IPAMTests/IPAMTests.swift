@@ -97,6 +97,23 @@ let net = NetworkName("testnet")!
         #expect(try leases.acquire(for: attachment("a", "eth1"), from: sets) != first)
     }
 
+    @Test func aResolvConfThatCannotBeReadFailsTheAddWithNothingLeased() throws {
+        let store = MemoryStore()
+        let directory = FileManager.default.temporaryDirectory.path
+        let network = NetworkConfig(cniVersion: .v1_0_0, name: net, type: "kv-ipam")
+        for path in ["\(directory)/missing-\(UUID().uuidString)", "/dev/zero", directory] {
+            let ipam = try config(#"{"subnet":"10.250.1.0/24","resolvConf":"\#(path)"}"#)
+            let service = IPAMService(config: ipam, network: net, store: store)
+            #expect {
+                _ = try service.add(attachment("a"), args: CNIArgs(), network: network)
+            } throws: { error in
+                guard case IPAMError.invalidConfig(let text) = error else { return false }
+                return text.hasPrefix("resolvConf cannot be read: \(path)")
+            }
+            #expect(try LeaseManager(store: store, network: net).addresses(of: attachment("a")).isEmpty)
+        }
+    }
+
     @Test func dualStackLeasesOneAddressPerRangeSet() throws {
         let sets = try config(#"{"ranges":[[{"subnet":"10.250.1.0/24"}],[{"subnet":"fd00:250::/64"}]]}"#).rangeSets
         let leased = try LeaseManager(store: MemoryStore(), network: net).acquire(for: attachment("a"), from: sets)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Netlink
 
@@ -13,6 +14,31 @@ import Testing
         #expect(throws: NetlinkError.notANetworkNamespace(path: "/etc/hostname")) {
             try NetworkNamespace.open(path: "/etc/hostname")
         }
+    }
+
+    /// A runtime may pass any path: a FIFO must be refused, not waited on until a writer comes.
+    @Test func aFIFOADeviceOrADirectoryIsRefusedWithoutBlocking() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nltest-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for path in ["/dev/null", directory] {
+            #expect(throws: NetlinkError.notANetworkNamespace(path: path)) { try NetworkNamespace.open(path: path) }
+        }
+        let fifo = "\(directory)/fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            outcome.error.withLock { $0 = #expect(throws: NetlinkError.self) { try NetworkNamespace.open(path: fifo) } }
+            done.signal()
+        }.start()
+        if done.wait(timeout: .now() + 5) == .timedOut {
+            // A writer completes the blocked open; closing it at once leaves the reader nothing.
+            close(open(fifo, O_WRONLY | O_NONBLOCK))
+            done.wait()
+            Issue.record("opening a FIFO as a namespace blocked")
+        }
+        #expect(outcome.error.withLock { $0 } == .notANetworkNamespace(path: fifo))
     }
 
     @Test func namedNamespacesAreCreatedAndDeletedLikeIpNetns() throws {
@@ -111,4 +137,9 @@ import Testing
             try Sysctl.read("net/ipv4/no_such_setting")
         }
     }
+}
+
+/// What the opening thread got, handed to the test.
+private final class Outcome: Sendable {
+    let error = Mutex<NetlinkError?>(nil)
 }

@@ -1,4 +1,6 @@
 import Addressing
+import CNI
+import POSIX
 
 /// The environment a delegated plugin runs with (SPEC.md: "the same environment", with
 /// CNI_COMMAND set by the call). The `CNI_*` values are explicit so that they always agree with the

@@ -1,5 +1,6 @@
 import Addressing
 import CNI
+import CNIClient
 import Foundation
 import Testing
 

@@ -7,7 +7,7 @@ public enum ProcessIO {
     ///
     /// Split at the `=` byte: searching the `String` for the `Character` walked grapheme clusters
     /// through every variable, a tenth of a bridge ADD's instructions.
-    static func environment() -> [String: String] {
+    public static func environment() -> [String: String] {
         var variables: [String: String] = [:]
         var entry: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = environ
         while let pointer = entry?.pointee {
@@ -20,35 +20,31 @@ public enum ProcessIO {
         return variables
     }
 
-    /// Reads `descriptor` to its end.
-    static func readAll(_ descriptor: Int32) throws -> [UInt8] {
+    /// Reads `descriptor` to its end, or until it has read `limit + 1` bytes: a result longer than
+    /// `limit` tells the caller the source holds more than it accepts, without reading the rest.
+    public static func readAll(_ descriptor: Int32, limit: Int = .max) throws(Errno) -> [UInt8] {
         var bytes: [UInt8] = []
         // Uninitialized: `read` fills what it returns, and a config is far smaller than the chunk.
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 1)
         defer { chunk.deallocate() }
-        while true {
-            let count = read(descriptor, chunk.baseAddress, chunk.count)
+        while bytes.count <= limit {
+            let remaining = limit - bytes.count
+            let wanted = remaining < chunk.count ? remaining + 1 : chunk.count
+            let count = read(descriptor, chunk.baseAddress, wanted)
             if count > 0 {
                 bytes += UnsafeRawBufferPointer(rebasing: chunk[..<count])
             } else if count == 0 {
-                return bytes
+                break
             } else if errno != EINTR {
                 throw Errno(errno)
             }
         }
-    }
-
-    /// Reads the whole file at `path`.
-    public static func contents(ofFile path: String) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw Errno(errno) }
-        defer { close(descriptor) }
-        return try readAll(descriptor)
+        return bytes
     }
 
     /// Writes all of `bytes`; returns the error that stopped it, if any.
     @discardableResult
-    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Errno? {
+    public static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Errno? {
         var offset = 0
         while offset < bytes.count {
             let count = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }

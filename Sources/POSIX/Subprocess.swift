@@ -2,12 +2,13 @@ import Glibc
 
 /// One run of an executable: the given environment, all of `stdin` written to it, its stdout
 /// collected, its stderr shared with ours (so a delegate's logs reach the runtime like our own).
-struct Subprocess {
-    enum Termination: Equatable, CustomStringConvertible {
+public struct Subprocess: Sendable {
+    /// How the process ended: its exit status, or the signal that killed it.
+    public enum Termination: Sendable, Equatable, CustomStringConvertible {
         case exited(Int32)
         case signaled(Int32)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .exited(let status): "exited with status \(status)"
             case .signaled(let signal): "was killed by signal \(signal)"
@@ -15,12 +16,13 @@ struct Subprocess {
         }
     }
 
-    let termination: Termination
-    let stdout: [UInt8]
+    public let termination: Termination
+    /// Everything the process wrote to its stdout.
+    public let stdout: [UInt8]
 
     /// Spawns `path` with `argv[0] = path` and waits for it. Writing and reading are multiplexed
     /// with `poll`, so a child that writes before it has read all its input cannot deadlock us.
-    static func run(_ path: String, environment: [String: String], stdin: [UInt8]) throws -> Subprocess {
+    public static func run(_ path: String, environment: [String: String], stdin: [UInt8]) throws -> Subprocess {
         let input = try Pipe()
         defer { input.closeBoth() }
         let output = try Pipe()
@@ -115,43 +117,6 @@ struct Subprocess {
         // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import.
         let signal = status & 0x7f
         return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
-    }
-}
-
-/// A pipe whose ends we close as soon as we are done with them; -1 marks a closed end.
-private final class Pipe {
-    private(set) var reader: Int32
-    private(set) var writer: Int32
-
-    init() throws {
-        var ends: [Int32] = [-1, -1]
-        // Glibc's module does not export pipe2, hence pipe and fcntl. dup2 in the child clears
-        // close-on-exec on the copies it hands over.
-        guard pipe(&ends) == 0 else { throw Errno(errno) }
-        reader = ends[0]
-        writer = ends[1]
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-    }
-
-    /// For the parent's end only: each end is its own open file description, so the child's end
-    /// stays blocking, as programs expect of their stdin and stdout.
-    static func makeNonBlocking(_ end: Int32) {
-        _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
-    }
-
-    func closeReader() {
-        if reader >= 0 { close(reader) }
-        reader = -1
-    }
-
-    func closeWriter() {
-        if writer >= 0 { close(writer) }
-        writer = -1
-    }
-
-    func closeBoth() {
-        closeReader()
-        closeWriter()
     }
 }
 

@@ -1,5 +1,7 @@
+import CNI
 import Glibc
 import JSON
+import POSIX
 
 /// Runs another plugin binary on our behalf, as the spec describes delegation (IPAM above all):
 /// the executable named `type` is looked up in CNI_PATH, started with our environment (CNI_COMMAND
