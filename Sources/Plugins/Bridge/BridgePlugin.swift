@@ -48,10 +48,10 @@ public struct BridgePlugin: CNIPlugin {
                 try createPair()
             } catch NetlinkError.exists {
                 // A crashed ADD of this same attachment left its host end behind: the name is ours.
-                _ = try host.deleteLink(named: hostVeth)
+                _ = try host.deleteLink(named: hostVeth, removal: .detached)
                 try createPair()
             }
-            rollback.onFailure { _ = try? host.deleteLink(named: hostVeth) }
+            rollback.onFailure { _ = try? host.deleteLink(named: hostVeth, removal: .detached) }
             // The container end names its peer, so one lookup gives both indexes.
             guard let containerSide = try ContainerInterface(named: request.interface, in: netns, socket: container),
                   let hostIndex = containerSide.link.linkIndex
@@ -93,12 +93,13 @@ public struct BridgePlugin: CNIPlugin {
         let hostVeth = HostVethName.make(network: request.network.name, attachment: request.attachment)
         let firewall = try Firewall()
         try BridgeFirewall(request).remove(using: firewall)
-        _ = try NetlinkSocket().deleteLink(named: hostVeth)
+        // Detached, and while `firewall` is still open, on purpose: the process that waits out the
+        // kernel's freeing of the link inherits the firewall's netfilter socket and closes its
+        // last copy. After elements were deleted rather than expired (`Firewall.remove`'s
+        // fallback), that close waits an RCU grace period: that process waits it, not this DEL.
+        _ = try NetlinkSocket().deleteLink(named: hostVeth, removal: .detached)
         // Here: the link's deletion covers most of the jiffy the elements take to expire, and the
-        // next holder of the address, once the lease goes, must find its keys free. Still open
-        // when the link is deleted, the firewall's socket is inherited and released by the process
-        // that waits out that deletion; after a fallback deletion of elements, a release waits an
-        // RCU grace period.
+        // next holder of the address, once the lease goes, must find its keys free.
         try firewall.awaitRemovals()
         try IPAMDriver.forNetwork(request.network)?.del(request)
     }
@@ -131,7 +132,7 @@ public struct BridgePlugin: CNIPlugin {
                 ?? (link.masterIndex == bridgeIndex && bridgeIndex != nil && HostVethName.matches(link.name))
             guard stale else { continue }
             do {
-                _ = try host.deleteLink(named: InterfaceName(link.name)!)
+                _ = try host.deleteLink(named: InterfaceName(link.name)!, removal: .detached)
             } catch {
                 failures.append("\(link.name): \(error)")
             }

@@ -34,7 +34,7 @@ public struct MacvlanPlugin: CNIPlugin {
         }
 
         return try Rollback.run { rollback in
-            rollback.onFailure { _ = try? container.deleteLink(named: request.interface) }
+            rollback.onFailure { _ = try? container.deleteLink(named: request.interface, removal: .detached) }
             guard let macvlan = try ContainerInterface(named: request.interface, in: netns, socket: container) else {
                 throw CNIError(.tryAgainLater, "macvlan \(request.interface) vanished from \(request.netns!) after creation")
             }
@@ -63,7 +63,7 @@ public struct MacvlanPlugin: CNIPlugin {
                 let container = try NetlinkSocket(in: NetworkNamespace.open(path: path))
                 // Only a macvlan: whatever else bears the name is not this plugin's to remove.
                 if let link = try container.link(named: request.interface), link.kind == "macvlan" {
-                    _ = try container.deleteLink(index: link.index)
+                    _ = try container.deleteLink(index: link.index, removal: .detached)
                 }
             } catch NetlinkError.namespaceNotFound, NetlinkError.notANetworkNamespace {
                 // The runtime has removed the namespace (a leftover file is no namespace either).
