@@ -33,7 +33,11 @@ struct BridgeFirewall {
         let entries = entries(for: result, port: port, mac: mac)
         guard !entries.isEmpty else { return }
         let firewall = try Firewall()
-        try firewall.replace(owner, with: entries)
+        // Another bridge attachment holding one of these addresses, interfaces or MACs is stale:
+        // the address was handed out again, so its lease is gone, yet its DEL or GC never ran (its
+        // namespace and network may be long gone, too). Two live attachments cannot share an
+        // address on a host.
+        try firewall.replace(owner, with: entries, evicting: .holders(of: [.bridge]))
         rollback.onFailure { [owner] in
             _ = try? firewall.remove(owner)
             try? firewall.awaitRemovals()
@@ -54,4 +58,9 @@ struct BridgeFirewall {
         }
         try Firewall().verify(owner, expected: entries(for: result, port: port, mac: mac))
     }
+}
+
+extension FirewallOwner.Role {
+    /// The bridge's elements: `bridge <network>/<container>/<ifname>` in the kernel.
+    static let bridge = FirewallOwner.Role(rawValue: "bridge")!
 }
