@@ -51,8 +51,8 @@ struct BridgeFirewall {
 
     /// CHECK's: the elements the ADD result implies are all in place.
     func verify(_ result: CNIResult) throws {
-        let port = result.interfaces.indices.contains(1) ? InterfaceName(result.interfaces[1].name) : nil
-        let mac = result.interfaces.indices.contains(2) ? result.interfaces[2].mac.flatMap { MACAddress($0) } : nil
+        let port = result.interface(.hostVeth).flatMap { InterfaceName($0.name) }
+        let mac = result.interface(.container)?.mac.flatMap { MACAddress($0) }
         guard let port, let mac else {
             throw CheckFailure("prevResult does not name the host veth and the container MAC")
         }

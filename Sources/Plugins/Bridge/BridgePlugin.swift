@@ -14,13 +14,13 @@ public struct BridgePlugin: CNIPlugin {
 
     public func add(_ request: AttachmentRequest<BridgeConfig>) throws -> CNIResult {
         let config = request.config
-        let netns = try NetworkNamespace.open(path: request.netns!)
+        let netns = try NetworkNamespace.open(path: request.netnsOfAddOrCheck)
         let host = try NetlinkSocket()
         let container = try NetlinkSocket(in: netns)
         // Before IPAM: a second ADD of a live attachment gets its lease back from IPAM, and must not
         // release it when it then fails.
         if try container.link(named: request.interface) != nil {
-            throw ContainerInterface.nameTaken(request.interface, in: request.netns!)
+            throw ContainerInterface.nameTaken(request.interface, in: netns.path)
         }
         let bridge = try BridgeDevice.ensure(config, on: host)
         let ipam = IPAMDriver.forNetwork(request.network)
@@ -74,12 +74,15 @@ public struct BridgePlugin: CNIPlugin {
             // pair exists.
             try containerSide.configure(with: result, dad: config.enableDAD, announce: false)
 
-            result.interfaces = [
-                .init(name: bridge.name, mac: bridge.link.mac?.description),
-                .init(name: hostVeth.rawValue, mac: hostMAC.description),
-                .init(name: request.interface.rawValue, mac: containerMAC.description, sandbox: request.netns),
-            ]
-            for index in result.ips.indices { result.ips[index].interface = 2 }
+            result.interfaces = BridgeResultInterface.allCases.map { which in
+                switch which {
+                case .bridge: .init(name: bridge.name, mac: bridge.link.mac?.description)
+                case .hostVeth: .init(name: hostVeth.rawValue, mac: hostMAC.description)
+                case .container: .init(name: request.interface.rawValue, mac: containerMAC.description,
+                                       sandbox: request.netns)
+                }
+            }
+            for index in result.ips.indices { result.ips[index].interface = BridgeResultInterface.container.rawValue }
             if let dns = request.network.dns, !dns.isEmpty { result.dns = dns }
             try BridgeFirewall(request).apply(to: result, port: hostVeth, mac: containerMAC, rollback: &rollback)
             return result
@@ -107,7 +110,7 @@ public struct BridgePlugin: CNIPlugin {
     public func check(_ request: AttachmentRequest<BridgeConfig>) throws {
         let expected = try request.expectedResult()
         try IPAMDriver.forNetwork(request.network)?.check(request)
-        try AttachmentCheck(request: request, expected: expected).verify()
+        try BridgeAttachmentCheck(request: request, expected: expected).verify()
         try BridgeFirewall(request).verify(expected)
     }
 
