@@ -19,9 +19,9 @@ public struct IPAMConfig: Sendable, Equatable {
 
     /// Reads the `ipam` section out of a whole network configuration.
     public static func decode(networkConfig json: [UInt8]) throws -> IPAMConfig {
-        let section: Section
+        let section: SectionAsWritten
         do {
-            guard let ipam = try JSONCodec.decode(Envelope.self, from: json).ipam else {
+            guard let ipam = try JSONCodec.decode(NetworkConfigWithIPAM.self, from: json).ipam else {
                 throw IPAMError.invalidConfig("the network configuration has no \"ipam\" section")
             }
             section = ipam
@@ -31,12 +31,12 @@ public struct IPAMConfig: Sendable, Equatable {
         return try IPAMConfig(section)
     }
 
-    init(_ section: Section) throws {
+    init(_ section: SectionAsWritten) throws {
         type = section.type ?? ""
-        var sets: [[Section.Range]] = section.ranges ?? []
+        var sets: [[SectionAsWritten.Range]] = section.ranges ?? []
         if let subnet = section.subnet {
-            sets.insert([Section.Range(subnet: subnet, rangeStart: section.rangeStart,
-                                       rangeEnd: section.rangeEnd, gateway: section.gateway)], at: 0)
+            sets.insert([SectionAsWritten.Range(subnet: subnet, rangeStart: section.rangeStart,
+                                                rangeEnd: section.rangeEnd, gateway: section.gateway)], at: 0)
         }
         guard !sets.isEmpty else {
             throw IPAMError.invalidConfig("ipam needs \"ranges\" or \"subnet\" to allocate from")
@@ -78,11 +78,13 @@ public struct IPAMConfig: Sendable, Equatable {
         return path
     }
 
-    struct Envelope: Decodable {
-        let ipam: Section?
+    /// The network configuration, of which IPAM reads only its own section.
+    struct NetworkConfigWithIPAM: Decodable {
+        let ipam: SectionAsWritten?
     }
 
-    struct Section: Decodable {
+    /// The `ipam` section as written, before `init(_:)` validates it.
+    struct SectionAsWritten: Decodable {
         var type: String?
         var ranges: [[Range]]?
         var subnet: String?
