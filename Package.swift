@@ -91,6 +91,9 @@ let package = Package(
         .testTarget(name: "IPAMTests", dependencies: ["IPAM", "KV"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall"]),
+        // The plugins' own logic that needs no kernel: their configs, names and entries.
+        .testTarget(name: "PluginTests", dependencies: ["BridgePlugin", "MacvlanPlugin", "PortmapPlugin", "PluginKit",
+                                                        "CNI", "Firewall", "Netlink", "Addressing", "JSON"]),
     ]
 )
 

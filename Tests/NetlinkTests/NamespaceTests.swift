@@ -15,7 +15,7 @@ import Testing
         }
     }
 
-    @Test func namedNamespacesAreCreatedAndDeletedLikeIpNetns() throws {
+    @Test(.needsRoot) func namedNamespacesAreCreatedAndDeletedLikeIpNetns() throws {
         let sandbox = Sandbox("ns")
         defer { sandbox.cleanUp() }
         let name = sandbox.namespaceName("")
@@ -35,7 +35,7 @@ import Testing
         #expect(throws: NetlinkError.self) { try NetworkNamespace.create(name: "../etc") }
     }
 
-    @Test func runSwitchesOnlyTheCallingThread() throws {
+    @Test(.needsRoot) func runSwitchesOnlyTheCallingThread() throws {
         let sandbox = Sandbox("rn")
         defer { sandbox.cleanUp() }
         let namespace = try sandbox.namespace()
@@ -57,7 +57,7 @@ import Testing
         #expect(try NetworkNamespace.current().isSame(as: before))
     }
 
-    @Test func runReturnsHomeWhenTheBodyThrows() throws {
+    @Test(.needsRoot) func runReturnsHomeWhenTheBodyThrows() throws {
         let sandbox = Sandbox("rh")
         defer { sandbox.cleanUp() }
         let namespace = try sandbox.namespace()
@@ -67,7 +67,7 @@ import Testing
         #expect(try NetworkNamespace.current().isSame(as: before))
     }
 
-    @Test func aSocketOpenedInANamespaceLeavesTheThreadHome() throws {
+    @Test(.needsRoot) func aSocketOpenedInANamespaceLeavesTheThreadHome() throws {
         let sandbox = Sandbox("sk")
         defer { sandbox.cleanUp() }
         let namespace = try sandbox.namespace()
@@ -78,7 +78,7 @@ import Testing
         #expect(try socket.links().map(\.name) == ["lo"])
     }
 
-    @Test func anotherSocketBesidesOneOpensInItsNamespace() throws {
+    @Test(.needsRoot) func anotherSocketBesidesOneOpensInItsNamespace() throws {
         let sandbox = Sandbox("sb")
         defer { sandbox.cleanUp() }
         let namespace = try sandbox.namespace()
@@ -90,7 +90,7 @@ import Testing
         #expect(try NetworkNamespace.current().isSame(as: home))
     }
 
-    @Test func sysctlsFollowTheCallingThreadsNamespace() throws {
+    @Test(.needsRoot) func sysctlsFollowTheCallingThreadsNamespace() throws {
         let sandbox = Sandbox("sc")
         defer { sandbox.cleanUp() }
         let namespace = try sandbox.namespace()
