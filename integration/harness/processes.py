@@ -12,12 +12,12 @@ import select
 import signal
 import subprocess
 import time
-from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 from .names import NS_PREFIX
+
 
 def sh(*args: str, check: bool = True, timeout: float = 30, input: str | None = None) -> subprocess.CompletedProcess:
     """Runs a command, capturing text output. Raises with both streams shown when `check` fails."""
@@ -72,16 +72,13 @@ class Invocation:
         assert self.returncode == 0, "plugin failed:\n" + self.describe()
         return self
 
-    def expect_error(self, code: int | Collection[int]) -> "Invocation":
-        """Asserts a failure reported as a CNI error object with `code`, or with one of `code` where
-        the code may vary (each such call site says why)."""
+    def expect_error(self, code: int) -> "Invocation":
+        """Asserts a failure reported as a CNI error object with `code`."""
         assert self.returncode != 0, "plugin succeeded but should have failed:\n" + self.describe()
         body = self.json
         assert isinstance(body, dict) and "code" in body and "msg" in body, \
             "error is not a CNI error object on stdout:\n" + self.describe()
-        accepted = {code} if isinstance(code, int) else set(code)
-        assert body["code"] in accepted, \
-            f"expected CNI error code {' or '.join(map(str, sorted(accepted)))}, got {body['code']}:\n" + self.describe()
+        assert body["code"] == code, f"expected CNI error code {code}, got {body['code']}:\n" + self.describe()
         return self
 
 
