@@ -11,7 +11,7 @@ import time
 import pytest
 
 import harness
-import nft
+from harness import nft
 from traffic import address_of, ask, outside, servers  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.ours_only
@@ -155,7 +155,7 @@ def test_check_notices_a_missing_element(net, make_netns, container_id):
     attachment.check().expect_ok()
     masquerade = [e for e in nft.owned_by(attachment.container_id) if e[1] == "masquerade4"]
     nft.delete_elements(masquerade)
-    failed = attachment.check().expect_error()
+    failed = attachment.check().expect_error(999)
     assert "masquerad" in failed.json["msg"]
 
 

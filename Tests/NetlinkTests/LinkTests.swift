@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import Netlink
 
-@Suite struct LinkTests {
+@Suite(.needsRoot) struct LinkTests {
     @Test func vethPeerIsCreatedInsideTheNamespaceReadyToUse() throws {
         let sandbox = Sandbox("vp")
         defer { sandbox.cleanUp() }
