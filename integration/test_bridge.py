@@ -111,9 +111,10 @@ def test_is_default_gateway_installs_a_default_route(net, make_netns, container_
     assert installed.get("default") == net.gateway4
 
 
+@pytest.mark.ours_only
 def test_ports_make_no_ipv6_chatter_and_ipv4_only_containers_get_no_ipv6(net, make_netns, container_id):
     # Link-local addresses would bring DAD, router solicitations and MLD reports that the bridge floods
-    # to every port, making each ADD cost more the more containers there are.
+    # to every port, making each ADD cost more the more containers there are. (The reference keeps them.)
     v4_only = net.add(make_netns(), container_id())
     dual = net.add(make_netns(), container_id(), conf=net.conf(dual=True))
 
@@ -190,15 +191,17 @@ def test_a_bridge_with_another_address_is_refused_unless_force_address(net, make
     harness.sh("ip", "addr", "add", foreign, "dev", net.bridge)
     ns = make_netns()
 
-    refused = net.invoke("ADD", net.conf(), ns.path, container_id()).expect_error(7)
+    refused = net.invoke("ADD", net.conf(), ns.path, container_id()).expect_error(net.stack.failure_code(7))
     assert "already has an IP address" in refused.json["msg"]
     assert v4(harness.addresses(net.bridge)) == [foreign]
     assert net.leases() == {}
-    assert not harness.link_exists("eth0", ns.name)
+    if net.stack.ours_bridge:  # the reference leaves its veth pair for the runtime's DEL
+        assert not harness.link_exists("eth0", ns.name)
 
-    forced = net.add(ns, container_id(), conf=net.conf(forceAddress=True))
+    elsewhere = make_netns()
+    forced = net.add(elsewhere, container_id(), conf=net.conf(forceAddress=True))
     assert v4(harness.addresses(net.bridge)) == [net.gateway4 + f"/{net.v4.prefixlen}"]
-    ns.ping(net.gateway4)
+    elsewhere.ping(net.gateway4)
     forced.delete().expect_ok()
 
 
@@ -229,7 +232,7 @@ def test_del_leaves_the_kernels_wait_to_a_child_that_ends_by_itself(net, make_ne
     freeing of it. Run with pipes, as a Go runtime does: the child must not hold them open."""
     ns = make_netns()
     attachment = net.add(ns, container_id())
-    body = dict(attachment.conf, prevResult=attachment.result)
+    body = harness.request(attachment.conf, attachment.result)
     env = net.env("DEL", ns.path, attachment.container_id)
     with harness.adopting_orphans() as orphans:
         harness.finish_plugin(harness.start_plugin(net.stack.bridge, env, body), timeout=10).expect_ok()
@@ -243,7 +246,7 @@ def test_del_leaves_the_kernels_wait_to_a_child_that_ends_by_itself(net, make_ne
 def test_del_that_cannot_start_a_child_removes_the_link_itself(net, make_netns, container_id, tmp_root):
     ns = make_netns()
     attachment = net.add(ns, container_id())
-    body = dict(attachment.conf, prevResult=attachment.result)
+    body = harness.request(attachment.conf, attachment.result)
     with harness.adopting_orphans() as orphans, \
             harness.limited_to_one_process(net.stack.bridge, tmp_root) as confined:
         net.invoke("DEL", body, ns.path, attachment.container_id, binary=confined).expect_ok()
@@ -304,8 +307,7 @@ def test_second_add_of_the_same_interface_fails_and_keeps_the_first(net, make_ne
     ns = make_netns()
     cid = container_id()
     first = net.add(ns, cid)
-    again = net.invoke("ADD", net.conf(), ns.path, cid)
-    again.expect_error()
+    net.invoke("ADD", net.conf(), ns.path, cid).expect_error(net.stack.failure_code(4))
     assert harness.link_exists(first.host_veth)
     assert first.address() in harness.addresses("eth0", ns.name)
     ns.ping(net.gateway4)
@@ -321,14 +323,14 @@ def test_check_notices_a_removed_address(net, make_netns, container_id):
     ns = make_netns()
     attachment = net.add(ns, container_id())
     harness.sh("ip", "-n", ns.name, "addr", "del", attachment.address(), "dev", "eth0")
-    attachment.check().expect_error()
+    attachment.check().expect_error(999)
 
 
 def test_check_notices_a_removed_interface(net, make_netns, container_id):
     ns = make_netns()
     attachment = net.add(ns, container_id())
     harness.delete_link("eth0", ns.name)
-    attachment.check().expect_error()
+    attachment.check().expect_error(999)
 
 
 @pytest.mark.ours_only
@@ -376,19 +378,6 @@ def test_gc_needs_1_1_0(net):
     conf = net.conf(version="1.0.0")
     conf["cni.dev/valid-attachments"] = []
     net.invoke("GC", conf, None, None, ifname=None).expect_error(1)
-
-
-@pytest.mark.ours_only
-def test_own_namespace_as_container_namespace_is_refused(net, container_id):
-    before = harness.host_veths()
-    # A unique interface name, so a plugin that wrongly went ahead could not collide with a real one.
-    ifname = f"sct{harness.PID % 100000}x"
-    result = net.invoke("ADD", net.conf(), f"/proc/{harness.PID}/ns/net", container_id(), ifname=ifname)
-    result.expect_error(8)
-    assert not harness.link_exists(ifname)
-    assert not harness.link_exists(net.bridge)
-    assert harness.host_veths() - before == set()
-    assert net.leases() == {}
 
 
 def test_concurrent_first_adds_share_one_bridge(make_network, make_netns, container_id):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from pathlib import Path
 
 import pytest
 
@@ -64,7 +65,7 @@ def rewrite_ipam(ipam: dict, net: harness.Network) -> None:
     ipam["dataDir"] = str(net.data_dir)
 
 
-def locate(plugin_type: str, cni_path) -> "harness.Path":
+def locate(plugin_type: str, cni_path) -> Path:
     """The executable a runtime would pick for `plugin_type`: the first match in CNI_PATH."""
     for directory in cni_path:
         if (directory / plugin_type).exists():
@@ -73,19 +74,11 @@ def locate(plugin_type: str, cni_path) -> "harness.Path":
                 pytrace=False)
 
 
-def invoke_list(command: str, conflist: dict, cni_path, netns: str, cid: str, prev: dict | None):
-    """Runs every plugin of `conflist` like libcni: in order for ADD/CHECK, reversed for DEL."""
-    plugins = conflist["plugins"] if command != "DEL" else list(reversed(conflist["plugins"]))
-    result = prev
-    for plugin in plugins:
-        request = dict(plugin, name=conflist["name"], cniVersion=conflist["cniVersion"])
-        if result is not None:
-            request["prevResult"] = result
-        env = harness.plugin_env(command, cid, netns, "eth0", cni_path)
-        outcome = harness.run_plugin(locate(plugin["type"], cni_path), env, request).expect_ok()
-        if command == "ADD":
-            result = outcome.json
-    return result
+def run_list(command: str, config: dict, cni_path, netns: str, cid: str, cached: dict | None) -> dict:
+    """Runs every plugin of the conflist `config` as libcni does, each found on `cni_path`."""
+    plugins = [(locate(conf["type"], cni_path), conf) for conf in harness.plugin_confs(config)]
+    env = harness.plugin_env(command, cid, netns, "eth0", cni_path)
+    return harness.run_chain(command, plugins, env, cached).expect_ok().result
 
 
 def leases(ipam: dict, net: harness.Network) -> dict:
@@ -112,7 +105,7 @@ def test_example_config(name, first, make_network, make_netns, container_id):
     is_host = any(p["type"] == "host" for p in config["plugins"])
     ns_path = f"/proc/{harness.PID}/ns/net" if is_host else make_netns().path
     cid = container_id()
-    result = invoke_list("ADD", config, cni_path, ns_path, cid, None)
+    result = run_list("ADD", config, cni_path, ns_path, cid, None)
 
     assert result["cniVersion"] == config["cniVersion"]
     if ipam is not None:
@@ -124,8 +117,8 @@ def test_example_config(name, first, make_network, make_netns, container_id):
     else:
         assert result["interfaces"] and result["ips"], result
 
-    invoke_list("CHECK", config, cni_path, ns_path, cid, result)
-    invoke_list("DEL", config, cni_path, ns_path, cid, result)
+    run_list("CHECK", config, cni_path, ns_path, cid, result)
+    run_list("DEL", config, cni_path, ns_path, cid, result)
     if ipam is not None:
         assert leases(ipam, net) == {}
         assert harness.bridge_ports(net.bridge) == []

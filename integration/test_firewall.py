@@ -11,7 +11,7 @@ import time
 import pytest
 
 import harness
-import nft
+from harness import nft
 from traffic import address_of, ask, outside, servers  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.ours_only
@@ -155,7 +155,7 @@ def test_check_notices_a_missing_element(net, make_netns, container_id):
     attachment.check().expect_ok()
     masquerade = [e for e in nft.owned_by(attachment.container_id) if e[1] == "masquerade4"]
     nft.delete_elements(masquerade)
-    failed = attachment.check().expect_error()
+    failed = attachment.check().expect_error(999)
     assert "masquerad" in failed.json["msg"]
 
 
@@ -169,6 +169,20 @@ def test_gc_removes_the_firewall_state_of_stale_attachments(net, make_netns, con
     assert nft.owned_by(stale.container_id) == []
     assert nft.owned_by(keep.container_id) != []
 
+
+
+def test_an_address_handed_out_again_takes_the_elements_of_its_stale_holder(net, make_netns, container_id,
+                                                                            tmp_path):
+    """A bridge attachment whose lease is gone but whose DEL never ran still holds its address's
+    elements; the next attachment given that address evicts it. (Its lease is lost here by giving
+    the second ADD a store of its own.)"""
+    conf = net.conf(ipMasq=True, macspoofchk=True)
+    stale = net.add(make_netns(), container_id(), conf=conf)
+    fresh = net.add(make_netns(), container_id(), conf=dict(conf, ipam=net.ipam(dataDir=str(tmp_path))))
+    assert fresh.ip() == stale.ip()
+    assert nft.owned_by(stale.container_id) == []
+    assert {name for _, name, _, _ in nft.owned_by(fresh.container_id)} >= {"masquerade4", "isolated4", "owners"}
+    fresh.check().expect_ok()
 
 def test_sigkill_during_add_then_del_or_gc_leaves_no_element(net, make_netns, container_id):
     """Kill ADD at moments spread over its run, then clean up with DEL (odd rounds) or GC (even

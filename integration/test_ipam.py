@@ -43,7 +43,7 @@ def test_requested_address_outside_the_range_fails_and_allocates_nothing(net, ma
     outside = str(net.v4.broadcast_address + 5)  # just past this network's /24
     conf, args = requested(net, how, outside)
     before = harness.host_veths()
-    net.invoke("ADD", conf, ns.path, container_id(), args=args).expect_error()
+    net.invoke("ADD", conf, ns.path, container_id(), args=args).expect_error(net.stack.failure_code(7))
     assert net.leases() == {}
     if net.stack.ours_bridge:  # the reference leaves its veth for the runtime's DEL
         assert ns.link_names() == ns.baseline
@@ -55,7 +55,9 @@ def test_requested_address_already_taken_fails_and_keeps_the_owner(net, make_net
     a, b = make_netns(), make_netns()
     wanted = net.v4_host(90)
     owner = net.add(a, container_id(), args=f"IgnoreUnknown=1;IP={wanted}")
-    net.invoke("ADD", net.conf(), b.path, container_id(), args=f"IgnoreUnknown=1;IP={wanted}").expect_error()
+    # Taken is worth retrying (11): the owner may go away.
+    net.invoke("ADD", net.conf(), b.path, container_id(),
+               args=f"IgnoreUnknown=1;IP={wanted}").expect_error(net.stack.failure_code(11))
     assert net.leases() == {wanted: (owner.container_id, "eth0")}
     if net.stack.ours_bridge:
         assert b.link_names() == b.baseline
@@ -63,7 +65,8 @@ def test_requested_address_already_taken_fails_and_keeps_the_owner(net, make_net
 
 def test_gateway_is_never_requested_successfully(net, make_netns, container_id):
     ns = make_netns()
-    net.invoke("ADD", net.conf(), ns.path, container_id(), args=f"IgnoreUnknown=1;IP={net.gateway4}").expect_error()
+    net.invoke("ADD", net.conf(), ns.path, container_id(),
+               args=f"IgnoreUnknown=1;IP={net.gateway4}").expect_error(net.stack.failure_code(7))
     assert net.leases() == {}
 
 
@@ -74,7 +77,8 @@ def test_legacy_subnet_range_form(net, make_netns, container_id):
     conf = net.conf(ipam=ipam)
     got = sorted(net.add(make_netns(), container_id(), conf=conf).ip() for _ in range(2))
     assert got == [start, end]
-    net.invoke("ADD", conf, make_netns().path, container_id()).expect_error()  # range exhausted
+    # An exhausted range is worth retrying (11): addresses come free as containers go.
+    net.invoke("ADD", conf, make_netns().path, container_id()).expect_error(net.stack.failure_code(11))
     assert len(net.leases()) == 2
 
 
@@ -180,8 +184,7 @@ def test_corrupt_store_is_reported_by_name_and_not_recreated(net, make_netns, co
     database.write_bytes(garbage)
 
     ns = make_netns()
-    result = net.invoke("ADD", net.conf(), ns.path, container_id())
-    result.expect_error()
+    result = net.invoke("ADD", net.conf(), ns.path, container_id()).expect_error(5)
     assert str(database) in result.json["msg"] + " " + (result.json.get("details") or "")
     assert database.read_bytes() == garbage
     assert ns.link_names() == ns.baseline
@@ -223,11 +226,11 @@ def test_kv_ipam_standalone_answers_an_ipam_result(net, make_netns, container_id
     assert ns.link_names() == ns.baseline
     assert not harness.link_exists(net.bridge)
 
-    check = dict(conf, prevResult=result)
+    check = harness.request(conf, result)
     harness.run_plugin(kv_ipam, net.env("CHECK", ns.path, cid), check).expect_ok()
     harness.run_plugin(kv_ipam, net.env("DEL", None, cid), check).expect_ok()
     assert net.leases() == {}
-    harness.run_plugin(kv_ipam, net.env("CHECK", ns.path, cid), check).expect_error()
+    harness.run_plugin(kv_ipam, net.env("CHECK", ns.path, cid), check).expect_error(7)
 
 
 @pytest.mark.ours_only

@@ -365,16 +365,16 @@ def test_passthru_conflicts_on_a_shared_master_are_code_7(lan, make_netns, conta
 
 
 @pytest.mark.ours_only
-@pytest.mark.parametrize("ipam_problem", ["address outside the range", "unreachable route gateway"])
+@pytest.mark.parametrize("ipam_problem,code", [("address outside the range", 7), ("unreachable route gateway", 999)])
 def test_failure_after_the_link_exists_removes_it_and_releases_the_address(lan, make_netns, container_id,
-                                                                           ipam_problem):
+                                                                           ipam_problem, code):
     ns = make_netns()
     if ipam_problem == "address outside the range":
         result = lan.invoke("ADD", lan.conf(), ns, container_id(), args="IgnoreUnknown=1;IP=198.51.100.7")
     else:
         ipam = lan.net.ipam(routes=[{"dst": "198.51.100.0/24", "gw": "203.0.113.1"}])
         result = lan.invoke("ADD", lan.conf(ipam=ipam), ns, container_id())
-    result.expect_error()
+    result.expect_error(code)
     assert_nothing_left(lan, ns)
 
 
@@ -502,7 +502,7 @@ def test_check_notices_a_change(lan, make_netns, container_id, change):
         harness.sh("ip", "-n", ns.name, "addr", "del", attachment.address(), "dev", "eth0")
     else:
         harness.delete_link("eth0", ns.name)
-    attachment.check().expect_error()
+    attachment.check().expect_error(999)
 
 
 @pytest.mark.ours_only
@@ -513,7 +513,7 @@ def test_check_notices_another_master(make_lan, make_netns, container_id):
     try:
         ns = make_netns()
         attachment = lan.add(ns, container_id())
-        result = attachment.invoke("CHECK", conf=dict(attachment.conf, master=other)).expect_error()
+        result = attachment.invoke("CHECK", conf=dict(attachment.conf, master=other)).expect_error(999)
         assert other in result.json["msg"]
     finally:
         harness.delete_link(other)
@@ -595,12 +595,12 @@ def test_reference_control_stack(make_lan, make_netns, container_id):
 def test_example_config(lan, make_netns, container_id):
     """conf/60-swift-macvlan.conflist through ADD, CHECK and DEL, with master, subnet and store rewritten."""
     conflist = json.loads((harness.REPO / "conf" / "60-swift-macvlan.conflist").read_text())
-    [plugin] = conflist["plugins"]
-    assert plugin["type"] == "macvlan"
-    plugin["master"] = lan.master
-    plugin["ipam"]["ranges"] = [[{"subnet": str(lan.net.v4)}]]
-    plugin["ipam"]["dataDir"] = str(lan.net.data_dir)
-    conf = dict(plugin, name=lan.net.name, cniVersion=conflist["cniVersion"])
+    conflist["name"] = lan.net.name
+    [conf] = harness.plugin_confs(conflist)
+    assert conf["type"] == "macvlan"
+    conf["master"] = lan.master
+    conf["ipam"]["ranges"] = [[{"subnet": str(lan.net.v4)}]]
+    conf["ipam"]["dataDir"] = str(lan.net.data_dir)
 
     ns = make_netns()
     attachment = lan.add(ns, container_id(), conf=conf)

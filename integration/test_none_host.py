@@ -52,7 +52,7 @@ def test_none_passes_a_prev_result_through(make_netns, container_id):
             "ips": [{"address": "10.250.255.9/24", "gateway": "10.250.255.1", "interface": 0}],
             "routes": [{"dst": "0.0.0.0/0", "gw": "10.250.255.1"}],
             "dns": {"nameservers": ["192.0.2.53"]}}
-    result = run("none", "ADD", ns.path, container_id(), dict(NONE_CONF, prevResult=prev)).expect_ok().json
+    result = run("none", "ADD", ns.path, container_id(), harness.request(NONE_CONF, prev)).expect_ok().json
     assert lo_is_up(ns.name)
     for key in ("interfaces", "ips", "routes"):
         assert result[key] == prev[key]
@@ -63,9 +63,9 @@ def test_none_check_and_del(make_netns, container_id):
     ns = make_netns()
     cid = container_id()
     result = run("none", "ADD", ns.path, cid, NONE_CONF).expect_ok().json
-    run("none", "CHECK", ns.path, cid, dict(NONE_CONF, prevResult=result)).expect_ok()
-    run("none", "DEL", ns.path, cid, dict(NONE_CONF, prevResult=result)).expect_ok()
-    run("none", "DEL", ns.path, cid, dict(NONE_CONF, prevResult=result)).expect_ok()
+    run("none", "CHECK", ns.path, cid, harness.request(NONE_CONF, result)).expect_ok()
+    run("none", "DEL", ns.path, cid, harness.request(NONE_CONF, result)).expect_ok()
+    run("none", "DEL", ns.path, cid, harness.request(NONE_CONF, result)).expect_ok()
     harness.delete_netns(ns.name)
     run("none", "DEL", ns.path, cid, NONE_CONF).expect_ok()
     run("none", "DEL", None, cid, NONE_CONF).expect_ok()
@@ -120,9 +120,9 @@ def test_host_check_and_del(container_id):
     cid = container_id()
     path = f"/proc/{harness.PID}/ns/net"
     result = run("host", "ADD", path, cid, HOST_CONF).expect_ok().json
-    run("host", "CHECK", path, cid, dict(HOST_CONF, prevResult=result)).expect_ok()
-    run("host", "DEL", path, cid, dict(HOST_CONF, prevResult=result)).expect_ok()
-    run("host", "DEL", path, cid, dict(HOST_CONF, prevResult=result)).expect_ok()
+    run("host", "CHECK", path, cid, harness.request(HOST_CONF, result)).expect_ok()
+    run("host", "DEL", path, cid, harness.request(HOST_CONF, result)).expect_ok()
+    run("host", "DEL", path, cid, harness.request(HOST_CONF, result)).expect_ok()
     assert harness.link_exists("lo")
 
 
@@ -130,4 +130,4 @@ def test_host_check_refuses_another_namespace(make_netns, container_id):
     ns = make_netns()
     cid = container_id()
     prev = {"cniVersion": "1.0.0", "interfaces": [], "ips": []}
-    run("host", "CHECK", ns.path, cid, dict(HOST_CONF, prevResult=prev)).expect_error(7)
+    run("host", "CHECK", ns.path, cid, harness.request(HOST_CONF, prev)).expect_error(7)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import harness
-import nft
+from harness import nft
 from conftest import ours
 from traffic import address_of, ask, outside, servers  # noqa: F401 (fixtures)
 
@@ -31,13 +31,11 @@ class Portmap:
         conf = {"cniVersion": version, "name": attachment.network.name, "type": "portmap", **options}
         if mappings is not None:
             conf["runtimeConfig"] = {"portMappings": mappings}
-        if prev:
-            conf["prevResult"] = attachment.result
         path = attachment.netns.path if netns_path == "" else netns_path
         env = harness.plugin_env(command, attachment.container_id, path, attachment.ifname)
         if command == "ADD":
             self.made.append(attachment)
-        return harness.run_plugin(ours("portmap"), env, conf)
+        return harness.run_plugin(ours("portmap"), env, harness.request(conf, attachment.result if prev else None))
 
     def publish(self, attachment: harness.Attachment, *mappings: dict, **options) -> harness.Invocation:
         return self.invoke("ADD", attachment, list(mappings), **options)
@@ -191,10 +189,10 @@ def test_check_verifies_the_mappings(net, make_netns, container_id, portmap):
     port = portmap.port()
     portmap.publish(web, tcp(port)).expect_ok()
     portmap.invoke("CHECK", web, [tcp(port)]).expect_ok()
-    assert portmap.invoke("CHECK", web, [tcp(port + 1)]).expect_error().code == 999
+    portmap.invoke("CHECK", web, [tcp(port + 1)]).expect_error(999)
 
     nft.delete_elements([e for e in portmap_elements(web.container_id) if e[1] == "publish4"])
-    failed = portmap.invoke("CHECK", web, [tcp(port)]).expect_error()
+    failed = portmap.invoke("CHECK", web, [tcp(port)]).expect_error(999)
     assert f"tcp port {port}" in failed.json["msg"]
 
 

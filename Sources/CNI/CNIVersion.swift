@@ -11,9 +11,6 @@ public enum CNIVersion: String, CaseIterable, Comparable, Sendable, Codable {
     /// Whether results of this version carry `"version": "4"|"6"` in each `ips` entry (pre-1.0 layout).
     public var resultCarriesIPVersion: Bool { self < .v1_0_0 }
 
-    public var supportsCheck: Bool { allows(.check) }
-    public var supportsGCAndStatus: Bool { allows(.gc) }
-
     /// Whether a config of this version may be sent with `command` (CHECK came in 0.4.0, GC and
     /// STATUS in 1.1.0).
     public func allows(_ command: CNICommand) -> Bool { self >= command.minimumVersion }

@@ -137,8 +137,8 @@ public enum PluginRunner {
     /// The config's `cniVersion` if it is one we speak, for writing an error in it. Decoded anew
     /// because the error may have come before or from decoding the whole config.
     private static func declaredVersion(in stdin: [UInt8]) -> CNIVersion? {
-        struct Probe: Decodable { let cniVersion: CNIVersion }
-        return try? JSONCodec.decode(Probe.self, from: stdin).cniVersion
+        struct VersionOnlyConfig: Decodable { let cniVersion: CNIVersion }
+        return try? JSONCodec.decode(VersionOnlyConfig.self, from: stdin).cniVersion
     }
 
     private static func decodePluginConfig<Config: Decodable>(_ type: Config.Type,

@@ -38,6 +38,15 @@ public struct AttachmentRequest<Config> {
     public var containerID: ContainerID { attachment.containerID }
     public var interface: InterfaceName { attachment.interface }
 
+    /// CNI_NETNS of an ADD or CHECK, which the runner never starts without one (code 4). Only DEL
+    /// may lack it: DEL reads `netns`.
+    public var netnsOfAddOrCheck: String {
+        guard let netns else {
+            preconditionFailure("\(command.rawValue) has no CNI_NETNS; only ADD and CHECK must have one")
+        }
+        return netns
+    }
+
     public init(command: CNICommand, attachment: Attachment, netns: String?, args: CNIArgs,
                 searchPath: [String], network: NetworkConfig, config: Config, stdin: [UInt8]) {
         self.command = command

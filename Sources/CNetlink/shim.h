@@ -132,9 +132,9 @@ static inline struct nlattr *cnl_nest_start(struct nl_msg *msg, int type) {
 /// The sender is a grandchild whose parent has already exited, so it belongs to init (or the nearest
 /// subreaper) from the start and the caller is left with no child to reap. It closes standard input,
 /// output and error first: a runtime reads a plugin's output until every copy of the pipe is closed,
-/// and must not wait for the sender. It keeps every other descriptor, so a socket whose release also
-/// waits for the kernel (a netfilter one, after a removal) is released when the sender exits rather
-/// than when the caller does. Only async-signal-safe calls run in the forked processes.
+/// and must not wait for the sender. It keeps every other descriptor open until it exits, so whatever
+/// the kernel does when the last copy of one closes happens then, not when the caller exits. Only
+/// async-signal-safe calls run in the forked processes.
 static inline int cnl_send_detached(int fd, const void *request, size_t length) {
     pid_t child = fork();
     if (child < 0) return -1;

@@ -22,24 +22,23 @@ public final class Firewall {
     /// owner had before and adds the new elements, all in one batch. Throws
     /// `FirewallError.conflict` when another owner holds one of the keys; nothing changes then.
     ///
-    /// One exception: a bridge attachment's address, interface or MAC element held by another
-    /// bridge attachment means that one is stale. Its address was handed out again, so its lease
-    /// is gone, yet its DEL or GC never ran (its namespace and network may be long gone, too); its
-    /// elements are removed to make room. Two live attachments cannot share an address on a host.
+    /// Unless `eviction` says that holder is stale: then all its elements are removed to make room
+    /// and the batch is tried again. A record's key is never taken over.
     ///
     /// A key whose owner was just removed is still held until its element expires, within a jiffy
     /// (see `Batch.expire`); the batch is then retried once that moment has passed. Removals wait
     /// for their expiry (`awaitRemovals`), so this happens only when one was cut short.
-    public func replace(_ owner: FirewallOwner, with entries: [FirewallEntry]) throws {
+    public func replace(_ owner: FirewallOwner, with entries: [FirewallEntry],
+                        evicting eviction: EvictionPolicy = .never) throws {
         var evicted: Set<FirewallOwner> = []
         var retries = 0
         while true {
             do {
-                return try replaceOnce(owner, with: entries)
-            } catch let Obstacle.leaving(remainingMilliseconds) where retries < Self.retryLimit {
+                return try replaceOnce(owner, with: entries, evicting: eviction)
+            } catch let ClearableRefusal.leaving(remainingMilliseconds) where retries < Self.retryLimit {
                 retries += 1
                 usleep(UInt32(min(remainingMilliseconds, 1_000) + 1) * 1_000)
-            } catch let Obstacle.stale(holder) where !evicted.contains(holder) {
+            } catch let ClearableRefusal.stale(holder) where !evicted.contains(holder) {
                 evicted.insert(holder)
                 try remove(holder)
                 try awaitRemovals()
@@ -47,8 +46,9 @@ public final class Firewall {
         }
     }
 
-    /// What stops an ADD's batch but can be cleared: an element on its way out, or a stale owner.
-    private enum Obstacle: Error {
+    /// Why an add's batch was refused, when `replace` can clear the way and try again: an element
+    /// on its way out, or a holder that the eviction policy calls stale.
+    private enum ClearableRefusal: Error {
         /// The key's element is expiring (`Batch.expire`), or was gone by the time it was looked up:
         /// it expired, or its owner was removed, between the batch and the lookup. Rare: removals
         /// wait for their elements to expire before the DEL returns, and a refused batch costs the
@@ -60,7 +60,8 @@ public final class Firewall {
     /// An expiring element is gone after one jiffy; a few retries cover a clock tick landing late.
     private static let retryLimit = 5
 
-    private func replaceOnce(_ owner: FirewallOwner, with entries: [FirewallEntry]) throws {
+    private func replaceOnce(_ owner: FirewallOwner, with entries: [FirewallEntry],
+                             evicting eviction: EvictionPolicy) throws {
         var seen = Set<FirewallEntry>()
         let entries = entries.filter { seen.insert($0).inserted }
         // The owner's own earlier elements may still be on their way out (a DEL that was killed
@@ -89,12 +90,14 @@ public final class Firewall {
                 throw explain(failure)
             }
             guard let holder = try socket.element(of: element.set, key: element.key, keyEnd: element.keyEnd) else {
-                throw Obstacle.leaving(remainingMilliseconds: 0)
+                throw ClearableRefusal.leaving(remainingMilliseconds: 0)
             }
-            if let expiry = holder.expiry { throw Obstacle.leaving(remainingMilliseconds: expiry.remainingMilliseconds) }
-            if let holderText = holder.ownerText, let holderOwner = FirewallOwner(text: holderText),
-               holderOwner != owner, holderOwner.role == .bridge, owner.role == .bridge, element.set != .owners {
-                throw Obstacle.stale(holderOwner)
+            if let expiry = holder.expiry {
+                throw ClearableRefusal.leaving(remainingMilliseconds: expiry.remainingMilliseconds)
+            }
+            if element.set != .owners, let holderText = holder.ownerText,
+               let holderOwner = FirewallOwner(text: holderText), eviction.evicts(holderOwner, for: owner) {
+                throw ClearableRefusal.stale(holderOwner)
             }
             throw FirewallError.conflict(what: element.summary, holder: holder.ownerText)
         }

@@ -1,13 +1,7 @@
-/// Who an element belongs to: one plugin's part of one attachment. Every element we add carries
+/// Who an element belongs to: one client's part of one attachment. Every element we add carries
 /// the owner's text as its comment, and the owner's record (see `OwnerRecord`) lists them all, so
-/// DEL and GC remove exactly what ADD made, without the container's namespace.
+/// removing an owner removes exactly what it added, without the container's namespace.
 public struct FirewallOwner: Hashable, Sendable, CustomStringConvertible {
-    /// The plugin that made the elements: a bridge attachment and the portmap plugin chained after
-    /// it share network, container and interface, but not their elements.
-    public enum Role: String, Sendable, CaseIterable {
-        case bridge, portmap
-    }
-
     public let role: Role
     public let network: String
     public let containerID: String
@@ -41,7 +35,7 @@ public struct FirewallOwner: Hashable, Sendable, CustomStringConvertible {
         self.init(role: role, network: parts[0], containerID: parts[1], interface: parts[2])
     }
 
-    /// `portmap mynet/4f2a.../eth0`: the comment `nft list table` shows beside each element.
+    /// `<role> mynet/4f2a.../eth0`: the comment `nft list table` shows beside each element.
     public var text: String { "\(role.rawValue) \(network)/\(containerID)/\(interface)" }
 
     public var description: String { text }

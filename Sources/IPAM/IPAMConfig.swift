@@ -19,21 +19,22 @@ public struct IPAMConfig: Sendable, Equatable {
     public static func decode<Extra: Decodable>(networkConfig json: [UInt8],
                                                 with extra: Extra.Type) throws -> (IPAMConfig, Extra) {
         do {
-            guard let ipam = try JSONCodec.decode(Envelope<Extra>.self, from: json).ipam else {
+            guard let ipam = try JSONCodec.decode(NetworkConfigWithIPAM.self, from: json).ipam else {
                 throw IPAMError.invalidConfig("the network configuration has no \"ipam\" section")
             }
-            return ipam
+            let config = try IPAMConfig(ipam.section)
+            return (config, try Extra(from: ipam.decoder))
         } catch let error as DecodingError {
             throw CNIError(error, decoding: "the ipam section", from: json)
         }
     }
 
-    init(_ section: Section) throws {
+    init(_ section: SectionAsWritten) throws {
         type = section.type ?? ""
-        var sets: [[Section.Range]] = section.ranges ?? []
+        var sets: [[SectionAsWritten.Range]] = section.ranges ?? []
         if let subnet = section.subnet {
-            sets.insert([Section.Range(subnet: subnet, rangeStart: section.rangeStart,
-                                       rangeEnd: section.rangeEnd, gateway: section.gateway)], at: 0)
+            sets.insert([SectionAsWritten.Range(subnet: subnet, rangeStart: section.rangeStart,
+                                                rangeEnd: section.rangeEnd, gateway: section.gateway)], at: 0)
         }
         guard !sets.isEmpty else {
             throw IPAMError.invalidConfig("ipam needs \"ranges\" or \"subnet\" to allocate from")
@@ -65,24 +66,25 @@ public struct IPAMConfig: Sendable, Equatable {
         resolvConf = section.resolvConf
     }
 
-    struct Envelope<Extra: Decodable>: Decodable {
-        let ipam: (IPAMConfig, Extra)?
+    /// The network configuration, of which IPAM reads only its own section.
+    struct NetworkConfigWithIPAM: Decodable {
+        let ipam: SectionWithDecoder?
+    }
 
-        private enum CodingKeys: String, CodingKey {
-            case ipam
-        }
+    /// The `ipam` section as written, and the decoder that read it, from which the caller's keys are
+    /// read in turn.
+    struct SectionWithDecoder: Decodable {
+        let section: SectionAsWritten
+        let decoder: any Decoder
 
         init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            guard let section = try container.decodeIfPresent(Section.self, forKey: .ipam) else {
-                ipam = nil
-                return
-            }
-            ipam = (try IPAMConfig(section), try container.decode(Extra.self, forKey: .ipam))
+            section = try SectionAsWritten(from: decoder)
+            self.decoder = decoder
         }
     }
 
-    struct Section: Decodable {
+    /// The `ipam` section as written, before `init(_:)` validates it.
+    struct SectionAsWritten: Decodable {
         var type: String?
         var ranges: [[Range]]?
         var subnet: String?

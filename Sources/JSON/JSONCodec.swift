@@ -19,7 +19,7 @@ public enum JSONCodec {
 
     /// Encodes `value` compactly, object members sorted by name (see `JSONWriter`).
     public static func encode(_ value: some Encodable) throws -> [UInt8] {
-        let root = JSONValueEncoder.Slot()
+        let root = JSONValueEncoder.PartialValue()
         try value.encode(to: JSONValueEncoder(slot: root))
         return JSONWriter.write(root.document)
     }

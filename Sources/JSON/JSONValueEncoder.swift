@@ -3,11 +3,11 @@
 /// Asking the same encoder for a keyed container twice gives the same object, so a type can add
 /// members to what another type's `encode(to:)` wrote (CNI results add `cniVersion` that way).
 struct JSONValueEncoder: Encoder {
-    let slot: Slot
+    let slot: PartialValue
     let codingPath: [any CodingKey]
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(slot: Slot, codingPath: [any CodingKey] = []) {
+    init(slot: PartialValue, codingPath: [any CodingKey] = []) {
         self.slot = slot
         self.codingPath = codingPath
     }
@@ -27,10 +27,10 @@ struct JSONValueEncoder: Encoder {
     /// A value under construction. Containers hand out nested containers before anything is written
     /// into them, so each level is a reference, and the document is read out once `encode(to:)` has
     /// returned.
-    final class Slot {
+    final class PartialValue {
         private var value: JSONValue?
-        private var members: [String: Slot]?
-        private var elements: [Slot]?
+        private var members: [String: PartialValue]?
+        private var elements: [PartialValue]?
 
         init(_ value: JSONValue? = nil) { self.value = value }
 
@@ -40,8 +40,8 @@ struct JSONValueEncoder: Encoder {
         func makeArray() { if elements == nil { (value, members, elements) = (nil, nil, []) } }
         func set(_ value: JSONValue) { (self.value, members, elements) = (value, nil, nil) }
 
-        func setMember(_ name: String, _ slot: Slot) { members![name] = slot }
-        func append(_ slot: Slot) { elements!.append(slot) }
+        func setMember(_ name: String, _ slot: PartialValue) { members![name] = slot }
+        func append(_ slot: PartialValue) { elements!.append(slot) }
         var elementCount: Int { elements?.count ?? 0 }
 
         /// What was written; a type that wrote nothing encodes as `{}`.
@@ -55,10 +55,10 @@ struct JSONValueEncoder: Encoder {
 
 extension JSONValueEncoder {
     struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
-        let slot: Slot
+        let slot: PartialValue
         let codingPath: [any CodingKey]
 
-        func encodeNil(forKey key: Key) { slot.setMember(key.stringValue, Slot(.null)) }
+        func encodeNil(forKey key: Key) { slot.setMember(key.stringValue, PartialValue(.null)) }
         func encode(_ value: Bool, forKey key: Key) { put(.bool(value), key) }
         func encode(_ value: String, forKey key: Key) { put(.string(value), key) }
         func encode(_ value: Double, forKey key: Key) throws { put(try number(value, key), key) }
@@ -87,7 +87,7 @@ extension JSONValueEncoder {
         func superEncoder() -> any Encoder { encoder(for: SuperKey()) }
         func superEncoder(forKey key: Key) -> any Encoder { encoder(for: key) }
 
-        private func put(_ value: JSONValue, _ key: Key) { slot.setMember(key.stringValue, Slot(value)) }
+        private func put(_ value: JSONValue, _ key: Key) { slot.setMember(key.stringValue, PartialValue(value)) }
 
         private func number(_ value: some BinaryFloatingPoint & CustomStringConvertible, _ key: Key) throws -> JSONValue {
             try JSONValueEncoder.number(value, codingPath: codingPath.appending(key))
@@ -95,20 +95,20 @@ extension JSONValueEncoder {
 
         /// A new member's encoder; the member exists from now on, even if nothing is written into it.
         private func encoder(for key: some CodingKey) -> JSONValueEncoder {
-            let member = Slot()
+            let member = PartialValue()
             slot.setMember(key.stringValue, member)
             return JSONValueEncoder(slot: member, codingPath: codingPath.appending(key))
         }
     }
 
     struct UnkeyedContainer: UnkeyedEncodingContainer, ValueSequenceEncoding {
-        let slot: Slot
+        let slot: PartialValue
         let codingPath: [any CodingKey]
 
         var count: Int { slot.elementCount }
 
         func nextEncoder() -> JSONValueEncoder {
-            let element = Slot()
+            let element = PartialValue()
             let key = IndexKey(count)
             slot.append(element)
             return JSONValueEncoder(slot: element, codingPath: codingPath.appending(key))

@@ -18,8 +18,6 @@ public struct Link: Hashable, Sendable {
     public var linkIndex: Int?
     /// Administratively up (`IFF_UP`), as set with `setUp`.
     public var isUp: Bool
-    /// Whether the link actually passes traffic (RFC 2863 operational state).
-    public var operState: OperationalState
     /// The `ifalias` description, `nil` when unset.
     public var alias: String?
     /// Promiscuous mode requested by a user (`setPromiscuous`), not the kernel's internal count (which a
@@ -29,8 +27,8 @@ public struct Link: Hashable, Sendable {
     public var macvlanMode: MacvlanMode?
 
     public init(index: Int, name: String, kind: String? = nil, mac: MACAddress? = nil, mtu: Int,
-                masterIndex: Int? = nil, linkIndex: Int? = nil, isUp: Bool, operState: OperationalState,
-                alias: String? = nil, isPromiscuous: Bool = false, macvlanMode: MacvlanMode? = nil) {
+                masterIndex: Int? = nil, linkIndex: Int? = nil, isUp: Bool, alias: String? = nil,
+                isPromiscuous: Bool = false, macvlanMode: MacvlanMode? = nil) {
         self.index = index
         self.name = name
         self.kind = kind
@@ -39,7 +37,6 @@ public struct Link: Hashable, Sendable {
         self.masterIndex = masterIndex
         self.linkIndex = linkIndex
         self.isUp = isUp
-        self.operState = operState
         self.alias = alias
         self.isPromiscuous = isPromiscuous
         self.macvlanMode = macvlanMode
@@ -59,23 +56,11 @@ public struct Link: Hashable, Sendable {
             masterIndex: Int(rtnl_link_get_master(link)).nonZero,
             linkIndex: linkIndex == index ? nil : linkIndex.nonZero,
             isUp: flags & UInt32(IFF_UP.rawValue) != 0,
-            operState: OperationalState(rawValue: rtnl_link_get_operstate(link)) ?? .unknown,
             alias: rtnl_link_get_ifalias(link).map { String(cString: $0) },
             isPromiscuous: flags & UInt32(IFF_PROMISC.rawValue) != 0,
             macvlanMode: rtnl_link_is_macvlan(link) != 0
                 ? MacvlanMode(kernelValue: rtnl_link_macvlan_get_mode(link)) : nil)
     }
-}
-
-/// RFC 2863 operational state (`IF_OPER_*`).
-public enum OperationalState: UInt8, Sendable {
-    case unknown = 0
-    case notPresent = 1
-    case down = 2
-    case lowerLayerDown = 3
-    case testing = 4
-    case dormant = 5
-    case up = 6
 }
 
 extension Int {

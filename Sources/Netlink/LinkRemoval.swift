@@ -3,7 +3,7 @@ import CNetlink
 import Glibc
 #endif
 
-/// Removing one link, returning as soon as it has left its namespace.
+/// How `deleteLink` waits for the kernel to remove a link.
 ///
 /// The kernel removes a link in two steps, both inside the system call that asks for it:
 /// 1. Under the RTNL lock it takes the link out of the namespace (both ends, for a veth). From then on
@@ -13,25 +13,41 @@ import Glibc
 ///    before freeing the device: 15-40 ms here. Callers of that wait queue behind each other, so two
 ///    processes removing links at once each wait about twice as long.
 ///
-/// Only the first step is anything a caller can observe. So a detached process sends the request and
-/// sits out the second, and this process returns when it reads the link's RTM_DELLINK. The request
-/// goes out on the same socket that listens, so a refusal (an error acknowledgement) arrives there
-/// too. Several such processes waiting at once also let the kernel share one `rcu_barrier`.
+/// Only the first step is anything a caller can observe.
+public enum LinkRemovalStrategy: Sendable {
+    /// This process sends the request and waits out both steps. Nothing is started: what a
+    /// long-running process uses, or one whose caller does not wait for it to exit.
+    case inProcess
+    /// A detached process, `cni-link-del`, sends the request and sits out the second step, while this
+    /// one returns when it reads the link's RTM_DELLINK. Several such processes waiting at once let
+    /// the kernel share one `rcu_barrier`. For a short-lived process whose caller waits for it (a
+    /// plugin): it forks twice per deletion.
+    ///
+    /// The detached process inherits every descriptor but standard input, output and error, and
+    /// holds them until the kernel has freed the link (see `cnl_send_detached`). When no process can
+    /// be started, or the kernel's word does not come within two seconds, the link is removed in
+    /// this process instead.
+    case detached
+}
+
+/// Removing one link with a `LinkRemovalStrategy`, returning once it has left its namespace.
 ///
-/// When no process can be started, or neither message comes within `patience`, the removal is made in
-/// this process, the slow way.
+/// For `.detached`, the request goes out on the same socket that listens for link events, so a
+/// refusal (an error acknowledgement) arrives there too.
 struct LinkRemoval {
     /// The link to remove.
     let index: Int
     /// How errors name the removal ("delete link veth1a2b").
     let operation: String
-    /// The socket the caller works with: for the fallback, and to check on the link.
+    /// The socket the caller works with: for in-process removal, and to check on the link.
     let socket: NetlinkSocket
+    let strategy: LinkRemovalStrategy
 
-    init(index: Int, operation: String, on socket: NetlinkSocket) {
+    init(index: Int, operation: String, on socket: NetlinkSocket, strategy: LinkRemovalStrategy) {
         self.index = index
         self.operation = operation
         self.socket = socket
+        self.strategy = strategy
     }
 
     /// How long to wait for the kernel's word, in milliseconds, before removing the link here instead.
@@ -59,7 +75,17 @@ struct LinkRemoval {
         let link = try allocate("a link") { rtnl_link_alloc() }
         defer { rtnl_link_put(link) }
         rtnl_link_set_ifindex(link, Int32(index))
+        switch strategy {
+        case .inProcess: return try removeHere(link)
+        case .detached: return try removeDetached(link)
+        }
+    }
 
+    private func removeHere(_ link: OpaquePointer) throws -> Bool {
+        try socket.performDelete(operation) { rtnl_link_delete(socket.handle, link) }
+    }
+
+    private func removeDetached(_ link: OpaquePointer) throws -> Bool {
         let watcher = try NetlinkSocket(besides: socket)
         try watcher.perform("listen to link events") {
             nl_socket_add_membership(watcher.handle, Int32(RTNLGRP_LINK.rawValue))
@@ -70,7 +96,7 @@ struct LinkRemoval {
         nl_complete_msg(watcher.handle, message)
         let header = nlmsg_hdr(message)!
         guard cnl_send_detached(nl_socket_get_fd(watcher.handle), header, Int(header.pointee.nlmsg_len)) == 0 else {
-            return try socket.performDelete(operation) { rtnl_link_delete(socket.handle, link) }
+            return try removeHere(link)
         }
 
         switch try outcome(on: watcher, sequence: header.pointee.nlmsg_seq) {
@@ -83,7 +109,7 @@ struct LinkRemoval {
         case nil:
             // The sender may never have run. Whoever removes the link first, it is gone afterwards.
             if try socket.link(index: index) != nil {
-                _ = try socket.performDelete(operation) { rtnl_link_delete(socket.handle, link) }
+                _ = try removeHere(link)
             }
             return true
         }

@@ -20,21 +20,21 @@ extension NetlinkSocket {
     }
 
     /// Deletes the link with index `index`; deleting one end of a veth pair deletes both. Returns once
-    /// the link has left the namespace (see `LinkRemoval` for what is left to the kernel after that).
+    /// the link has left the namespace; `removal` says who waits for the kernel to free it.
     ///
     /// - Returns: `false` if there was no such link (which is not an error).
     @discardableResult
-    public func deleteLink(index: Int) throws -> Bool {
-        try LinkRemoval(index: index, operation: "delete link index \(index)", on: self).run()
+    public func deleteLink(index: Int, removal: LinkRemovalStrategy = .inProcess) throws -> Bool {
+        try LinkRemoval(index: index, operation: "delete link index \(index)", on: self, strategy: removal).run()
     }
 
-    /// Deletes the link called `name`, like `deleteLink(index:)`.
+    /// Deletes the link called `name`, like `deleteLink(index:removal:)`.
     ///
     /// - Returns: `false` if there was no such link (which is not an error).
     @discardableResult
-    public func deleteLink(named name: InterfaceName) throws -> Bool {
+    public func deleteLink(named name: InterfaceName, removal: LinkRemovalStrategy = .inProcess) throws -> Bool {
         guard let link = try link(named: name) else { return false }
-        return try LinkRemoval(index: link.index, operation: "delete link \(name)", on: self).run()
+        return try LinkRemoval(index: link.index, operation: "delete link \(name)", on: self, strategy: removal).run()
     }
 
     private func fetchLink(_ operation: String, index: Int32, name: String?) throws -> Link? {

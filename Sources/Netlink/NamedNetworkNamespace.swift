@@ -4,7 +4,8 @@ import Glibc
 #endif
 
 /// Named namespaces under `/run/netns`, created and removed the way `ip netns add` / `ip netns del` do,
-/// so `ip netns` and other tools see them.
+/// so `ip netns` and other tools see them. Plugins only open namespaces; creating them is for the tests
+/// and the coming `netctl` lab tool.
 extension NetworkNamespace {
     /// Where named namespaces are bind-mounted.
     public static let namedDirectory = "/run/netns"

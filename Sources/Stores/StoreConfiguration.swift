@@ -13,11 +13,31 @@ public enum StoreConfiguration: Sendable, Equatable {
     /// The local store in `dataDir`, which must name a directory plainly: absolute, and without `..`
     /// that could lead elsewhere.
     public static func local(validating dataDir: String) throws -> StoreConfiguration {
-        guard dataDir.hasPrefix("/"), !dataDir.contains("\0"),
-              !dataDir.split(separator: "/").contains("..") else {
+        guard isPlainAbsolutePath(dataDir) else {
             throw StoreConfigurationError("dataDir \"\(dataDir)\" must be an absolute path without \"..\"")
         }
         return .local(dataDir: dataDir)
+    }
+
+    /// Whether `path` starts with `/` and holds neither a NUL byte nor a `..` component. One walk over
+    /// the bytes: splitting the path into components cost a plugin run 20,000 instructions.
+    private static func isPlainAbsolutePath(_ path: String) -> Bool {
+        guard path.utf8.first == UInt8(ascii: "/") else { return false }
+        // How many dots the current component holds so far, or -1 once it holds anything else.
+        var dots = 0
+        for byte in path.utf8 {
+            switch byte {
+            case 0: return false
+            case UInt8(ascii: "/"):
+                guard dots != 2 else { return false }
+                dots = 0
+            case UInt8(ascii: "."):
+                if dots >= 0 { dots += 1 }
+            default:
+                dots = -1
+            }
+        }
+        return dots != 2
     }
 }
 

@@ -142,7 +142,6 @@ import Testing
         #expect(!CNIVersion.v1_0_0.allows(.gc) && !CNIVersion.v1_0_0.allows(.status))
         #expect(CNIVersion.v1_1_0.allows(.gc) && CNIVersion.v1_1_0.allows(.status))
         #expect(CNIVersion.allCases.allSatisfy { $0.allows(.add) && $0.allows(.del) })
-        #expect(CNIVersion.v0_4_0.supportsCheck && !CNIVersion.v1_0_0.supportsGCAndStatus)
         #expect(CNIVersion.v0_3_1.resultCarriesIPVersion && !CNIVersion.v1_0_0.resultCarriesIPVersion)
     }
 }

@@ -45,7 +45,7 @@ import Testing
     @Test func ownerTextRoundTripsAndRejectsWhatItCannotParse() {
         #expect(FirewallOwner(text: owner.text) == owner)
         #expect(FirewallOwner(text: "portmap a/b") == nil)
-        #expect(FirewallOwner(text: "router a/b/c") == nil)
+        #expect(FirewallOwner(text: "Router a/b/c") == nil)
         #expect(FirewallOwner(role: .bridge, network: "a/b", containerID: "c", interface: "eth0") == nil)
         #expect(FirewallOwner(role: .bridge, network: "n", containerID: String(repeating: "x", count: 200),
                               interface: "eth0") == nil)

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import Netlink
 
-@Suite struct AddressRouteTests {
+@Suite(.needsRoot) struct AddressRouteTests {
     static let v4 = InterfaceAddress("10.250.200.5/24")!
     static let v6 = InterfaceAddress("fd00:250:200::5/64")!
 

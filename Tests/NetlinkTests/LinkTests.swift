@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import Netlink
 
-@Suite struct LinkTests {
+@Suite(.needsRoot) struct LinkTests {
     @Test func vethPeerIsCreatedInsideTheNamespaceReadyToUse() throws {
         let sandbox = Sandbox("vp")
         defer { sandbox.cleanUp() }
@@ -117,25 +117,27 @@ import Testing
         #expect(throws: NetlinkError.self) { try attachment.host.setHairpin(index: attachment.bridge.index, true) }
     }
 
-    @Test func deletingOneEndRemovesThePairEverywhere() throws {
-        let sandbox = Sandbox("dl")
+    @Test(arguments: [LinkRemovalStrategy.inProcess, .detached])
+    func deletingOneEndRemovesThePairEverywhere(removal: LinkRemovalStrategy) throws {
+        let sandbox = Sandbox(removal == .inProcess ? "dl" : "dd")
         defer { sandbox.cleanUp() }
         let attachment = try Attachment(in: sandbox)
         let vethName = InterfaceName(attachment.hostVeth.name)!
 
-        #expect(try attachment.host.deleteLink(named: vethName))
+        #expect(try attachment.host.deleteLink(named: vethName, removal: removal))
         #expect(try attachment.host.link(named: vethName) == nil)
         #expect(try attachment.container.link(named: InterfaceName("eth0")!) == nil)
         #expect(try attachment.host.link(index: attachment.hostVeth.index) == nil)
 
-        #expect(try attachment.host.deleteLink(named: vethName) == false)
-        #expect(try attachment.host.deleteLink(index: attachment.hostVeth.index) == false)
-        #expect(try attachment.host.deleteLink(index: attachment.bridge.index))
+        #expect(try attachment.host.deleteLink(named: vethName, removal: removal) == false)
+        #expect(try attachment.host.deleteLink(index: attachment.hostVeth.index, removal: removal) == false)
+        #expect(try attachment.host.deleteLink(index: attachment.bridge.index, removal: removal))
         #expect(try attachment.host.links().contains { $0.index == attachment.bridge.index } == false)
     }
 
-    @Test func aRefusedDeletionIsAnErrorAndLeavesTheLink() throws {
-        let sandbox = Sandbox("rd")
+    @Test(arguments: [LinkRemovalStrategy.inProcess, .detached])
+    func aRefusedDeletionIsAnErrorAndLeavesTheLink(removal: LinkRemovalStrategy) throws {
+        let sandbox = Sandbox(removal == .inProcess ? "rd" : "rx")
         defer { sandbox.cleanUp() }
         let socket = try NetlinkSocket(in: sandbox.namespace())
         let loopback = try #require(try socket.link(named: InterfaceName("lo")!))
@@ -143,7 +145,7 @@ import Testing
         // Loopback has no link operations to delete it with: the kernel answers EOPNOTSUPP.
         #expect(throws: NetlinkError.kernel(operation: "delete link index \(loopback.index)", errno: EOPNOTSUPP,
                                             message: "")) {
-            try socket.deleteLink(index: loopback.index)
+            try socket.deleteLink(index: loopback.index, removal: removal)
         }
         #expect(try socket.link(index: loopback.index) != nil)
     }

@@ -41,7 +41,7 @@ import Testing
         #expect(outcome.error.withLock { $0 } == .notANetworkNamespace(path: fifo))
     }
 
-    @Test func namedNamespacesAreCreatedAndDeletedLikeIpNetns() throws {
+    @Test(.needsRoot) func namedNamespacesAreCreatedAndDeletedLikeIpNetns() throws {
         let sandbox = Sandbox("ns")
         defer { sandbox.cleanUp() }
         let name = sandbox.namespaceName("")
@@ -61,7 +61,7 @@ import Testing
         #expect(throws: NetlinkError.self) { try NetworkNamespace.create(name: "../etc") }
     }
 
-    @Test func runSwitchesOnlyTheCallingThread() throws {
+    @Test(.needsRoot) func runSwitchesOnlyTheCallingThread() throws {
         let sandbox = Sandbox("rn")
         defer { sandbox.cleanUp() }
         let namespace = try sandbox.namespace()
@@ -83,7 +83,7 @@ import Testing
         #expect(try NetworkNamespace.current().isSame(as: before))
     }
 
-    @Test func runReturnsHomeWhenTheBodyThrows() throws {
+    @Test(.needsRoot) func runReturnsHomeWhenTheBodyThrows() throws {
         let sandbox = Sandbox("rh")
         defer { sandbox.cleanUp() }
         let namespace = try sandbox.namespace()
@@ -93,7 +93,7 @@ import Testing
         #expect(try NetworkNamespace.current().isSame(as: before))
     }
 
-    @Test func aSocketOpenedInANamespaceLeavesTheThreadHome() throws {
+    @Test(.needsRoot) func aSocketOpenedInANamespaceLeavesTheThreadHome() throws {
         let sandbox = Sandbox("sk")
         defer { sandbox.cleanUp() }
         let namespace = try sandbox.namespace()
@@ -104,7 +104,7 @@ import Testing
         #expect(try socket.links().map(\.name) == ["lo"])
     }
 
-    @Test func anotherSocketBesidesOneOpensInItsNamespace() throws {
+    @Test(.needsRoot) func anotherSocketBesidesOneOpensInItsNamespace() throws {
         let sandbox = Sandbox("sb")
         defer { sandbox.cleanUp() }
         let namespace = try sandbox.namespace()
@@ -116,7 +116,7 @@ import Testing
         #expect(try NetworkNamespace.current().isSame(as: home))
     }
 
-    @Test func sysctlsFollowTheCallingThreadsNamespace() throws {
+    @Test(.needsRoot) func sysctlsFollowTheCallingThreadsNamespace() throws {
         let sandbox = Sandbox("sc")
         defer { sandbox.cleanUp() }
         let namespace = try sandbox.namespace()

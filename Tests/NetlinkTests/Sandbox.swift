@@ -4,6 +4,14 @@ import Synchronization
 import Testing
 @testable import Netlink
 
+extension Trait where Self == ConditionTrait {
+    /// Marks a test that creates namespaces or links: it runs as root and is reported as skipped,
+    /// saying why, for anyone else (`swift test` as a normal user runs the rest).
+    static var needsRoot: Self {
+        .enabled(if: geteuid() == 0, "needs root (creates network namespaces and links)")
+    }
+}
+
 /// The kernel objects one test creates: named with this process's id and the test's tag so parallel tests
 /// and other users of the machine never collide, and all removed by `cleanUp()`, which every test defers.
 final class Sandbox {

@@ -57,14 +57,17 @@ class Chain:
     def mappings(self, i: int) -> list[dict]:
         return [{"hostPort": self.first_port + i, "containerPort": 8080, "protocol": "tcp"}]
 
-    def portmap_conf(self, i: int, prev: dict) -> dict:
-        return {"cniVersion": "1.0.0", "name": self.network.name, "type": "portmap",
-                "runtimeConfig": {"portMappings": self.mappings(i)}, "prevResult": prev}
+    def plugins(self, i: int) -> list[tuple[Path, dict]]:
+        portmap_conf = {"cniVersion": "1.0.0", "name": self.network.name, "type": "portmap",
+                        "runtimeConfig": {"portMappings": self.mappings(i)}}
+        return [(self.network.stack.bridge, self.bridge_conf), (self.portmap, portmap_conf)]
 
-    def _run(self, what: str, invocation: harness.Invocation) -> harness.Invocation:
-        if invocation.returncode != 0:
-            raise RuntimeError(f"{self.label} {what} failed:\n{invocation.describe()}")
-        return invocation
+    def _run(self, command: str, i: int, netns: harness.Netns, cid: str, cached: dict | None) -> harness.ChainRun:
+        run = harness.run_chain(command, self.plugins(i), self.network.env(command, netns.path, cid), cached)
+        for invocation in run.invocations:
+            if invocation.returncode != 0:
+                raise RuntimeError(f"{self.label} {command} failed:\n{invocation.describe()}")
+        return run
 
     def container_id(self, i: int, tag: str | None) -> str:
         return f"{NS_PREFIX}{self.label}-{i if tag is None else tag}"
@@ -73,20 +76,16 @@ class Chain:
         """(bridge seconds, portmap seconds) for container `i`, its ID made of the chain's label and
         `tag` (`i` unless given)."""
         cid = self.container_id(i, tag)
-        bridge = self._run("bridge ADD", self.network.invoke("ADD", self.bridge_conf, netns.path, cid))
-        self.results[cid] = bridge.json
-        env = harness.plugin_env("ADD", cid, netns.path, "eth0", self.network.stack.cni_path)
-        portmap = self._run("portmap ADD", harness.run_plugin(self.portmap, env, self.portmap_conf(i, bridge.json)))
+        run = self._run("ADD", i, netns, cid, None)
+        self.results[cid] = run.result
+        bridge, portmap = run.invocations
         return bridge.seconds, portmap.seconds
 
     def delete(self, i: int, netns: harness.Netns, tag: str | None = None) -> tuple[float, float]:
-        """(portmap seconds, bridge seconds) for what `add` made: a runtime deletes in reverse order."""
+        """(portmap seconds, bridge seconds) for what `add` made: a runtime deletes in reverse order,
+        giving each plugin the result it cached."""
         cid = self.container_id(i, tag)
-        prev = self.results.pop(cid)
-        env = harness.plugin_env("DEL", cid, netns.path, "eth0", self.network.stack.cni_path)
-        portmap = self._run("portmap DEL", harness.run_plugin(self.portmap, env, self.portmap_conf(i, prev)))
-        conf = dict(self.bridge_conf, prevResult=prev)
-        bridge = self._run("bridge DEL", self.network.invoke("DEL", conf, netns.path, cid))
+        portmap, bridge = self._run("DEL", i, netns, cid, self.results.pop(cid)).invocations
         return portmap.seconds, bridge.seconds
 
 

@@ -33,7 +33,11 @@ struct BridgeFirewall {
         let entries = entries(for: result, port: port, mac: mac)
         guard !entries.isEmpty else { return }
         let firewall = try Firewall()
-        try firewall.replace(owner, with: entries)
+        // Another bridge attachment holding one of these addresses, interfaces or MACs is stale:
+        // the address was handed out again, so its lease is gone, yet its DEL or GC never ran (its
+        // namespace and network may be long gone, too). Two live attachments cannot share an
+        // address on a host.
+        try firewall.replace(owner, with: entries, evicting: .holders(of: [.bridge]))
         rollback.onFailure { [owner] in
             _ = try? firewall.remove(owner)
             try? firewall.awaitRemovals()
@@ -47,11 +51,16 @@ struct BridgeFirewall {
 
     /// CHECK's: the elements the ADD result implies are all in place.
     func verify(_ result: CNIResult) throws {
-        let port = result.interfaces.indices.contains(1) ? InterfaceName(result.interfaces[1].name) : nil
-        let mac = result.interfaces.indices.contains(2) ? result.interfaces[2].mac.flatMap { MACAddress($0) } : nil
+        let port = result.interface(.hostVeth).flatMap { InterfaceName($0.name) }
+        let mac = result.interface(.container)?.mac.flatMap { MACAddress($0) }
         guard let port, let mac else {
             throw CheckFailure("prevResult does not name the host veth and the container MAC")
         }
         try Firewall().verify(owner, expected: entries(for: result, port: port, mac: mac))
     }
+}
+
+extension FirewallOwner.Role {
+    /// The bridge's elements: `bridge <network>/<container>/<ifname>` in the kernel.
+    static let bridge = FirewallOwner.Role(rawValue: "bridge")!
 }

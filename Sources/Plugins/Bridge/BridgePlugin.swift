@@ -14,13 +14,13 @@ public struct BridgePlugin: CNIPlugin {
 
     public func add(_ request: AttachmentRequest<BridgeConfig>) throws -> CNIResult {
         let config = request.config
-        let netns = try NetworkNamespace.open(path: request.netns!)
+        let netns = try NetworkNamespace.open(path: request.netnsOfAddOrCheck)
         let host = try NetlinkSocket()
         let container = try NetlinkSocket(in: netns)
         // Before IPAM: a second ADD of a live attachment gets its lease back from IPAM, and must not
         // release it when it then fails.
         if try container.link(named: request.interface) != nil {
-            throw ContainerInterface.nameTaken(request.interface, in: request.netns!)
+            throw ContainerInterface.nameTaken(request.interface, in: netns.path)
         }
         let bridge = try BridgeDevice.ensure(config, on: host)
         let ipam = IPAMDriver.forNetwork(request.network)
@@ -48,10 +48,10 @@ public struct BridgePlugin: CNIPlugin {
                 try createPair()
             } catch NetlinkError.exists {
                 // A crashed ADD of this same attachment left its host end behind: the name is ours.
-                _ = try host.deleteLink(named: hostVeth)
+                _ = try host.deleteLink(named: hostVeth, removal: .detached)
                 try createPair()
             }
-            rollback.onFailure { _ = try? host.deleteLink(named: hostVeth) }
+            rollback.onFailure { _ = try? host.deleteLink(named: hostVeth, removal: .detached) }
             // The container end names its peer, so one lookup gives both indexes.
             guard let containerSide = try ContainerInterface(named: request.interface, in: netns, socket: container),
                   let hostIndex = containerSide.link.linkIndex
@@ -74,12 +74,15 @@ public struct BridgePlugin: CNIPlugin {
             // pair exists.
             try containerSide.configure(with: result, dad: config.enableDAD, announce: false)
 
-            result.interfaces = [
-                .init(name: bridge.name, mac: bridge.link.mac?.description),
-                .init(name: hostVeth.rawValue, mac: hostMAC.description),
-                .init(name: request.interface.rawValue, mac: containerMAC.description, sandbox: request.netns),
-            ]
-            for index in result.ips.indices { result.ips[index].interface = 2 }
+            result.interfaces = BridgeResultInterface.allCases.map { which in
+                switch which {
+                case .bridge: .init(name: bridge.name, mac: bridge.link.mac?.description)
+                case .hostVeth: .init(name: hostVeth.rawValue, mac: hostMAC.description)
+                case .container: .init(name: request.interface.rawValue, mac: containerMAC.description,
+                                       sandbox: request.netns)
+                }
+            }
+            for index in result.ips.indices { result.ips[index].interface = BridgeResultInterface.container.rawValue }
             if let dns = request.network.dns, !dns.isEmpty { result.dns = dns }
             try BridgeFirewall(request).apply(to: result, port: hostVeth, mac: containerMAC, rollback: &rollback)
             return result
@@ -93,12 +96,13 @@ public struct BridgePlugin: CNIPlugin {
         let hostVeth = HostVethName.make(network: request.network.name, attachment: request.attachment)
         let firewall = try Firewall()
         try BridgeFirewall(request).remove(using: firewall)
-        _ = try NetlinkSocket().deleteLink(named: hostVeth)
+        // Detached, and while `firewall` is still open, on purpose: the process that waits out the
+        // kernel's freeing of the link inherits the firewall's netfilter socket and closes its
+        // last copy. After elements were deleted rather than expired (`Firewall.remove`'s
+        // fallback), that close waits an RCU grace period: that process waits it, not this DEL.
+        _ = try NetlinkSocket().deleteLink(named: hostVeth, removal: .detached)
         // Here: the link's deletion covers most of the jiffy the elements take to expire, and the
-        // next holder of the address, once the lease goes, must find its keys free. Still open
-        // when the link is deleted, the firewall's socket is inherited and released by the process
-        // that waits out that deletion; after a fallback deletion of elements, a release waits an
-        // RCU grace period.
+        // next holder of the address, once the lease goes, must find its keys free.
         try firewall.awaitRemovals()
         try IPAMDriver.forNetwork(request.network)?.del(request)
     }
@@ -106,7 +110,7 @@ public struct BridgePlugin: CNIPlugin {
     public func check(_ request: AttachmentRequest<BridgeConfig>) throws {
         let expected = try request.expectedResult()
         try IPAMDriver.forNetwork(request.network)?.check(request)
-        try AttachmentCheck(request: request, expected: expected).verify()
+        try BridgeAttachmentCheck(request: request, expected: expected).verify()
         try BridgeFirewall(request).verify(expected)
     }
 
@@ -131,7 +135,7 @@ public struct BridgePlugin: CNIPlugin {
                 ?? (link.masterIndex == bridgeIndex && bridgeIndex != nil && HostVethName.matches(link.name))
             guard stale else { continue }
             do {
-                _ = try host.deleteLink(named: InterfaceName(link.name)!)
+                _ = try host.deleteLink(named: InterfaceName(link.name)!, removal: .detached)
             } catch {
                 failures.append("\(link.name): \(error)")
             }

@@ -38,10 +38,10 @@ public struct HostPlugin: CNIPlugin {
     public func status(_ request: NetworkRequest<Config>) throws {}
 
     private func requireHostNamespace(_ request: AttachmentRequest<Config>) throws {
-        let netns = try NetworkNamespace.open(path: request.netns!)
+        let netns = try NetworkNamespace.open(path: request.netnsOfAddOrCheck)
         guard try netns.isSame(as: NetworkNamespace.current()) else {
             throw CNIError(.invalidNetworkConfig,
-                           "the host network shares the host's namespace, but CNI_NETNS \(request.netns!) is another one",
+                           "the host network shares the host's namespace, but CNI_NETNS \(netns.path) is another one",
                            details: "run the container in the host namespace (CNI_NETNS=/proc/1/ns/net), or use another network type")
         }
     }

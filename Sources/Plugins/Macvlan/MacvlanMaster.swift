@@ -18,7 +18,7 @@ struct MacvlanMaster {
     static func find(for request: AttachmentRequest<MacvlanConfig>, container: NetlinkSocket) throws -> MacvlanMaster {
         let config = request.config
         let socket = config.linkInContainer ? container : try NetlinkSocket()
-        let place = config.linkInContainer ? request.netns! : "the host namespace"
+        let place = config.linkInContainer ? request.netnsOfAddOrCheck : "the host namespace"
         if let name = config.master {
             guard let link = try socket.link(named: name) else {
                 throw CNIError(.invalidNetworkConfig, "master interface \(name) not found in \(place)",

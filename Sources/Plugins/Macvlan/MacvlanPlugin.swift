@@ -15,7 +15,7 @@ public struct MacvlanPlugin: CNIPlugin {
 
     public func add(_ request: AttachmentRequest<MacvlanConfig>) throws -> CNIResult {
         let config = request.config
-        let netns = try NetworkNamespace.open(path: request.netns!)
+        let netns = try NetworkNamespace.open(path: request.netnsOfAddOrCheck)
         let container = try NetlinkSocket(in: netns)
         let master = try MacvlanMaster.find(for: request, container: container)
         let mac = try RequestedMAC.from(request) ?? config.mac
@@ -28,15 +28,15 @@ public struct MacvlanPlugin: CNIPlugin {
                                             mode: config.mode, mac: mac, mtu: config.mtu, up: false,
                                             in: config.linkInContainer ? nil : netns)
         } catch NetlinkError.exists {
-            throw ContainerInterface.nameTaken(request.interface, in: request.netns!)
+            throw ContainerInterface.nameTaken(request.interface, in: netns.path)
         } catch NetlinkError.kernel(_, EINVAL, _) {
             throw master.refusal(for: config.mode)
         }
 
         return try Rollback.run { rollback in
-            rollback.onFailure { _ = try? container.deleteLink(named: request.interface) }
+            rollback.onFailure { _ = try? container.deleteLink(named: request.interface, removal: .detached) }
             guard let macvlan = try ContainerInterface(named: request.interface, in: netns, socket: container) else {
-                throw CNIError(.tryAgainLater, "macvlan \(request.interface) vanished from \(request.netns!) after creation")
+                throw CNIError(.tryAgainLater, "macvlan \(request.interface) vanished from \(netns.path) after creation")
             }
             var result = CNIResult()
             if let ipam = IPAMDriver.forNetwork(request.network) {
@@ -63,7 +63,7 @@ public struct MacvlanPlugin: CNIPlugin {
                 let container = try NetlinkSocket(in: NetworkNamespace.open(path: path))
                 // Only a macvlan: whatever else bears the name is not this plugin's to remove.
                 if let link = try container.link(named: request.interface), link.kind == "macvlan" {
-                    _ = try container.deleteLink(index: link.index)
+                    _ = try container.deleteLink(index: link.index, removal: .detached)
                 }
             } catch NetlinkError.namespaceNotFound, NetlinkError.notANetworkNamespace {
                 // The runtime has removed the namespace (a leftover file is no namespace either).
@@ -75,7 +75,7 @@ public struct MacvlanPlugin: CNIPlugin {
     public func check(_ request: AttachmentRequest<MacvlanConfig>) throws {
         let expected = try request.expectedResult()
         try IPAMDriver.forNetwork(request.network)?.check(request)
-        try AttachmentCheck(request: request, expected: expected).verify()
+        try MacvlanAttachmentCheck(request: request, expected: expected).verify()
     }
 
     /// The leases of stale attachments go; their macvlans lived in namespaces that GC may assume

@@ -12,7 +12,7 @@ public struct NonePlugin: CNIPlugin {
     public init() {}
 
     public func add(_ request: AttachmentRequest<Config>) throws -> CNIResult {
-        let netns = try NetworkNamespace.open(path: request.netns!)
+        let netns = try NetworkNamespace.open(path: request.netnsOfAddOrCheck)
         let socket = try NetlinkSocket(in: netns)
         let loopback = try Self.loopback(on: socket)
         if !loopback.isUp { try socket.setUp(index: loopback.index) }
@@ -28,8 +28,9 @@ public struct NonePlugin: CNIPlugin {
     }
 
     public func check(_ request: AttachmentRequest<Config>) throws {
-        let socket = try NetlinkSocket(in: NetworkNamespace.open(path: request.netns!))
-        guard try Self.loopback(on: socket).isUp else { throw CheckFailure("lo is down in \(request.netns!)") }
+        let netns = try NetworkNamespace.open(path: request.netnsOfAddOrCheck)
+        let socket = try NetlinkSocket(in: netns)
+        guard try Self.loopback(on: socket).isUp else { throw CheckFailure("lo is down in \(netns.path)") }
     }
 
     public func gc(_ request: NetworkRequest<Config>) throws {}

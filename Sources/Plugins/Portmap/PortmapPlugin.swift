@@ -127,3 +127,8 @@ public struct PortmapPlugin: CNIPlugin {
         try Sysctl.write("net/ipv4/conf/\(link.name)/route_localnet", "1")
     }
 }
+
+extension FirewallOwner.Role {
+    /// The published ports' elements: `portmap <network>/<container>/<ifname>` in the kernel.
+    static let portmap = FirewallOwner.Role(rawValue: "portmap")!
+}

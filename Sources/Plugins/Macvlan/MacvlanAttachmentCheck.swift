@@ -4,13 +4,13 @@ import PluginKit
 
 /// CHECK for a macvlan attachment: the container interface is still a macvlan in the configured
 /// mode on the configured master, and carries what the ADD result lists.
-struct AttachmentCheck {
+struct MacvlanAttachmentCheck {
     let request: AttachmentRequest<MacvlanConfig>
     let expected: CNIResult
 
     func verify() throws {
         let config = request.config
-        let netns = try NetworkNamespace.open(path: request.netns!)
+        let netns = try NetworkNamespace.open(path: request.netnsOfAddOrCheck)
         let macvlan = try ContainerInterface.existing(named: request.interface, in: netns)
         guard let mode = macvlan.link.macvlanMode else {
             throw CheckFailure("interface \(request.interface) is no longer a macvlan "

@@ -5,7 +5,7 @@ import PluginKit
 
 /// CHECK for a bridge attachment: what the ADD result says exists must still exist. Later plugins
 /// in a chain may add routes or addresses, so only what the result lists is required.
-struct AttachmentCheck {
+struct BridgeAttachmentCheck {
     let request: AttachmentRequest<BridgeConfig>
     let expected: CNIResult
 
@@ -23,7 +23,7 @@ struct AttachmentCheck {
             throw CheckFailure("host interface \(hostVeth) is no longer a port of bridge \(bridgeName)")
         }
 
-        try ContainerInterface.existing(named: request.interface, in: NetworkNamespace.open(path: request.netns!))
-            .verify(against: expected)
+        let netns = try NetworkNamespace.open(path: request.netnsOfAddOrCheck)
+        try ContainerInterface.existing(named: request.interface, in: netns).verify(against: expected)
     }
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-from harness import sh
+from .processes import sh
 
 TABLE = "swift-cni"
 FAMILIES = ("inet", "bridge")
