@@ -22,8 +22,8 @@ public struct IPAMConfig: Sendable, Equatable {
     public static let configKeys = ConfigKeys.keys(
         ["type", "subnet", "rangeStart", "rangeEnd", "gateway", "dataDir", "resolvConf"],
         nested: [
-            "ranges": .list(.list(.keys(["subnet", "rangeStart", "rangeEnd", "gateway"]))),
-            "routes": .list(.keys(["dst", "gw", "mtu", "advmss", "priority", "table", "scope"])),
+            .init("ranges", .list(.list(.keys(["subnet", "rangeStart", "rangeEnd", "gateway"])))),
+            .init("routes", .list(.keys(["dst", "gw", "mtu", "advmss", "priority", "table", "scope"]))),
         ])
 
     /// Reads the `ipam` section out of a whole network configuration.

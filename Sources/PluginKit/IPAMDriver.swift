@@ -10,9 +10,9 @@ public enum IPAMDriver {
     /// The `ipam.type` run in-process.
     static let inProcessType = "kv-ipam"
 
-    /// The keys of a main plugin's `ipam` section: checked when it is run in-process; a delegated
+    /// A main plugin's `ipam` section: its keys are checked when it is run in-process; a delegated
     /// plugin's section is that plugin's business.
-    public static let sectionKeys = ConfigKeys.byType([inProcessType: IPAMConfig.configKeys])
+    public static let sectionKeys = ConfigKeys.Nested("ipam", .ofType(inProcessType, IPAMConfig.configKeys))
 
     /// The driver for a network's `ipam.type`, or `nil` when the network has no IPAM (`"ipam": {}`
     /// or no section): a layer-2 only attachment.

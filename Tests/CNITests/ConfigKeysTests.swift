@@ -9,11 +9,11 @@ import Testing
     }
 
     private let ranges = ConfigKeys.keys(["type", "subnet"], nested: [
-        "ranges": .list(.list(.keys(["subnet", "gateway"]))),
+        .init("ranges", .list(.list(.keys(["subnet", "gateway"])))),
     ])
 
     @Test func sharedKeysAreKnownAtTheTopLevelOnly() throws {
-        let schema = ConfigKeys.keys(["bridge"], nested: ["ipam": ranges])
+        let schema = ConfigKeys.keys(["bridge"], nested: [.init("ipam", ranges)])
         #expect(try unknown(schema, #"{"cniVersion": "1.1.0", "name": "n", "type": "t", "bridge": "b", "brige": "c"}"#)
             == ["brige"])
         #expect(try unknown(schema, #"{"ipam": {"type": "x", "name": "n"}}"#) == ["ipam.name"])
@@ -21,27 +21,27 @@ import Testing
     }
 
     @Test func nestedListsAndObjectsNameTheFullPathInNameOrder() throws {
-        let schema = ConfigKeys.keys([], nested: ["ipam": ranges])
+        let schema = ConfigKeys.keys([], nested: [.init("ipam", ranges)])
         #expect(try unknown(schema, """
             {"ipam": {"type": "x", "subnett": "s", "ranges": [[{"subnet": "s"}], [{"subnet": "s", "gw": "g"}]]}, "z": 1, "a": 2}
             """) == ["a", "ipam.ranges[1][0].gw", "ipam.subnett", "z"])
     }
 
     @Test func aSectionByTypeIsCheckedOnlyForTheTypesItNames() throws {
-        let schema = ConfigKeys.keys([], nested: ["ipam": .byType(["kv-ipam": ranges])])
+        let schema = ConfigKeys.keys([], nested: [.init("ipam", .ofType("kv-ipam", ranges))])
         #expect(try unknown(schema, #"{"ipam": {"type": "kv-ipam", "rnages": []}}"#) == ["ipam.rnages"])
         #expect(try unknown(schema, #"{"ipam": {"type": "host-local", "rnages": []}}"#).isEmpty)
         #expect(try unknown(schema, #"{"ipam": {"rnages": []}}"#).isEmpty)
     }
 
     @Test func anOpenObjectChecksOnlyWhatItLists() throws {
-        let schema = ConfigKeys.object(["ipam": ranges], open: true)
+        let schema = ConfigKeys.object(names: [], nested: [.init("ipam", ranges)], open: true)
         #expect(try unknown(schema, #"{"bridge": "b", "vlan": 3, "ipam": {"type": "kv-ipam", "dataDirr": "/x"}}"#)
             == ["ipam.dataDirr"])
     }
 
     @Test func valuesOfAnotherTypeAreLeftToTheDecoder() throws {
-        let schema = ConfigKeys.keys([], nested: ["ipam": ranges])
+        let schema = ConfigKeys.keys([], nested: [.init("ipam", ranges)])
         #expect(try unknown(schema, #"{"ipam": [1, 2], "name": "n"}"#).isEmpty)
         #expect(try unknown(schema, #"{"ipam": {"ranges": {"subnet": 1}}}"#).isEmpty)
         #expect(try unknown(schema, #"[1]"#).isEmpty)

@@ -34,8 +34,8 @@ public struct BridgeConfig: Decodable, Sendable, KnownConfigKeys {
     /// What this decoder reads, and two keys of the reference bridge that change nothing here:
     /// firewall rules are always nftables (`ipMasqBackend`), and there is no VLAN filtering
     /// (`preserveDefaultVlan`).
-    public static let configKeys = ConfigKeys.keys(of: CodingKeys.self, also: ["ipMasqBackend", "preserveDefaultVlan"],
-                                                   nested: ["ipam": IPAMDriver.sectionKeys])
+    public static let configKeys = ConfigKeys.keys(CodingKeys.allCases.map { $0.rawValue } + ["ipMasqBackend", "preserveDefaultVlan"],
+                                                   nested: [IPAMDriver.sectionKeys])
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case bridge, isGateway, isDefaultGateway, forceAddress, mtu, hairpinMode, promiscMode

@@ -11,7 +11,7 @@ public struct KVIPAMPlugin: CNIPlugin {
     /// Its keys are the `ipam` section's. The rest of the configuration is the calling plugin's,
     /// whatever that plugin is, so its keys are not checked here.
     public struct Config: Decodable, Sendable, KnownConfigKeys {
-        public static let configKeys = ConfigKeys.object(["ipam": IPAMConfig.configKeys], open: true)
+        public static let configKeys = ConfigKeys.object(names: [], nested: [.init("ipam", IPAMConfig.configKeys)], open: true)
     }
 
     public init() {}

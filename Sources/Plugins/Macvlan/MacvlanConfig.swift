@@ -23,8 +23,8 @@ public struct MacvlanConfig: Decodable, Sendable, KnownConfigKeys {
     public static let modes: [MacvlanMode] = [.bridge, .private, .vepa, .passthru]
 
     /// What this decoder reads, and the reference's `bcqueuelen`, which libnl cannot set.
-    public static let configKeys = ConfigKeys.keys(of: CodingKeys.self, also: ["bcqueuelen"],
-                                                   nested: ["ipam": IPAMDriver.sectionKeys])
+    public static let configKeys = ConfigKeys.keys(CodingKeys.allCases.map { $0.rawValue } + ["bcqueuelen"],
+                                                   nested: [IPAMDriver.sectionKeys])
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case master, mode, mtu, mac, linkInContainer

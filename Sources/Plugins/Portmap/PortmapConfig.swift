@@ -15,7 +15,7 @@ public struct PortmapConfig: Decodable, Sendable, KnownConfigKeys {
     public let portMappings: [PortMapping]
 
     /// What this decoder reads, and the reference's `backend`: the rules are always nftables.
-    public static let configKeys = ConfigKeys.keys(of: CodingKeys.self, also: ["backend"])
+    public static let configKeys = ConfigKeys.keys(CodingKeys.allCases.map { $0.rawValue } + ["backend"])
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case snat, masqAll, runtimeConfig
