@@ -8,7 +8,7 @@ import JSON
 /// warning line on stderr (see `warning(plugin:unknown:)`), and goes on.
 ///
 /// Checked on every ADD, so it is built from plain arrays and compared name by name: hashing the
-/// few dozen names into sets cost more than decoding the configuration.
+/// few dozen names into dictionaries and sets cost a bridge ADD about 4% of its instructions.
 public indirect enum ConfigKeys: Sendable {
     /// Any value; what it holds is not checked.
     case any
