@@ -91,6 +91,7 @@ let package = Package(
         .testTarget(name: "IPAMTests", dependencies: ["IPAM", "KV"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
         .testTarget(name: "FirewallTests", dependencies: ["Firewall"]),
+        .testTarget(name: "PluginKitTests", dependencies: ["PluginKit"]),
     ]
 )
 
@@ -98,7 +99,8 @@ let package = Package(
 // that script sets SWIFT_CNI_FUZZ, and no other build sees them.
 if Context.environment["SWIFT_CNI_FUZZ"] != nil {
     package.targets.append(
-        .executableTarget(name: "fuzz-cni", dependencies: ["BridgePlugin", "MacvlanPlugin", "PortmapPlugin", "PluginKit", "IPAM", "CNI", "JSON"],
+        .executableTarget(name: "fuzz-cni", dependencies: ["BridgePlugin", "MacvlanPlugin", "PortmapPlugin",
+                                                       "PluginKit", "IPAM", "CNI", "JSON", "Addressing"],
                           path: "Sources/Fuzz/cni"))
 }
 

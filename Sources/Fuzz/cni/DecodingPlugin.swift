@@ -1,3 +1,4 @@
+import Addressing
 import CNI
 import IPAM
 import PluginKit
@@ -5,9 +6,9 @@ import PluginKit
 /// A plugin that stops where the real ones reach for the kernel: with a real plugin's `Config`, the
 /// runner validates and decodes a request exactly as for that plugin, and the methods then decode
 /// what the plugins decode from it (the `ipam` section, the requested addresses and MAC, CHECK's
-/// expected result). ADD returns the previous result, so the runner encodes a decoded result in
-/// the config's version.
-struct DecodingPlugin<Config: Decodable>: CNIPlugin {
+/// expected result) and hold every interface name to the kernel's rules. ADD returns the previous
+/// result, so the runner encodes a decoded result in the config's version.
+struct DecodingPlugin<Config: Decodable & InterfaceNaming>: CNIPlugin {
     static var name: String { "fuzz" }
 
     init() {}
@@ -28,24 +29,26 @@ struct DecodingPlugin<Config: Decodable>: CNIPlugin {
 
     func gc(_ request: NetworkRequest<Config>) throws {
         _ = request.validAttachments
-        try decodeIPAM(request.network, stdin: request.stdin)
+        try decode(request.network, request.config, stdin: request.stdin)
     }
 
     func status(_ request: NetworkRequest<Config>) throws {
-        try decodeIPAM(request.network, stdin: request.stdin)
+        try decode(request.network, request.config, stdin: request.stdin)
     }
 
     private func decode(_ request: AttachmentRequest<Config>) throws {
+        Invariants.checkKernelRules(request.interface)
         Invariants.checkOwnerTag(network: request.network.name, attachment: request.attachment)
         Invariants.checkDelegateEnvironment(of: request)
-        try decodeIPAM(request.network, stdin: request.stdin)
+        try decode(request.network, request.config, stdin: request.stdin)
         _ = try RequestedMAC.from(request)
         _ = try RequestedAddresses.from(args: request.args, network: request.network)
     }
 
-    /// The `ipam` section as `kv-ipam` reads it, whichever plugin would run it (host-local's keys are
-    /// the same).
-    private func decodeIPAM(_ network: NetworkConfig, stdin: [UInt8]) throws {
+    /// What every command decodes: the `ipam` section as `kv-ipam` reads it, whichever plugin would
+    /// run it (host-local's keys are the same).
+    private func decode(_ network: NetworkConfig, _ config: Config, stdin: [UInt8]) throws {
+        config.interfaceNames.forEach(Invariants.checkKernelRules)
         guard IPAMDriver.forNetwork(network) != nil else { return }
         _ = try IPAMConfig.decode(networkConfig: stdin)
     }

@@ -1,3 +1,4 @@
+import Addressing
 import CNI
 import JSON
 import PluginKit
@@ -56,6 +57,16 @@ enum Invariants {
         default:
             fail("exit code \(output.exitCode)", output.stdout)
         }
+    }
+
+    /// A validated interface name is one the kernel takes byte for byte (`dev_valid_name`), and has
+    /// no NUL that would cut it short.
+    static func checkKernelRules(_ name: InterfaceName) {
+        let bytes = Array(name.rawValue.utf8)
+        let refused: Set<UInt8> = [0, UInt8(ascii: "/"), UInt8(ascii: ":"), 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D]
+        require((1...15).contains(bytes.count) && bytes != [0x2E] && bytes != [0x2E, 0x2E]
+                    && !bytes.contains(where: refused.contains),
+                "an interface name the kernel refuses was accepted", bytes)
     }
 
     /// An attachment's tag parses back to the attachment (GC finds owners by it).
