@@ -79,9 +79,11 @@ public struct IPAMConfig: Sendable, Equatable {
     }
 
     /// `dataDir` must name a directory plainly: absolute, and without `..` that could lead elsewhere.
+    /// Components are split at the scalar `/`, as the kernel splits bytes: a combining mark after
+    /// a `/` would hide it from a split into characters.
     static func validatedDirectory(_ path: String) throws -> String {
-        guard path.hasPrefix("/"), !path.contains("\0"),
-              !path.split(separator: "/").contains("..") else {
+        guard path.utf8.first == UInt8(ascii: "/"), !path.utf8.contains(0),
+              !path.unicodeScalars.split(separator: "/").contains(where: { String($0) == ".." }) else {
             throw IPAMError.invalidConfig("dataDir \"\(path)\" must be an absolute path without \"..\"")
         }
         return path

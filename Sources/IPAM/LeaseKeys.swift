@@ -26,10 +26,11 @@ struct LeaseKeys {
 
     func lastReserved(rangeSet index: Int) -> String { prefix + "last/\(index)" }
 
-    /// The attachment an owner key names, or `nil` for a key of another shape.
+    /// The attachment an owner key names, or `nil` for a key of another shape. Split at the scalar
+    /// `/`, as `OwnerTag` is.
     func attachment(fromOwnerKey key: String) -> Attachment? {
-        guard key.hasPrefix(owners) else { return nil }
-        let parts = key.dropFirst(owners.count).split(separator: "/")
+        guard key.unicodeScalars.starts(with: owners.unicodeScalars) else { return nil }
+        let parts = key.unicodeScalars.dropFirst(owners.unicodeScalars.count).split(separator: "/")
         guard parts.count == 2, let id = ContainerID(String(parts[0])),
               let name = InterfaceName(String(parts[1])) else { return nil }
         return Attachment(containerID: id, interface: name)

@@ -56,6 +56,7 @@ let net = NetworkName("testnet")!
         (#"{"ranges":[[{"subnet":"10.250.1.0/24"},{"subnet":"fd00::/64"}]]}"#, "mixes"),
         (#"{"subnet":"10.250.1.0/24","dataDir":"/var/lib/../../etc"}"#, "dataDir"),
         (#"{"subnet":"10.250.1.0/24","dataDir":"relative"}"#, "dataDir"),
+        (#"{"subnet":"10.250.1.0/24","dataDir":"/var/lib/../\u0301x"}"#, "dataDir"),
         (#"{"type":"kv-ipam"}"#, "ranges"),
         (#"{"subnet":"10.250.1.0/24","routes":[{"dst":"nonsense"}]}"#, "routes[0].dst"),
     ])
@@ -215,4 +216,14 @@ final class LockedArray<T>: @unchecked Sendable {
     private var storage: [T] = []
     func append(contentsOf items: [T]) { lock.withLock { storage += items } }
     var values: [T] { lock.withLock { storage } }
+}
+
+@Suite struct LeaseKeyTests {
+    /// An interface name may begin with a combining mark, which would join the `/` before it.
+    @Test func ownerKeysParseBackWhateverTheInterfaceName() {
+        let keys = LeaseKeys(network: net)
+        for owner in [attachment("c1"), attachment("c1", "\u{301}h0")] {
+            #expect(keys.attachment(fromOwnerKey: keys.owner(owner)) == owner)
+        }
+    }
 }
