@@ -6,7 +6,7 @@
 /// keep their codes, anything else becomes code 999.
 public protocol CNIPlugin {
     /// The plugin's own configuration keys, decoded from the same stdin as `NetworkConfig`.
-    associatedtype Config: Decodable
+    associatedtype Config: Decodable & KnownConfigKeys
 
     /// The name printed by the "about" text when the plugin runs without CNI_COMMAND.
     static var name: String { get }

@@ -8,7 +8,8 @@ import POSIX
 /// The order of checks follows libcni's skel, so a runtime sees the same error for the same
 /// mistake: no CNI_COMMAND prints the "about" text; VERSION answers without reading stdin; then the
 /// environment (codes 4 and 3), stdin (5), the shared config (6, 1, 7), the command's minimum
-/// version (1), the plugin's own config (6 or 7), and for ADD, DEL and CHECK the namespace guard
+/// version (1), the plugin's own config (6 or 7; a key it does not read is named on stderr, see
+/// `ConfigKeys`), and for ADD, DEL and CHECK the namespace guard
 /// (3 and 8, see `NamespaceCheck`). Only then is the plugin created and called.
 public enum PluginRunner {
     /// This plugin suite's version, printed by the "about" text.
@@ -48,6 +49,7 @@ public enum PluginRunner {
                                          stdin readStdin: () throws -> [UInt8]) -> Output {
         guard let command = environment["CNI_COMMAND"], !command.isEmpty else { return about(plugin) }
         var stdin: [UInt8] = []
+        var warning: [UInt8] = []
         do {
             let env = try CNIEnvironment(environment)
             if env.command == .version { return Output(stdout: versionDocument) }
@@ -65,7 +67,7 @@ public enum PluginRunner {
                                details: "\(env.command.rawValue) needs cniVersion \(env.command.minimumVersion.rawValue) "
                                    + "or later, config is \(network.cniVersion.rawValue)")
             }
-            let config = try decodePluginConfig(P.Config.self, from: stdin)
+            let config = try decodePluginConfig(plugin, from: stdin, warning: &warning)
 
             if let attachment = env.attachment {
                 try NamespaceCheck.verify(netns: env.netns, command: env.command,
@@ -75,7 +77,7 @@ public enum PluginRunner {
                                                 config: config, stdin: stdin)
                 let instance = P()
                 switch env.command {
-                case .add: return Output(stdout: try instance.add(request).encoded(as: network.cniVersion))
+                case .add: return Output(stdout: try instance.add(request).encoded(as: network.cniVersion), stderr: warning)
                 case .del: try instance.del(request)
                 case .check: try instance.check(request)
                 case .gc, .status, .version: preconditionFailure("CNIEnvironment gives \(env.command) no attachment")
@@ -99,10 +101,10 @@ public enum PluginRunner {
                 case .add, .del, .check, .version: preconditionFailure("\(env.command) is dispatched above")
                 }
             }
-            return Output()
+            return Output(stderr: warning)
         } catch {
             let reply = cniError(for: error, stdin: stdin).encoded(cniVersion: declaredVersion(in: stdin) ?? .latest)
-            return Output(stdout: reply, exitCode: 1)
+            return Output(stdout: reply, stderr: warning, exitCode: 1)
         }
     }
 
@@ -128,10 +130,14 @@ public enum PluginRunner {
         return try? JSONCodec.decode(VersionOnlyConfig.self, from: stdin).cniVersion
     }
 
-    private static func decodePluginConfig<Config: Decodable>(_ type: Config.Type,
-                                                              from stdin: [UInt8]) throws -> Config {
+    /// Parses stdin once for both: the unknown keys, named in `warning` even when decoding then
+    /// fails (a misspelt key may be why), and the config.
+    private static func decodePluginConfig<P: CNIPlugin>(_ plugin: P.Type, from stdin: [UInt8],
+                                                         warning: inout [UInt8]) throws -> P.Config {
         do {
-            return try JSONCodec.decode(type, from: stdin)
+            let document = try JSONCodec.document(from: stdin)
+            warning = ConfigKeys.warning(plugin: P.name, unknown: P.Config.configKeys.unknownKeys(inPluginConfig: document))
+            return try JSONCodec.decode(P.Config.self, from: document)
         } catch let error as DecodingError {
             throw CNIError(error, decoding: "plugin config", from: stdin)
         }

@@ -17,6 +17,15 @@ public struct IPAMConfig: Sendable, Equatable {
     /// Where the local store lives when `dataDir` is not set.
     public static let defaultDataDir = "/var/lib/swift-cni"
 
+    /// The keys of the `ipam` section, host-local's. A route's keys beyond `dst` and `gw` are the
+    /// spec's (CNI 1.1), which host-local passes on and kv-ipam accepts and ignores.
+    public static let configKeys = ConfigKeys.keys(
+        ["type", "subnet", "rangeStart", "rangeEnd", "gateway", "dataDir", "resolvConf"],
+        nested: [
+            .init("ranges", .list(.list(.keys(["subnet", "rangeStart", "rangeEnd", "gateway"])))),
+            .init("routes", .list(.keys(["dst", "gw", "mtu", "advmss", "priority", "table", "scope"]))),
+        ])
+
     /// Reads the `ipam` section out of a whole network configuration.
     public static func decode(networkConfig json: [UInt8]) throws -> IPAMConfig {
         let section: SectionAsWritten

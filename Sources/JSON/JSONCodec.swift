@@ -8,13 +8,22 @@ public enum JSONCodec {
     /// Decodes `type` from JSON text. A syntax error is a `DecodingError.dataCorrupted` at the top
     /// level whose underlying error is the `JSONSyntaxError` locating it.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        let document: JSONValue
+        try decode(type, from: document(from: bytes))
+    }
+
+    /// Parses JSON text once, for callers that look at the document before decoding it. A syntax
+    /// error is reported as `decode(_:from:)` reports it.
+    public static func document(from bytes: [UInt8]) throws -> JSONValue {
         do {
-            document = try JSONParser.parse(bytes)
+            return try JSONParser.parse(bytes)
         } catch {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: error.description, underlyingError: error))
         }
-        return try JSONValueDecoder(value: document).decode(type)
+    }
+
+    /// Decodes `type` from a parsed document.
+    public static func decode<T: Decodable>(_ type: T.Type, from document: JSONValue) throws -> T {
+        try JSONValueDecoder(value: document).decode(type)
     }
 
     /// Encodes `value` compactly, object members sorted by name (see `JSONWriter`).

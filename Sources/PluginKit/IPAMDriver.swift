@@ -8,12 +8,19 @@ public enum IPAMDriver {
     case inProcess
     case delegated(type: String)
 
+    /// The `ipam.type` run in-process.
+    static let inProcessType = "kv-ipam"
+
+    /// A main plugin's `ipam` section: its keys are checked when it is run in-process; a delegated
+    /// plugin's section is that plugin's business.
+    public static let sectionKeys = ConfigKeys.Nested("ipam", .ofType(inProcessType, IPAMConfig.configKeys))
+
     /// The driver for a network's `ipam.type`, or `nil` when the network has no IPAM (`"ipam": {}`
     /// or no section): a layer-2 only attachment.
     public static func forNetwork(_ network: NetworkConfig) -> IPAMDriver? {
         switch network.ipamType {
         case nil, "": nil
-        case "kv-ipam": .inProcess
+        case inProcessType: .inProcess
         case let type?: .delegated(type: type)
         }
     }

@@ -23,10 +23,12 @@ private struct PlainError: Error, CustomStringConvertible {
 }
 
 private struct ProbePlugin: CNIPlugin {
-    struct Config: Decodable {
+    struct Config: Decodable, KnownConfigKeys {
         var fail: String?
         var mtu: Int?
         var subnet: Subnet?
+
+        static let configKeys = ConfigKeys.keys(["fail", "mtu", "subnet"])
     }
 
     static let name = "probe"
@@ -211,6 +213,35 @@ private struct HostLikePlugin: CNIPlugin {
         #expect(badValue.code == .invalidNetworkConfig)
         #expect(badValue.details?.hasPrefix("subnet: ") == true)
         #expect(call("cfg6") == nil && call("cfg7") == nil)
+    }
+
+    @Test func anUnknownKeyIsNamedInOneStderrLineAndTheAddGoesOn() throws {
+        let output = run(environment("ADD", id: "unknown-key"), config("1.1.0", #", "mut": 1400"#))
+        #expect(output.exitCode == 0)
+        #expect(String(decoding: output.stderr, as: UTF8.self) == "probe: warning: unknown configuration key \"mut\" ignored\n")
+        #expect(try JSONValue(parsing: output.stdout)["cniVersion"] == .string("1.1.0"))
+        #expect(call("unknown-key")?.mtu == nil)
+    }
+
+    @Test func everyCommandNamesUnknownKeysEvenWhenItFails() throws {
+        let del = run(environment("DEL", id: "unknown-del"), config("1.1.0", #", "mut": 1, "fial": "x""#))
+        #expect(del.exitCode == 0)
+        #expect(String(decoding: del.stderr, as: UTF8.self)
+            == "probe: warning: unknown configuration keys \"fial\", \"mut\" ignored\n")
+
+        let failing = run(environment("ADD", id: "unknown-bad"), config("1.1.0", #", "mut": 1, "mtu": "big""#))
+        #expect(try error(of: failing).error.code == .decodingFailure)
+        #expect(String(decoding: failing.stderr, as: UTF8.self) == "probe: warning: unknown configuration key \"mut\" ignored\n")
+    }
+
+    @Test func keysEveryConfigMayCarryAreNotNamed() throws {
+        let output = run(environment("ADD", id: "shared-keys"), config("1.1.0", """
+            , "cniVersions": ["1.0.0", "1.1.0"], "capabilities": {"portMappings": true}, "ipMasq": true,
+            "dns": {"nameservers": ["10.0.0.53"]}, "ipam": {"type": "host-local", "anything": 1},
+            "runtimeConfig": {"whatever": 1}, "args": {"cni": {"mine": 1}}, "mtu": 1400
+            """))
+        #expect(output.exitCode == 0)
+        #expect(output.stderr.isEmpty)
     }
 
     @Test func ownNamespaceIsRefusedWithCode8() throws {

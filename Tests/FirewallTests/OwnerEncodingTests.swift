@@ -12,7 +12,6 @@ import Testing
         #expect(owner.text == "portmap mynet/c0ffee/eth0")
         #expect(FirewallOwner(role: .bridge, network: "mynet", containerID: "c0ffee", interface: "eth0")?.text
             == "bridge mynet/c0ffee/eth0")
-        #expect(FirewallOwner.Role.allCases.map(\.rawValue) == ["bridge", "portmap"])
     }
 
     @Test func everyElementCommentIsTheTextAsANULTerminatedTLV() {

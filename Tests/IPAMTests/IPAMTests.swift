@@ -1,6 +1,7 @@
 import Addressing
 import CNI
 import Foundation
+import JSON
 import KV
 import Testing
 @testable import IPAM
@@ -65,6 +66,21 @@ let net = NetworkName("testnet")!
             guard case IPAMError.invalidConfig(let text) = error else { return false }
             return text.contains(fragment)
         }
+    }
+
+    @Test func everyHostLocalKeyIsKnownAndMisspeltOnesAreNamed() throws {
+        let full = """
+            {"type": "kv-ipam", "subnet": "10.250.1.0/24", "rangeStart": "10.250.1.10", "rangeEnd": "10.250.1.20",
+             "gateway": "10.250.1.1", "dataDir": "/tmp/x", "resolvConf": "/etc/resolv.conf",
+             "ranges": [[{"subnet": "10.250.2.0/24", "rangeStart": "10.250.2.5", "rangeEnd": "10.250.2.9", "gateway": "10.250.2.1"}]],
+             "routes": [{"dst": "0.0.0.0/0", "gw": "10.250.1.1", "mtu": 1400, "advmss": 1360, "priority": 5, "table": 7, "scope": 0}]}
+            """
+        #expect(try config(full).rangeSets.count == 2)
+        #expect(IPAMConfig.configKeys.unknownKeys(in: try JSONCodec.document(from: Array(full.utf8))).isEmpty)
+
+        let misspelt = #"{"type": "kv-ipam", "ranges": [[{"subnet": "10.250.2.0/24", "rangestart": "10.250.2.5"}]], "routes": [{"dst": "0.0.0.0/0", "gateway": "10.250.2.1"}]}"#
+        #expect(IPAMConfig.configKeys.unknownKeys(in: try JSONCodec.document(from: Array(misspelt.utf8)))
+            == ["ranges[0][0].rangestart", "routes[0].gateway"])
     }
 
     @Test func resolvConfIsParsed() {

@@ -1,8 +1,9 @@
 import Addressing
 import CNI
+import PluginKit
 
 /// The bridge plugin's keys, named and defaulted as in the reference `bridge` plugin.
-public struct BridgeConfig: Decodable, Sendable {
+public struct BridgeConfig: Decodable, Sendable, KnownConfigKeys {
     /// The bridge to attach to, created on first use.
     public let bridge: InterfaceName
     /// Put each range's gateway address on the bridge (and enable forwarding).
@@ -30,7 +31,13 @@ public struct BridgeConfig: Decodable, Sendable {
 
     public static let defaultBridge = InterfaceName("cni0")!
 
-    enum CodingKeys: String, CodingKey {
+    /// What this decoder reads, and two keys of the reference bridge that change nothing here:
+    /// firewall rules are always nftables (`ipMasqBackend`), and there is no VLAN filtering
+    /// (`preserveDefaultVlan`).
+    public static let configKeys = ConfigKeys.keys(CodingKeys.allCases.map { $0.rawValue } + ["ipMasqBackend", "preserveDefaultVlan"],
+                                                   nested: [IPAMDriver.sectionKeys])
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case bridge, isGateway, isDefaultGateway, forceAddress, mtu, hairpinMode, promiscMode
         case enableDAD = "enabledad"
         case ipMasq, networkIsolation

@@ -6,8 +6,13 @@ import PluginKit
 /// plugin (the reference `bridge` too) through CNI_PATH. Our own plugins run the same code
 /// in-process instead of executing this binary.
 public struct KVIPAMPlugin: CNIPlugin {
-    public typealias Config = EmptyConfig
     public static let name = "kv-ipam"
+
+    /// Its keys are the `ipam` section's. The rest of the configuration is the calling plugin's,
+    /// whatever that plugin is, so its keys are not checked here.
+    public struct Config: Decodable, Sendable, KnownConfigKeys {
+        public static let configKeys = ConfigKeys.object(names: [], nested: [.init("ipam", IPAMConfig.configKeys)], open: true)
+    }
 
     public init() {}
 

@@ -1,10 +1,11 @@
 import Addressing
 import CNI
 import Netlink
+import PluginKit
 
 /// The macvlan plugin's keys, named and defaulted as in the reference `macvlan` plugin, so its
 /// configurations work unchanged.
-public struct MacvlanConfig: Decodable, Sendable {
+public struct MacvlanConfig: Decodable, Sendable, KnownConfigKeys {
     /// The parent interface; `nil` (absent or `""`) means the interface of the default route in the
     /// namespace the master lives in.
     public let master: InterfaceName?
@@ -21,7 +22,11 @@ public struct MacvlanConfig: Decodable, Sendable {
     /// no key for).
     public static let modes: [MacvlanMode] = [.bridge, .private, .vepa, .passthru]
 
-    enum CodingKeys: String, CodingKey {
+    /// What this decoder reads, and the reference's `bcqueuelen`, which libnl cannot set.
+    public static let configKeys = ConfigKeys.keys(CodingKeys.allCases.map { $0.rawValue } + ["bcqueuelen"],
+                                                   nested: [IPAMDriver.sectionKeys])
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case master, mode, mtu, mac, linkInContainer
     }
 

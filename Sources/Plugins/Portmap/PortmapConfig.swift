@@ -4,7 +4,7 @@ import Firewall
 
 /// The portmap plugin's keys, as the reference `portmap` names them, plus the `portMappings`
 /// capability from `runtimeConfig`.
-public struct PortmapConfig: Decodable, Sendable {
+public struct PortmapConfig: Decodable, Sendable, KnownConfigKeys {
     /// Masquerade published-port traffic from the host itself (127.0.0.0/8) and from the
     /// container's own subnet (hairpin), so that replies return through the host. Default true.
     public let snat: Bool
@@ -14,7 +14,10 @@ public struct PortmapConfig: Decodable, Sendable {
     /// `runtimeConfig.portMappings`.
     public let portMappings: [PortMapping]
 
-    enum CodingKeys: String, CodingKey {
+    /// What this decoder reads, and the reference's `backend`: the rules are always nftables.
+    public static let configKeys = ConfigKeys.keys(CodingKeys.allCases.map { $0.rawValue } + ["backend"])
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case snat, masqAll, runtimeConfig
         case markMasqBit, externalSetMarkChain, conditionsV4, conditionsV6
     }
