@@ -123,6 +123,15 @@ let package = Package(
     ]
 )
 
+// Fuzz targets, built by integration/fuzz: libFuzzer supplies their `main`, so they exist only when
+// that script sets SWIFT_CNI_FUZZ, and no other build sees them.
+if Context.environment["SWIFT_CNI_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(name: "fuzz-cni", dependencies: ["BridgePlugin", "MacvlanPlugin", "PortmapPlugin",
+                                                       "PluginKit", "IPAM", "CNI", "JSON", "Addressing"],
+                          path: "Sources/Fuzz/cni"))
+}
+
 for target in package.targets where target.type == .regular || target.type == .executable {
     target.swiftSettings = (target.swiftSettings ?? []) + startupSettings
 }

@@ -1,5 +1,5 @@
 /// A Linux network interface name, validated as the kernel and the CNI spec require:
-/// 1 to 15 bytes, not `.` or `..`, and no `/`, `:` or whitespace.
+/// 1 to 15 bytes, not `.` or `..`, and no `/`, `:`, NUL or whitespace.
 public struct InterfaceName: Hashable, Sendable, Comparable {
     public let rawValue: String
 
@@ -16,8 +16,9 @@ public struct InterfaceName: Hashable, Sendable, Comparable {
         if text.isEmpty { return "is empty" }
         if text.utf8.count > maximumLength { return "is longer than \(maximumLength) bytes" }
         if text == "." || text == ".." { return "cannot be \"\(text)\"" }
-        if text.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace }) {
-            return "contains '/', ':' or whitespace"
+        // Scalars, not characters: a combining mark after a `/` makes one character of the two.
+        if text.unicodeScalars.contains(where: { $0 == "/" || $0 == ":" || $0 == "\0" || $0.properties.isWhitespace }) {
+            return "contains '/', ':', NUL or whitespace"
         }
         return nil
     }

@@ -59,7 +59,7 @@ public struct CNIEnvironment: Sendable, Equatable {
             netns = nil
             args = CNIArgs()
         }
-        searchPath = (variables["CNI_PATH"] ?? "").split(separator: ":").map(String.init)
+        searchPath = (variables["CNI_PATH"] ?? "").unicodeScalars.split(separator: ":").map(String.init)
         netnsOverride = variables["CNI_NETNS_OVERRIDE"].map { $0 == "1" || $0.lowercased() == "true" } ?? false
     }
 

@@ -26,9 +26,10 @@ public struct FirewallOwner: Hashable, Sendable, CustomStringConvertible {
         guard text.utf8.count <= Self.maximumTextLength else { return nil }
     }
 
-    /// Parses `text`; `nil` for anything that is not an owner text.
+    /// Parses `text`; `nil` for anything that is not an owner text. Split at scalars: an interface
+    /// name may begin with a combining mark, which would make one character of it and the `/`.
     init?(text: String) {
-        let halves = text.split(separator: " ", omittingEmptySubsequences: false)
+        let halves = text.unicodeScalars.split(separator: " ", omittingEmptySubsequences: false)
         guard halves.count == 2, let role = Role(rawValue: String(halves[0])) else { return nil }
         let parts = halves[1].split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3 else { return nil }

@@ -38,12 +38,14 @@ struct LeaseKeys {
     }
 
     /// The network and attachment an owner key of any network names, or `nil` for a key of another
-    /// shape.
+    /// shape. Split at the scalar `/`, as `OwnerTag` is: a combining mark after a `/` would hide it
+    /// from a split into characters.
     static func owner(fromKey key: String) -> (network: NetworkName, attachment: Attachment)? {
-        guard key.hasPrefix(root) else { return nil }
-        let parts = key.dropFirst(root.count).split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[1] == "owners", let network = NetworkName(String(parts[0])),
-              let id = ContainerID(String(parts[2])), let name = InterfaceName(String(parts[3])) else { return nil }
+        guard key.unicodeScalars.starts(with: root.unicodeScalars) else { return nil }
+        let parts = key.unicodeScalars.dropFirst(root.unicodeScalars.count)
+            .split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 4, parts[1] == "owners", let network = NetworkName(parts[0]),
+              let id = ContainerID(parts[2]), let name = InterfaceName(parts[3]) else { return nil }
         return (network, Attachment(containerID: id, interface: name))
     }
 

@@ -16,10 +16,12 @@ public struct OwnerTag: Hashable, Sendable {
         self.attachment = attachment
     }
 
-    /// Parses a tag; `nil` for anything that is not one.
+    /// Parses a tag; `nil` for anything that is not one. Split at the scalar `/`: an interface name
+    /// may begin with a combining mark, which would make one character of it and the `/` before it.
     public init?(_ text: String) {
-        guard text.hasPrefix(Self.prefix) else { return nil }
-        let parts = text.dropFirst(Self.prefix.count).split(separator: "/", omittingEmptySubsequences: false)
+        let scalars = text.unicodeScalars
+        guard scalars.starts(with: Self.prefix.unicodeScalars) else { return nil }
+        let parts = scalars.dropFirst(Self.prefix.unicodeScalars.count).split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 3, let network = NetworkName(String(parts[0])),
               let id = ContainerID(String(parts[1])), let name = InterfaceName(String(parts[2])) else { return nil }
         self.init(network: network, attachment: Attachment(containerID: id, interface: name))

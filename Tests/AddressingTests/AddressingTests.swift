@@ -60,8 +60,17 @@ import Testing
     @Test func interfaceNamesFollowTheKernelRules() {
         #expect(InterfaceName("eth0") != nil)
         #expect(InterfaceName("abcdefghijklmno") != nil)
-        for bad in ["", ".", "..", "abcdefghijklmnop", "a/b", "a:b", "a b", "a\tb"] {
+        for bad in ["", ".", "..", "abcdefghijklmnop", "a/b", "a:b", "a b", "a\tb", "br\0x"] {
             #expect(InterfaceName(bad) == nil, "\(bad)")
         }
+    }
+
+    /// A combining mark joins the character before it, so a separator followed by one is not the
+    /// character "/" any more; the kernel sees the byte all the same.
+    @Test func interfaceNameSeparatorsAreFoundBeforeAFollowingCombiningMark() {
+        for bad in ["a/\u{301}b", "a:\u{301}b", "a \u{301}b", "../\u{301}"] {
+            #expect(InterfaceName(bad) == nil, "\(bad.unicodeScalars.map(\.value))")
+        }
+        #expect(InterfaceName("\u{301}h0") != nil)
     }
 }

@@ -97,6 +97,10 @@ import Testing
         #expect(try CNIEnvironment(with(["CNI_NETNS_OVERRIDE": value])).netnsOverride == expected)
     }
 
+    @Test func searchPathIsSplitAtEveryColonByte() throws {
+        #expect(try CNIEnvironment(with(["CNI_PATH": "/opt/cni/bin:\u{301}x"])).searchPath == ["/opt/cni/bin", "\u{301}x"])
+    }
+
     @Test func malformedArgsAreCode4() {
         let error = failure(with(["CNI_ARGS": "IP=10.250.0.7;oops"]))
         #expect(error?.code == .invalidEnvironment)
@@ -119,6 +123,14 @@ import Testing
     func rejectsMalformedPairs(text: String) {
         let error = #expect(throws: CNIError.self) { try CNIArgs(parsing: text) }
         #expect(error?.code == .invalidEnvironment)
+    }
+
+    /// libcni splits bytes: a `;` or `=` followed by a combining mark still separates.
+    @Test func separatorsBeforeACombiningMarkStillSeparate() throws {
+        let args = CNIArgs(["A": "x", "\u{301}B": "y"])
+        #expect(try CNIArgs(parsing: "A=x;\u{301}B=y") == args)
+        #expect(try CNIArgs(parsing: args.description) == args)
+        #expect(throws: CNIError.self) { try CNIArgs(parsing: "A=x=\u{301}") }
     }
 
     @Test func descriptionIsTheEnvironmentForm() throws {

@@ -44,6 +44,8 @@ import Testing
 
     @Test func ownerTextRoundTripsAndRejectsWhatItCannotParse() {
         #expect(FirewallOwner(text: owner.text) == owner)
+        let combining = FirewallOwner(role: .bridge, network: "n", containerID: "c", interface: "\u{301}h0")!
+        #expect(FirewallOwner(text: combining.text) == combining)
         #expect(FirewallOwner(text: "portmap a/b") == nil)
         #expect(FirewallOwner(text: "Router a/b/c") == nil)
         #expect(FirewallOwner(role: .bridge, network: "a/b", containerID: "c", interface: "eth0") == nil)

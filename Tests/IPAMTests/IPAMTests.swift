@@ -199,3 +199,13 @@ final class LockedArray<T>: @unchecked Sendable {
     func append(contentsOf items: [T]) { lock.withLock { storage += items } }
     var values: [T] { lock.withLock { storage } }
 }
+
+@Suite struct LeaseKeyTests {
+    /// An interface name may begin with a combining mark, which would join the `/` before it.
+    @Test func ownerKeysParseBackWhateverTheInterfaceName() {
+        let keys = LeaseKeys(network: net)
+        for owner in [attachment("c1"), attachment("c1", "\u{301}h0")] {
+            #expect(keys.attachment(fromOwnerKey: keys.owner(owner)) == owner)
+        }
+    }
+}

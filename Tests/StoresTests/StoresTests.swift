@@ -19,14 +19,16 @@ import Testing
         #expect(try decode(#"{"dataDir": null}"#) == .local(dataDir: "/var/lib/swift-cni"))
     }
 
-    @Test(arguments: ["relative", "/var/lib/../../etc", "", "/a/..", "/../a", "/nul\u{0}byte", "a/b"])
+    @Test(arguments: ["relative", "/var/lib/../../etc", "", "/a/..", "/../a", "/nul\u{0}byte", "a/b",
+                      "/var/lib/../\u{301}x"])
     func dataDirMustBeAbsoluteWithoutDotDot(dataDir: String) {
         #expect(throws: StoreConfigurationError("dataDir \"\(dataDir)\" must be an absolute path without \"..\"")) {
             try StoreConfiguration.local(validating: dataDir)
         }
     }
 
-    @Test(arguments: ["/", "/var/lib/swift-cni", "/a/.../b", "/a/..b/.c", "//double//slashes/", "/./here"])
+    @Test(arguments: ["/", "/var/lib/swift-cni", "/a/.../b", "/a/..b/.c", "//double//slashes/", "/./here",
+                      "/\u{301}../x"])
     func plainAbsoluteDataDirsAreTaken(dataDir: String) throws {
         #expect(try StoreConfiguration.local(validating: dataDir) == .local(dataDir: dataDir))
     }

@@ -38,14 +38,17 @@ class ChainRun:
 
 
 def run_chain(command: str, plugins: list[tuple[Path, dict]], env: dict[str, str],
-              cached: dict | None = None) -> ChainRun:
+              cached: dict | None = None, kill: tuple[int, float] | None = None) -> ChainRun:
     """Runs `command` over `plugins` (executable and config, in conflist order) with `env`, feeding
     prevResult as libcni does (see the module's doc; `cached` is the ADD's result for CHECK and DEL).
-    Stops at the first plugin that fails, as libcni does."""
+    Stops at the first plugin that fails, as libcni does. `kill` is `(n, seconds)`: the n-th plugin
+    to run (0 is the first, in the command's order) is sent SIGKILL if it runs that long, which
+    fails the chain as any failure does."""
     prev = None if command == "ADD" else cached
     invocations = []
-    for binary, conf in (reversed(plugins) if command == "DEL" else plugins):
-        invocation = run_plugin(binary, env, request(conf, prev))
+    for position, (binary, conf) in enumerate(reversed(plugins) if command == "DEL" else plugins):
+        kill_after = kill[1] if kill and kill[0] == position else None
+        invocation = run_plugin(binary, env, request(conf, prev), kill_after=kill_after)
         invocations.append(invocation)
         if invocation.returncode != 0:
             break

@@ -58,6 +58,11 @@ class Invocation:
             return None
 
     @property
+    def killed(self) -> bool:
+        """Whether the run ended by SIGKILL (`run_plugin`'s `kill_after`) rather than on its own."""
+        return self.returncode == -signal.SIGKILL
+
+    @property
     def code(self) -> int | None:
         """The CNI error code from stdout, if the plugin printed a CNI error."""
         body = self.json
@@ -97,8 +102,11 @@ def plugin_env(command: str | None, container_id: str | None = None, netns: str 
     return env
 
 
-def run_plugin(binary: Path | str, env: dict[str, str], stdin: str | dict | None, timeout: float = 60) -> Invocation:
-    """Runs a plugin to its end with `stdin` as its input, both streams captured.
+def run_plugin(binary: Path | str, env: dict[str, str], stdin: str | dict | None, timeout: float = 60,
+               kill_after: float | None = None) -> Invocation:
+    """Runs a plugin to its end with `stdin` as its input, both streams captured. With `kill_after`,
+    a plugin still running that many seconds after it was spawned is sent SIGKILL (see
+    `Invocation.killed`).
 
     `seconds` spans spawning to reaping and nothing else: the streams are in-memory files filled and
     read outside that span, and the process is spawned and waited for directly. (`subprocess.run`
@@ -112,7 +120,7 @@ def run_plugin(binary: Path | str, env: dict[str, str], stdin: str | dict | None
         start = time.perf_counter()
         pid = os.posix_spawn(str(binary), [str(binary)], env,
                              file_actions=[(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(streams)])
-        status = _reap(pid, timeout, [str(binary)])
+        status = _reap(pid, timeout, [str(binary)], kill_after)
         seconds = time.perf_counter() - start
         stdout, stderr = (_read_all(fd) for fd in streams[1:])
     finally:
@@ -121,10 +129,15 @@ def run_plugin(binary: Path | str, env: dict[str, str], stdin: str | dict | None
     return Invocation([str(binary)], env, text, os.waitstatus_to_exitcode(status), stdout, stderr, seconds)
 
 
-def _reap(pid: int, timeout: float, argv: list[str]) -> int:
-    """The wait status of `pid`, killing it if it outlives `timeout` seconds."""
+def _reap(pid: int, timeout: float, argv: list[str], kill_after: float | None = None) -> int:
+    """The wait status of `pid`, killing it if it outlives `timeout` seconds, or first, without
+    calling that a failure, if it outlives `kill_after` seconds."""
     pidfd = os.pidfd_open(pid)
     try:
+        # select takes fractions of a millisecond, poll only whole ones: kill points fall inside
+        # runs of a few milliseconds.
+        if kill_after is not None and not select.select([pidfd], [], [], kill_after)[0]:
+            os.kill(pid, signal.SIGKILL)
         waiter = select.poll()
         waiter.register(pidfd, select.POLLIN)
         if not waiter.poll(timeout * 1000):
