@@ -1,15 +1,19 @@
 // swift-tools-version:6.0
 //
-// Module graph (each arrow is "depends on"):
+// Module graph (each arrow is "depends on"; every target lists exactly the modules it imports):
 //
-//   Commands/<plugin>  ->  Plugins/<Plugin>  ->  PluginKit  ->  CNI, Netlink, IPAM
-//   IPAM  ->  KV, CNI, Addressing, JSON    Netlink  ->  CNetlink (libnl-route-3), Addressing
-//   KV    ->  CSQLite (libsqlite3)         CNI      ->  Addressing, JSON
+//   Commands/<plugin>  ->  Plugins/<Plugin>  ->  PluginKit  ->  CNI, CNIClient, IPAM, Stores, Netlink, Firewall
+//   CNI (the protocol)            ->  Addressing, JSON, POSIX
+//   CNIClient (a runtime's side)  ->  CNI, Addressing, JSON, POSIX
+//   IPAM      ->  KV, CNI, Addressing, JSON, POSIX
+//   Stores    ->  KV, KVSQLite        (the one place a store is chosen from the configuration)
+//   KVSQLite  ->  KV, CSQLite (libsqlite3)          KVMemory  ->  KV          KV  ->  nothing
+//   Netlink   ->  CNetlink (libnl-route-3), Addressing
 //   Firewall  ->  CNftables (libnftnl), CMnl (libmnl), Addressing      (knows nothing of CNI)
-//   PluginKit ->  Firewall (only to give FirewallError its CNI codes)
-//   Plugins/Bridge, Plugins/Portmap  ->  Firewall
+//   POSIX, Addressing, JSON  ->  nothing of ours
+//   ServiceLog  ->  swift-log          (daemons and netctl only; no plugin links it)
 //
-// Plugins never import a C module: only Netlink, KV and Firewall do.
+// Plugins never import a C module: only Netlink, KVSQLite and Firewall do.
 import PackageDescription
 
 /// Plugins are short-lived processes whose start-up is part of every ADD. A fully static, stripped
