@@ -65,17 +65,8 @@ public struct IPAMConfig: Sendable, Equatable {
             }
             return CNIResult.Route(dst: dst, gw: gw)
         }
-        dataDir = try Self.validatedDirectory(section.dataDir ?? Self.defaultDataDir)
+        dataDir = try DataDirectory.validated(section.dataDir ?? Self.defaultDataDir)
         resolvConf = section.resolvConf
-    }
-
-    /// `dataDir` must name a directory plainly: absolute, and without `..` that could lead elsewhere.
-    static func validatedDirectory(_ path: String) throws -> String {
-        guard path.hasPrefix("/"), !path.contains("\0"),
-              !path.split(separator: "/").contains("..") else {
-            throw IPAMError.invalidConfig("dataDir \"\(path)\" must be an absolute path without \"..\"")
-        }
-        return path
     }
 
     /// The network configuration, of which IPAM reads only its own section.

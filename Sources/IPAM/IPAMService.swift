@@ -19,7 +19,15 @@ public struct IPAMService {
     /// Reads the `ipam` section from the request's config and opens the local store it names.
     public init(networkConfig stdin: [UInt8], network: NetworkName) throws {
         let config = try IPAMConfig.decode(networkConfig: stdin)
-        let store = try SQLiteStore(path: "\(config.dataDir)/\(Self.storeFileName)")
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(path: DataDirectory.storePath(in: config.dataDir))
+        } catch let error as KVError {
+            guard case .unavailable = error, let problem = DataDirectory.lastingProblem(at: config.dataDir) else {
+                throw error
+            }
+            throw IPAMError.invalidConfig("dataDir \"\(config.dataDir)\" \(problem)")
+        }
         self.init(config: config, network: network, store: store)
     }
 
