@@ -89,34 +89,42 @@ def test_gc_says_what_failed_in_its_message(net, tmp_root):
     assert not result.json.get("details")
 
 
+def plugin_conf(net, plugin: str, **fields) -> dict:
+    """A config for `plugin` on `net`; a macvlan hangs off the network's bridge name."""
+    return net.conf(type=plugin, master=net.bridge, **fields) if plugin == "macvlan" else net.conf(**fields)
+
+
+def refused_add(net, plugin: str, conf: dict, code: int, ifname: str = "eth0",
+                args: str | None = None) -> harness.Invocation:
+    """Runs an ADD that must fail with `code` having made nothing: no link in the namespace, no lease."""
+    ns = harness.create_netns(f"{harness.NS_PREFIX}refused")
+    try:
+        env = net.env("ADD", ns.path, f"{harness.NS_PREFIX}refused", ifname=ifname, args=args)
+        result = harness.run_plugin(ours(plugin), env, conf).expect_error(code)
+        assert ns.link_names() == ns.baseline
+        assert net.leases() == {}
+        return result
+    finally:
+        harness.delete_netns(ns.name)
+
+
 @pytest.mark.parametrize("name", ["all", "default"])
 @pytest.mark.parametrize("plugin", ["bridge", "macvlan"])
-def test_a_reserved_interface_name_is_code_4(net, make_netns, container_id, plugin, name):
-    ns = make_netns()
-    conf = net.conf(type=plugin, master=net.bridge) if plugin == "macvlan" else net.conf()
-    result = harness.run_plugin(ours(plugin), net.env("ADD", ns.path, container_id(), ifname=name), conf)
-    result.expect_error(4)
+def test_a_reserved_interface_name_is_code_4(net, plugin, name):
+    result = refused_add(net, plugin, plugin_conf(net, plugin), 4, ifname=name)
     assert result.json["msg"] == f'invalid CNI_IFNAME "{name}": is reserved by the kernel'
-    assert ns.link_names() == ns.baseline
-    assert net.leases() == {}
 
 
-def test_a_nul_in_the_bridge_name_is_code_7_and_makes_no_bridge(net, make_netns, container_id):
-    ns = make_netns()
-    result = net.invoke("ADD", net.conf(bridge=f"{net.bridge}\0x"), ns.path, container_id()).expect_error(7)
+def test_a_nul_in_the_bridge_name_is_code_7_and_makes_no_bridge(net):
+    result = refused_add(net, "bridge", net.conf(bridge=f"{net.bridge}\0x"), 7)
     assert result.json["details"] == f'bridge: interface name "{net.bridge}\0x" contains a NUL byte'
     assert not harness.link_exists(net.bridge)
-    assert net.leases() == {}
 
 
-def test_a_nul_in_the_master_name_is_code_7(net, make_netns, container_id):
-    ns = make_netns()
+def test_a_nul_in_the_master_name_is_code_7(net):
     harness.sh("ip", "link", "add", net.bridge, "type", "bridge")
-    conf = net.conf(type="macvlan", master=f"{net.bridge}\0x")
-    result = harness.run_plugin(ours("macvlan"), net.env("ADD", ns.path, container_id()), conf).expect_error(7)
-    assert result.json["msg"].endswith("contains a NUL byte")
-    assert ns.link_names() == ns.baseline
-    assert net.leases() == {}
+    result = refused_add(net, "macvlan", net.conf(type="macvlan", master=f"{net.bridge}\0x"), 7)
+    assert result.json["msg"] == f'master "{net.bridge}\0x" is not an interface name: it contains a NUL byte'
 
 
 UNASSIGNABLE_MACS = [("00:00:00:00:00:00", "is all zeros, which no interface may have"),
@@ -127,12 +135,11 @@ UNASSIGNABLE_MACS = [("00:00:00:00:00:00", "is all zeros, which no interface may
 @pytest.mark.parametrize("mac, problem", UNASSIGNABLE_MACS)
 @pytest.mark.parametrize("source", ["mac", "runtimeConfig.mac", "CNI_ARGS MAC"])
 @pytest.mark.parametrize("plugin", ["bridge", "macvlan"])
-def test_a_mac_no_interface_may_have_is_code_7(net, make_netns, container_id, plugin, source, mac, problem):
+def test_a_mac_no_interface_may_have_is_code_7(net, plugin, source, mac, problem):
     if plugin == "bridge" and source == "mac":
         pytest.skip("the bridge has no mac key")
-    ns = make_netns()
     harness.sh("ip", "link", "add", net.bridge, "type", "bridge")
-    conf = net.conf(type=plugin, master=net.bridge) if plugin == "macvlan" else net.conf()
+    conf = plugin_conf(net, plugin)
     args = None
     if source == "mac":
         conf["mac"] = mac
@@ -140,11 +147,8 @@ def test_a_mac_no_interface_may_have_is_code_7(net, make_netns, container_id, pl
         conf["runtimeConfig"] = {"mac": mac}
     else:
         args = f"IgnoreUnknown=1;MAC={mac}"
-    result = harness.run_plugin(ours(plugin), net.env("ADD", ns.path, container_id(), args=args), conf)
-    result.expect_error(7)
+    result = refused_add(net, plugin, conf, 7, args=args)
     assert result.json["msg"] == f'{source} "{mac}" {problem}'
-    assert ns.link_names() == ns.baseline
-    assert net.leases() == {}
 
 
 def test_the_capability_hint_is_for_a_process_without_cap_net_admin(net, make_netns, container_id):
