@@ -303,11 +303,15 @@ def test_released_address_can_be_handed_out_again(net, make_netns, container_id)
     assert net.leases() == {wanted: (second.container_id, "eth0")}
 
 
-def test_second_add_of_the_same_interface_fails_and_keeps_the_first(net, make_netns, container_id):
+def test_second_add_of_the_same_interface_keeps_the_attachment_working(net, make_netns, container_id):
     ns = make_netns()
     cid = container_id()
     first = net.add(ns, cid)
-    net.invoke("ADD", net.conf(), ns.path, cid).expect_error(net.stack.failure_code(4))
+    again = net.invoke("ADD", net.conf(), ns.path, cid)
+    if net.stack.ours_bridge:
+        again.expect_ok()  # ours replaces its own pair: see test_repeated_add.py
+    else:
+        again.expect_error(net.stack.failure_code(4))
     assert harness.link_exists(first.host_veth)
     assert first.address() in harness.addresses("eth0", ns.name)
     ns.ping(net.gateway4)

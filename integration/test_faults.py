@@ -196,7 +196,6 @@ def test_kill_during_del_then_del_again(subject, faults):
         faults.assert_nothing_held(ns, cid, "the second DEL")
 
 
-@pytest.mark.xfail(strict=True, reason="repeated ADD after a killed ADD: fixed by the codes change")
 def test_kill_during_add_then_add_again_then_del(subject, faults):
     for ns, cid, kill in faults.rounds("ADD"):
         faults.note(subject.run("ADD", ns, cid, kill=kill), ns, cid)

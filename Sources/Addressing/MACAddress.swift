@@ -28,6 +28,18 @@ public struct MACAddress: Hashable, Sendable {
 
     /// True for a multicast (including broadcast) address, which no interface may own.
     public var isMulticast: Bool { bytes[0] & 1 == 1 }
+
+    /// Whether an interface may own the address: unicast and not all zeros, the kernel's
+    /// `is_valid_ether_addr`.
+    public var isAssignable: Bool { !isMulticast && bytes.contains { $0 != 0 } }
+
+    /// Why `text` cannot be given to an interface as its MAC, or `nil` if it can.
+    public static func assignmentProblem(_ text: some StringProtocol) -> String? {
+        guard let mac = MACAddress(text) else { return "is not a MAC address" }
+        if mac.isMulticast { return "is a multicast address, which no interface may have" }
+        if !mac.isAssignable { return "is all zeros, which no interface may have" }
+        return nil
+    }
 }
 
 extension MACAddress: CustomStringConvertible {

@@ -10,8 +10,10 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/nsfs.h>
 #include <linux/sockios.h>
 
@@ -70,6 +72,17 @@ static inline int cnl_mount_bind(const char *source, const char *target, int rec
 }
 
 static inline int cnl_umount_detach(const char *path) { return umount2(path, MNT_DETACH); }
+
+// MARK: Capabilities
+
+/// 1 if the calling thread's effective capabilities include CAP_NET_ADMIN, 0 if they do not, -1 (with
+/// errno) if the kernel could not say. glibc wraps no capget; libcap would be one more library.
+static inline int cnl_has_effective_net_admin(void) {
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+    if (syscall(SYS_capget, &header, data) != 0) return -1;
+    return (data[CAP_NET_ADMIN / 32].effective >> (CAP_NET_ADMIN % 32)) & 1;
+}
 
 // MARK: Kernel error capture
 

@@ -21,7 +21,14 @@ struct LeaseKeys {
         prefix = Self.root + "\(network)/"
     }
 
-    func address(_ address: IPAddress) -> String { prefix + "ips/\(address)" }
+    func address(_ address: IPAddress) -> String { addresses + address.description }
+
+    var addresses: String { prefix + "ips/" }
+
+    /// The address an address key names, or `nil` for a key of another shape.
+    func address(fromAddressKey key: String) -> IPAddress? {
+        key.hasPrefix(addresses) ? IPAddress(key.dropFirst(addresses.count)) : nil
+    }
 
     func owner(_ attachment: Attachment) -> String {
         prefix + "owners/\(attachment.containerID)/\(attachment.interface)"
@@ -51,6 +58,14 @@ struct LeaseKeys {
 
     static func ownerValue(_ attachment: Attachment) -> String {
         "\(attachment.containerID)\n\(attachment.interface)"
+    }
+
+    /// The attachment an address key's value names, or `nil` for a value of another shape.
+    static func attachment(fromAddressValue value: String) -> Attachment? {
+        let parts = value.split(separator: "\n", omittingEmptySubsequences: false)
+        guard parts.count == 2, let id = ContainerID(String(parts[0])),
+              let name = InterfaceName(String(parts[1])) else { return nil }
+        return Attachment(containerID: id, interface: name)
     }
 
     /// The owner key's value: the attachment's addresses, one per line.

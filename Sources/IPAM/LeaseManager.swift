@@ -77,18 +77,29 @@ public struct LeaseManager {
         try LeaseRecords(store: store).lease(of: attachment, on: keys.network)?.addresses ?? []
     }
 
-    /// Releases the leases of every attachment not in `valid`, in one transaction.
+    /// Releases the leases of every attachment not in `valid`, in one transaction, and removes the
+    /// keys that no lease of a valid attachment explains: an owner key that does not parse, and an
+    /// address key whose key or holder does not parse or names an attachment not in `valid` (what a
+    /// damaged owner key leaves, which no DEL finds). An address held by a valid attachment stays,
+    /// owner key or not: that attachment may be using it.
     /// Returns the attachments whose leases were released.
     @discardableResult
     public func releaseAll(except valid: Set<Attachment>) throws -> [Attachment] {
         try store.update { tx in
             var released: [Attachment] = []
             for kv in try tx.range(prefix: keys.owners) {
-                guard let attachment = keys.attachment(fromOwnerKey: kv.key), !valid.contains(attachment) else {
+                guard let attachment = keys.attachment(fromOwnerKey: kv.key) else {
+                    tx.delete(kv.key)
                     continue
                 }
+                guard !valid.contains(attachment) else { continue }
                 try release(LeaseKeys.addresses(fromOwnerValue: kv.string), of: attachment, in: tx)
                 released.append(attachment)
+            }
+            for kv in try tx.range(prefix: keys.addresses) {
+                let explained = keys.address(fromAddressKey: kv.key) != nil
+                    && LeaseKeys.attachment(fromAddressValue: kv.string).map(valid.contains) == true
+                if !explained { tx.delete(kv.key) }
             }
             return released
         }

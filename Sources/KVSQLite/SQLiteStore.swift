@@ -14,6 +14,9 @@ public final class SQLiteStore: ScopedKeyValueStore {
     /// How many revisions of history watches can replay, unless a store is opened with another limit.
     public static let defaultHistoryLimit: Int64 = 5_000
 
+    /// The longest `path` a store can be opened at, in bytes (481).
+    public static let maximumPathLength = SQLiteStoreFile.maximumPathLength
+
     /// The database file.
     public let path: String
     /// Revisions of history kept for watches; older ones are pruned as new revisions are written.

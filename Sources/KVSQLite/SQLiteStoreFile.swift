@@ -85,6 +85,11 @@ enum SQLiteStoreFile {
         }
     }
 
+    /// The longest path a store can have, in bytes. SQLite's unix VFS opens paths of up to 512 bytes
+    /// with room for "-journal" after them, and `createIfMissing` builds the store under its path
+    /// plus ".new-<pid>-<random>" (a pid has at most 7 digits, a `UInt32` 10).
+    static let maximumPathLength = 512 - "-journal".utf8.count - ".new-4194304-4294967295".utf8.count
+
     /// Creates a store at `path` unless a file is already there, making missing parent directories
     /// (mode 0700, since leases name every container).
     ///

@@ -41,7 +41,7 @@ public enum NetlinkError: Error, Equatable, CustomStringConvertible {
         case .notANetworkNamespace(let path):
             "\(path) is not a network namespace"
         case .permission(let what):
-            "\(what): permission denied (needs CAP_NET_ADMIN, usually root)"
+            "\(what): permission denied" + (Self.mayLackNetAdmin ? " (needs CAP_NET_ADMIN, usually root)" : "")
         case .full(let what):
             "\(what): a kernel limit is reached (a Linux bridge holds at most 1024 ports)"
         case .invalidArgument(let problem):
@@ -54,6 +54,10 @@ public enum NetlinkError: Error, Equatable, CustomStringConvertible {
             "\(operation): \(errorText(code))"
         }
     }
+
+    /// Whether the hint about CAP_NET_ADMIN can help: not when the process has it (root, as a rule),
+    /// whose refusals have other causes. Asked once, and only when a message needs it.
+    private static let mayLackNetAdmin = cnl_has_effective_net_admin() != 1
 
     /// Classifies a system call's failure.
     static func system(_ operation: String, errno code: Int32) -> NetlinkError {

@@ -11,9 +11,9 @@ public enum RequestedMAC {
             ("CNI_ARGS MAC", request.args["MAC"]),
         ]
         guard let (source, text) = sources.first(where: { $0.1 != nil }).map({ ($0.0, $0.1!) }) else { return nil }
-        guard let mac = MACAddress(text), !mac.isMulticast else {
-            throw CNIError(.invalidNetworkConfig, "\(source) \"\(text)\" is not a unicast MAC address")
+        if let problem = MACAddress.assignmentProblem(text) {
+            throw CNIError(.invalidNetworkConfig, "\(source) \"\(text)\" \(problem)")
         }
-        return mac
+        return MACAddress(text)
     }
 }

@@ -57,6 +57,15 @@ import Testing
         #expect(!random.isMulticast && random.bytes[0] & 2 == 2)
     }
 
+    @Test func onlyUnicastNonZeroMACsCanBeAssigned() {
+        #expect(MACAddress.assignmentProblem("0a:58:0a:16:00:02") == nil)
+        #expect(MACAddress.assignmentProblem("00:00:00:00:00:00") == "is all zeros, which no interface may have")
+        for multicast in ["ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:01", "33:33:00:00:00:01"] {
+            #expect(MACAddress.assignmentProblem(multicast) == "is a multicast address, which no interface may have")
+        }
+        #expect(MACAddress.assignmentProblem("0a:58:0a:16:00") == "is not a MAC address")
+    }
+
     @Test func interfaceNamesFollowTheKernelRules() {
         #expect(InterfaceName("eth0") != nil)
         #expect(InterfaceName("abcdefghijklmno") != nil)
@@ -72,5 +81,21 @@ import Testing
             #expect(InterfaceName(bad) == nil, "\(bad.unicodeScalars.map(\.value))")
         }
         #expect(InterfaceName("\u{301}h0") != nil)
+    }
+
+    @Test(arguments: [
+        ("all", "is reserved by the kernel"), ("default", "is reserved by the kernel"),
+        ("br\u{0}x", "contains a NUL byte"), ("\u{0}", "contains a NUL byte"),
+        ("eth%d", "contains '%'"), ("sc\u{E0}", "contains '/', ':' or whitespace"),
+    ])
+    func namesTheKernelWouldRefuseOrChangeAreRefused(name: String, problem: String) {
+        #expect(InterfaceName(name) == nil)
+        #expect(InterfaceName.problem(with: name) == problem)
+    }
+
+    @Test func namesThatMerelyContainAReservedOneAreFine() {
+        for good in ["all0", "defaults", "a.b", "eth-1_x", "caf\u{E9}"] {
+            #expect(InterfaceName(good) != nil, "\(good)")
+        }
     }
 }

@@ -175,6 +175,27 @@ let net = NetworkName("testnet")!
         #expect(try store.range(prefix: "ipam/testnet/ips/").kvs.map(\.string) == ["b\neth0"])
     }
 
+    @Test func garbageCollectionRemovesAddressKeysThatNoValidLeaseExplains() throws {
+        let store = MemoryStore()
+        let leases = LeaseManager(store: store, network: net)
+        let sets = try config(#"{"subnet":"10.250.1.0/24"}"#).rangeSets
+        for id in ["a", "b", "c"] { _ = try leases.acquire(for: attachment(id), from: sets) }
+        // a's owner key damaged: its DEL finds no address to release, and leaves a's address key.
+        try store.put("ipam/testnet/owners/a/eth0", "garbage")
+        try leases.release(attachment("a"))
+        // c lost its owner key but is valid: its address may be in use.
+        try store.delete("ipam/testnet/owners/c/eth0")
+        try store.put("ipam/testnet/owners/bad key", "10.250.1.9")
+        try store.put("ipam/testnet/ips/not-an-address", "b\neth0")
+        try store.put("ipam/testnet/ips/10.250.1.9", "garbage")
+        #expect(try store.range(prefix: "ipam/testnet/ips/").kvs.count == 5)
+
+        #expect(try leases.releaseAll(except: [attachment("b"), attachment("c")]).isEmpty)
+        #expect(try store.range(prefix: "ipam/testnet/ips/").kvs.map(\.string) == ["b\neth0", "c\neth0"])
+        #expect(try store.range(prefix: "ipam/testnet/owners/").kvs.map(\.key) == ["ipam/testnet/owners/b/eth0"])
+        #expect(try leases.acquire(for: attachment("d"), from: sets).map(\.address) == [IPAddress("10.250.1.5")!])
+    }
+
     @Test func concurrentCallersNeverHandOutOneAddressTwice() throws {
         let store = MemoryStore()
         let sets = try config(#"{"subnet":"10.250.0.0/16"}"#).rangeSets

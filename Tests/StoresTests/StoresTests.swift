@@ -19,7 +19,7 @@ import Testing
         #expect(try decode(#"{"dataDir": null}"#) == .local(dataDir: "/var/lib/swift-cni"))
     }
 
-    @Test(arguments: ["relative", "/var/lib/../../etc", "", "/a/..", "/../a", "/nul\u{0}byte", "a/b",
+    @Test(arguments: ["relative", "/var/lib/../../etc", "", "/a/..", "/../a", "a/b",
                       "/var/lib/../\u{301}x"])
     func dataDirMustBeAbsoluteWithoutDotDot(dataDir: String) {
         #expect(throws: StoreConfigurationError("dataDir \"\(dataDir)\" must be an absolute path without \"..\"")) {

@@ -17,14 +17,19 @@ public struct BridgePlugin: CNIPlugin {
         let netns = try NetworkNamespace.open(path: request.netnsOfAddOrCheck)
         let host = try NetlinkSocket()
         let container = try NetlinkSocket(in: netns)
-        // Before IPAM: a second ADD of a live attachment gets its lease back from IPAM, and must not
-        // release it when it then fails.
-        if try container.link(named: request.interface) != nil {
-            throw ContainerInterface.nameTaken(request.interface, in: netns.path)
+        let hostVeth = HostVethName.make(network: request.network.name, attachment: request.attachment)
+        let tag = OwnerTag(network: request.network.name, attachment: request.attachment)
+        // Before IPAM, so that a refusal takes no lease. This attachment's own pair, whether a killed
+        // ADD left it or a repeated ADD finds it whole, is replaced: IPAM hands the new one the lease
+        // it holds.
+        if let existing = try container.link(named: request.interface) {
+            guard try isPair(existing, hostVeth: hostVeth, tag: tag, on: host) else {
+                throw ContainerInterface.nameTaken(request.interface, in: netns.path)
+            }
+            _ = try host.deleteLink(named: hostVeth, removal: .detached)
         }
         let bridge = try BridgeDevice.ensure(config, on: host)
         let ipam = IPAMDriver.forNetwork(request.network)
-        let hostVeth = HostVethName.make(network: request.network.name, attachment: request.attachment)
         let containerMAC = try RequestedMAC.from(request) ?? .randomLocal()
         let hostMAC = MACAddress.randomLocal()
 
@@ -58,7 +63,7 @@ public struct BridgePlugin: CNIPlugin {
             else {
                 throw CNIError(.tryAgainLater, "veth pair \(hostVeth)/\(request.interface) vanished after creation")
             }
-            try host.setAlias(index: hostIndex, OwnerTag(network: request.network.name, attachment: request.attachment).text)
+            try host.setAlias(index: hostIndex, tag.text)
             if config.hairpinMode { try host.setHairpin(index: hostIndex, true) }
             // A bridge port needs no IPv6 at all. Even without addresses the kernel gives each IPv6
             // interface a multicast route in the host's table, one per port, which every later link
@@ -141,7 +146,7 @@ public struct BridgePlugin: CNIPlugin {
             }
         }
         if !failures.isEmpty {
-            throw CNIError(.internal, "GC could not remove everything", details: failures.joined(separator: "; "))
+            throw CNIError(.internal, "GC could not remove everything: " + failures.joined(separator: "; "))
         }
     }
 
@@ -150,6 +155,19 @@ public struct BridgePlugin: CNIPlugin {
     }
 
     // MARK: - Helpers
+
+    /// Whether `interface`, in the container, is one end of the attachment's veth pair: the two ends
+    /// name each other, the host end bears the attachment's name and its tag, or none yet (an ADD
+    /// killed before it set one).
+    private func isPair(_ interface: Link, hostVeth: InterfaceName, tag: OwnerTag, on host: NetlinkSocket) throws -> Bool {
+        guard interface.kind == "veth", let hostEnd = try host.link(named: hostVeth), hostEnd.kind == "veth" else {
+            return false
+        }
+        // The kernel reports no peer index when it equals the link's own (possible across namespaces).
+        return (interface.linkIndex ?? interface.index) == hostEnd.index
+            && (hostEnd.linkIndex ?? hostEnd.index) == interface.index
+            && (hostEnd.alias == nil || hostEnd.alias == tag.text)
+    }
 
     /// A default route per family via that family's first gateway, unless IPAM already routes it.
     private func defaultRoutes(for result: CNIResult) -> [CNIResult.Route] {

@@ -56,14 +56,10 @@ public struct MacvlanConfig: Decodable, Sendable, KnownConfigKeys {
         self.mtu = mtu == 0 ? nil : mtu
 
         let macText = try c.decodeIfPresent(String.self, forKey: .mac) ?? ""
-        if macText.isEmpty {
-            mac = nil
-        } else {
-            guard let mac = MACAddress(macText), !mac.isMulticast else {
-                throw CNIError(.invalidNetworkConfig, "mac \"\(macText)\" is not a unicast MAC address")
-            }
-            self.mac = mac
+        if let problem = macText.isEmpty ? nil : MACAddress.assignmentProblem(macText) {
+            throw CNIError(.invalidNetworkConfig, "mac \"\(macText)\" \(problem)")
         }
+        mac = MACAddress(macText)
 
         linkInContainer = try c.decodeIfPresent(Bool.self, forKey: .linkInContainer) ?? false
     }

@@ -21,14 +21,28 @@ public struct MacvlanPlugin: CNIPlugin {
         let mac = try RequestedMAC.from(request) ?? config.mac
         try master.validate(mode: config.mode, mtu: config.mtu, mac: mac)
 
+        let tag = OwnerTag(network: request.network.name, attachment: request.attachment)
         // Created in the container under its final name: nothing to move, and no name on the host
         // that a concurrent ADD could collide with.
-        do {
+        let create = {
             try master.socket.createMacvlan(name: request.interface, parentIndex: master.link.index,
                                             mode: config.mode, mac: mac, mtu: config.mtu, up: false,
                                             in: config.linkInContainer ? nil : netns)
-        } catch NetlinkError.exists {
-            throw ContainerInterface.nameTaken(request.interface, in: netns.path)
+        }
+        do {
+            do {
+                try create()
+            } catch NetlinkError.exists {
+                // This attachment's own macvlan, whether a killed ADD left it or a repeated ADD finds
+                // it whole, is replaced (IPAM hands the new one the lease it holds); any other
+                // interface of that name is refused.
+                guard let existing = try container.link(named: request.interface), existing.kind == "macvlan",
+                      existing.alias == tag.text else {
+                    throw ContainerInterface.nameTaken(request.interface, in: netns.path)
+                }
+                _ = try container.deleteLink(index: existing.index, removal: .detached)
+                try create()
+            }
         } catch NetlinkError.kernel(_, EINVAL, _) {
             throw master.refusal(for: config.mode)
         }
@@ -38,6 +52,8 @@ public struct MacvlanPlugin: CNIPlugin {
             guard let macvlan = try ContainerInterface(named: request.interface, in: netns, socket: container) else {
                 throw CNIError(.tryAgainLater, "macvlan \(request.interface) vanished from \(netns.path) after creation")
             }
+            // What tells a later ADD of this attachment that the macvlan is its own to replace.
+            try container.setAlias(index: macvlan.link.index, tag.text)
             var result = CNIResult()
             if let ipam = IPAMDriver.forNetwork(request.network) {
                 result = try ipam.add(request)
