@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 import harness
-import nft
+from harness import nft
 from conftest import ours
 from test_macvlan import lan, make_lan, macvlan_info  # noqa: F401 (fixtures)
 
