@@ -84,7 +84,7 @@ def test_gc_says_what_failed_in_its_message(net, tmp_root):
     data_dir, _ = data_dir_for("a file", tmp_root)
     conf = net.conf(version="1.1.0", ipam=net.ipam(dataDir=data_dir))
     conf["cni.dev/valid-attachments"] = []
-    result = net.invoke("GC", conf, None, None, ifname=None).expect_error()
+    result = net.invoke("GC", conf, None, None, ifname=None).expect_error(999)
     assert result.json["msg"].startswith(f'GC could not remove everything: IPAM: dataDir "{data_dir}" is a regular')
     assert not result.json.get("details")
 
