@@ -21,7 +21,6 @@ public struct MacvlanPlugin: CNIPlugin {
         let mac = try RequestedMAC.from(request) ?? config.mac
         try master.validate(mode: config.mode, mtu: config.mtu, mac: mac)
 
-        let tag = OwnerTag(network: request.network.name, attachment: request.attachment)
         // Created in the container under its final name: nothing to move, and no name on the host
         // that a concurrent ADD could collide with.
         let create = {
@@ -37,7 +36,7 @@ public struct MacvlanPlugin: CNIPlugin {
                 // it whole, is replaced (IPAM hands the new one the lease it holds); any other
                 // interface of that name is refused.
                 guard let existing = try container.link(named: request.interface), existing.kind == "macvlan",
-                      existing.alias == tag.text else {
+                      existing.alias == request.attachmentID.hostAlias else {
                     throw ContainerInterface.nameTaken(request.interface, in: netns.path)
                 }
                 _ = try container.deleteLink(index: existing.index, removal: .detached)
@@ -53,7 +52,7 @@ public struct MacvlanPlugin: CNIPlugin {
                 throw CNIError(.tryAgainLater, "macvlan \(request.interface) vanished from \(netns.path) after creation")
             }
             // What tells a later ADD of this attachment that the macvlan is its own to replace.
-            try container.setAlias(index: macvlan.link.index, tag.text)
+            try container.setAlias(index: macvlan.link.index, request.attachmentID.hostAlias)
             var result = CNIResult()
             if let ipam = IPAMDriver.forNetwork(request.network) {
                 result = try ipam.add(request)
