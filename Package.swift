@@ -93,7 +93,7 @@ let package = Package(
         .target(name: "HostPlugin", dependencies: ["Addressing", "CNI", "Netlink", "PluginKit"], path: "Sources/Plugins/Host"),
         .target(name: "KVIPAMPlugin", dependencies: ["Addressing", "CNI", "IPAM", "Identity", "JSON", "PluginKit", "Stores"],
                 path: "Sources/Plugins/KVIPAM"),
-        .target(name: "MacvlanPlugin", dependencies: ["Addressing", "CNI", "Netlink", "PluginKit"],
+        .target(name: "MacvlanPlugin", dependencies: ["Addressing", "CNI", "Identity", "Netlink", "PluginKit"],
                 path: "Sources/Plugins/Macvlan"),
         .target(name: "PortmapPlugin", dependencies: ["Addressing", "CNI", "Firewall", "Netlink", "PluginKit"],
                 path: "Sources/Plugins/Portmap"),

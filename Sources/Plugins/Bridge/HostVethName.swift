@@ -1,14 +1,13 @@
 import Addressing
 import Identity
+import PluginKit
 
 /// The host end of an attachment's veth pair is named after the attachment, not at random, so
 /// DEL finds it without the container's namespace and a repeated ADD finds a crashed attempt's
-/// leftover: `veth` followed by the top 44 bits of the attachment's hash in 11 hex digits (15
-/// bytes, the kernel's limit).
+/// leftover: `veth` followed by 11 hex digits of the attachment's hash.
 enum HostVethName {
     static func make(for attachment: AttachmentID) -> InterfaceName {
-        let digits = String(attachment.hash() >> 20, radix: 16)
-        return InterfaceName("veth" + String(repeating: "0", count: 11 - digits.count) + digits)!
+        attachment.interfaceName(prefix: "veth")
     }
 
     /// Whether `name` has the shape of a name this type makes.
