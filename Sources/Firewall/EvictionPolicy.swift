@@ -1,28 +1,32 @@
 /// Which other owners an add may take keys from (see `Firewall.replace`).
 ///
 /// An exclusive add meeting a key that another owner holds is a conflict, and the firewall cannot
-/// tell a stale holder from a live one. A caller that can (say, because the key is an address its
-/// address management has handed out again, so whoever still holds it has lost its lease) names
-/// the roles whose holders are stale then; such a holder loses all its elements to make room.
-public struct EvictionPolicy: Hashable, Sendable {
-    /// The roles whose holders of a key the new owner asks for are stale.
+/// tell a stale holder from a live one. A caller that can names the roles whose holders may be
+/// stale and how to prove that one is gone (its interface no longer exists, say); such a holder
+/// loses all its elements to make room. A holder that cannot be proved gone keeps them.
+public struct EvictionPolicy {
+    /// The roles whose holders of a key the new owner asks for may be evicted.
     public let staleRoles: Set<FirewallOwner.Role>
+    private let isGone: (FirewallOwner) throws -> Bool
 
     /// Every key held by another owner is a conflict.
-    public static let never = EvictionPolicy(staleRoles: [])
+    public static var never: EvictionPolicy { EvictionPolicy(staleRoles: [], isGone: { _ in false }) }
 
-    /// An owner of one of `roles` holding a key the new owner asks for is stale.
-    public static func holders(of roles: Set<FirewallOwner.Role>) -> EvictionPolicy {
-        EvictionPolicy(staleRoles: roles)
+    /// An owner of one of `roles` holding a key the new owner asks for is evicted when `isGone`
+    /// proves that the attachment it belongs to no longer exists.
+    public static func holders(of roles: Set<FirewallOwner.Role>,
+                               whenGone isGone: @escaping (FirewallOwner) throws -> Bool) -> EvictionPolicy {
+        EvictionPolicy(staleRoles: roles, isGone: isGone)
     }
 
-    private init(staleRoles: Set<FirewallOwner.Role>) {
+    private init(staleRoles: Set<FirewallOwner.Role>, isGone: @escaping (FirewallOwner) throws -> Bool) {
         self.staleRoles = staleRoles
+        self.isGone = isGone
     }
 
     /// Whether `holder`, found holding a key that `owner` asks for, is stale. An owner never
     /// evicts itself.
-    func evicts(_ holder: FirewallOwner, for owner: FirewallOwner) -> Bool {
-        holder != owner && staleRoles.contains(holder.role)
+    func evicts(_ holder: FirewallOwner, for owner: FirewallOwner) throws -> Bool {
+        try holder != owner && staleRoles.contains(holder.role) && isGone(holder)
     }
 }

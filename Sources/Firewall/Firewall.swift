@@ -97,7 +97,7 @@ public final class Firewall {
                 throw ClearableRefusal.leaving(remainingMilliseconds: expiry.remainingMilliseconds)
             }
             if element.set != .owners, let holderText = holder.ownerText,
-               let holderOwner = FirewallOwner(text: holderText), eviction.evicts(holderOwner, for: owner) {
+               let holderOwner = FirewallOwner(text: holderText), try eviction.evicts(holderOwner, for: owner) {
                 throw ClearableRefusal.stale(holderOwner)
             }
             throw FirewallError.conflict(what: element.summary, holder: holder.ownerText)
@@ -173,6 +173,24 @@ public final class Firewall {
                   let owner = FirewallOwner(text: text), owner.role == role, owner.attachment.network == network else { return nil }
             return owner
         }
+    }
+
+    /// The owner holding a key that `entry` would add, or `nil` when none is held (or only by an
+    /// element on its way out). What a caller asks before handing out what the key is made of (an
+    /// address, say), since an owner's elements outlive any record kept elsewhere of who holds it.
+    public func holder(of entry: FirewallEntry) throws -> FirewallOwner? {
+        for element in entry.elements {
+            if let held = try socket.element(of: element.set, key: element.key, keyEnd: element.keyEnd),
+               held.expiry == nil, let text = held.ownerText, let owner = FirewallOwner(text: text) {
+                return owner
+            }
+        }
+        return nil
+    }
+
+    /// The entries of `owner`'s record; empty when it has none.
+    public func entries(of owner: FirewallOwner) throws -> [FirewallEntry] {
+        try record(of: owner)?.entries ?? []
     }
 
     // MARK: - Records

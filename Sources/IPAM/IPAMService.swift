@@ -34,6 +34,12 @@ public struct IPAMService {
         )
     }
 
+    /// See `LeaseManager.restore`.
+    @discardableResult
+    public func restore(_ holder: Attachment, holding addresses: [IPAddress], displacing: Attachment) throws -> Bool {
+        try leases.restore(holder, holding: addresses, displacing: displacing)
+    }
+
     public func del(_ attachment: Attachment) throws {
         try leases.release(attachment)
     }

@@ -60,6 +60,37 @@ public struct LeaseManager {
         }
     }
 
+    /// Gives `holder` back the lease of `addresses` that the store has lost, when the host shows
+    /// that it still holds them (a store removed or rolled back under live attachments). An address
+    /// the store now names `displacing` for (the attachment whose ADD found it held) is taken from
+    /// it, with the rest of its lease, so that its ADD leases anew. An address held by anyone else
+    /// in the store, and a holder the store still has a lease for, are left alone.
+    /// Returns whether anything was restored.
+    @discardableResult
+    public func restore(_ holder: Attachment, holding addresses: [IPAddress], displacing: Attachment) throws -> Bool {
+        try store.update { tx in
+            guard try tx.get(keys.owner(holder)) == nil else { return false }
+            var restored: [IPAddress] = []
+            for address in addresses {
+                switch try tx.get(keys.address(address)).map({ keys.attachment(fromAddressValue: $0.string) }) {
+                case nil:
+                    break
+                case displacing?:
+                    if let held = try tx.get(keys.owner(displacing)) {
+                        try release(LeaseKeys.addresses(fromOwnerValue: held.string), of: displacing, in: tx)
+                    }
+                default:
+                    continue
+                }
+                tx.put(keys.address(address), keys.addressValue(holder))
+                restored.append(address)
+            }
+            guard !restored.isEmpty else { return false }
+            tx.put(keys.owner(holder), LeaseKeys.ownerValue(holding: restored))
+            return true
+        }
+    }
+
     /// Releases every address `attachment` holds. Releasing nothing is not an error.
     /// Returns the addresses released.
     @discardableResult

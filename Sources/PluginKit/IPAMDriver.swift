@@ -1,6 +1,8 @@
+import Addressing
 import CNI
 import CNIClient
 import IPAM
+import Identity
 
 /// The IPAM half of a main plugin. `kv-ipam` runs in-process (no extra exec on the ADD path);
 /// any other type (host-local, static, dhcp) is delegated through CNI_PATH as the spec describes.
@@ -29,6 +31,18 @@ public enum IPAMDriver {
         switch self {
         case .inProcess: try IPAMService(for: request).add(request)
         case .delegated(let type): try Delegate.add(type: type, for: request)
+        }
+    }
+
+    /// Gives `holder`, another attachment of the request's network that the host shows still holds
+    /// `addresses`, back the lease its store lost, taking them from the request's attachment (see
+    /// `LeaseManager.restore`). `false` when nothing was restored, and always when IPAM is
+    /// delegated: that plugin's leases are its own.
+    public func restore<C>(_ holder: Attachment, holding addresses: [IPAddress],
+                           for request: AttachmentRequest<C>) throws -> Bool {
+        switch self {
+        case .inProcess: try IPAMService(for: request).restore(holder, holding: addresses, displacing: request.attachment)
+        case .delegated: false
         }
     }
 

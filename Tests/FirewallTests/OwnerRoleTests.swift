@@ -36,19 +36,20 @@ extension FirewallOwner.Role {
         #expect(FirewallOwner(text: owner(.portmap).text)?.role == .portmap)
     }
 
-    @Test func neverEvictsAnyone() {
-        #expect(!EvictionPolicy.never.evicts(owner(.bridge, container: "old"), for: owner(.bridge)))
-        #expect(!EvictionPolicy.never.evicts(owner(.portmap, container: "old"), for: owner(.portmap)))
+    @Test func neverEvictsAnyone() throws {
+        #expect(try !EvictionPolicy.never.evicts(owner(.bridge, container: "old"), for: owner(.bridge)))
+        #expect(try !EvictionPolicy.never.evicts(owner(.portmap, container: "old"), for: owner(.portmap)))
     }
 
-    @Test func holdersOfTheNamedRolesAreEvictedAndNoOneElse() {
-        let policy = EvictionPolicy.holders(of: [.bridge, .vxlan])
-        #expect(policy.evicts(owner(.bridge, container: "old"), for: owner(.bridge)))
-        #expect(policy.evicts(owner(.vxlan, interface: "eth1"), for: owner(.bridge)))
-        #expect(!policy.evicts(owner(.portmap, container: "old"), for: owner(.bridge)))
+    @Test func holdersOfTheNamedRolesAreEvictedWhenProvedGoneAndNoOneElse() throws {
+        let policy = EvictionPolicy.holders(of: [.bridge, .vxlan], whenGone: { $0.attachment.containerID.rawValue == "old" })
+        #expect(try policy.evicts(owner(.bridge, container: "old"), for: owner(.bridge)))
+        #expect(try policy.evicts(owner(.vxlan, container: "old", interface: "eth1"), for: owner(.bridge)))
+        #expect(try !policy.evicts(owner(.bridge, container: "live"), for: owner(.bridge)))
+        #expect(try !policy.evicts(owner(.portmap, container: "old"), for: owner(.bridge)))
     }
 
-    @Test func anOwnerNeverEvictsItself() {
-        #expect(!EvictionPolicy.holders(of: [.bridge]).evicts(owner(.bridge), for: owner(.bridge)))
+    @Test func anOwnerNeverEvictsItself() throws {
+        #expect(try !EvictionPolicy.holders(of: [.bridge], whenGone: { _ in true }).evicts(owner(.bridge), for: owner(.bridge)))
     }
 }

@@ -33,11 +33,14 @@ public struct BridgePlugin: CNIPlugin {
         let containerMAC = try RequestedMAC.from(request) ?? .randomLocal()
         let hostMAC = MACAddress.randomLocal()
 
+        let firewall = try Firewall()
+
         return try Rollback.run { rollback in
             var result = CNIResult()
             if let ipam {
                 result = try ipam.add(request)
                 rollback.onFailure { try? ipam.del(request) }
+                result = try reclaimingLostLeases(result, ipam: ipam, request, firewall: firewall, host: host)
             }
             if config.isGateway {
                 try bridge.ensureGateways(result.ips.compactMap { ip in
@@ -89,9 +92,34 @@ public struct BridgePlugin: CNIPlugin {
             }
             for index in result.ips.indices { result.ips[index].interface = BridgeResultInterface.container.rawValue }
             if let dns = request.network.dns, !dns.isEmpty { result.dns = dns }
-            try BridgeFirewall(request).apply(to: result, port: hostVeth, mac: containerMAC, rollback: &rollback)
+            try BridgeFirewall(request).apply(to: result, port: hostVeth, mac: containerMAC, using: firewall, on: host,
+                                              rollback: &rollback)
             return result
         }
+    }
+
+    /// `result` if none of its addresses is held by another live attachment on this host. Otherwise
+    /// the store lost that attachment's lease: it is given back, and IPAM leases again.
+    private func reclaimingLostLeases(_ result: CNIResult, ipam: IPAMDriver, _ request: AttachmentRequest<BridgeConfig>,
+                                      firewall: Firewall, host: NetlinkSocket) throws -> CNIResult {
+        var result = result
+        // Each round gives at least one lost lease back, and leases are per address: a few rounds
+        // are all a store that lost any number of leases needs, unless another process keeps
+        // taking the addresses freed.
+        for _ in 0..<8 {
+            let holders = try BridgeFirewall(request).liveHolders(of: result, using: firewall, on: host)
+            guard !holders.isEmpty else { return result }
+            for holder in holders {
+                guard try ipam.restore(holder.attachment.attachment, holding: holder.addresses, for: request) else {
+                    throw CNIError(.internal,
+                                   "IPAM handed out \(holder.addresses.map(\.description).joined(separator: ", ")), "
+                                       + "which \(holder.attachment) on this host still holds",
+                                   details: "its store lost that lease; DEL \(holder.attachment) or restore the store")
+                }
+            }
+            result = try ipam.add(request)
+        }
+        throw CNIError(.tryAgainLater, "every address IPAM handed out is held by another attachment on this host")
     }
 
     public func del(_ request: AttachmentRequest<BridgeConfig>) throws {
