@@ -8,6 +8,7 @@
 //   IPAM      ->  KV, CNI, Addressing, JSON, POSIX
 //   Stores    ->  KV, KVSQLite        (the one place a store is chosen from the configuration)
 //   KVSQLite  ->  KV, CSQLite (libsqlite3)          KVMemory  ->  KV          KV  ->  nothing
+//   KVEtcd    ->  KV, JSON                      (etcd v3's JSON gateway over POSIX sockets)
 //   Netlink   ->  CNetlink (libnl-route-3), Addressing
 //   Firewall  ->  CNftables (libnftnl), CMnl (libmnl), Addressing      (knows nothing of CNI)
 //   POSIX, Addressing, JSON  ->  nothing of ours
@@ -70,6 +71,8 @@ let package = Package(
         .target(name: "KVSQLite", dependencies: ["CSQLite", "KV"]),
         // A backend in this process's memory, for tests of what is built on the protocol.
         .target(name: "KVMemory", dependencies: ["KV"]),
+        // etcd v3 through its JSON gateway, over sockets of its own.
+        .target(name: "KVEtcd", dependencies: ["JSON", "KV"]),
         // The store a configuration names, opened by one factory.
         .target(name: "Stores", dependencies: ["KV", "KVSQLite"]),
         // Address management on top of the KV protocol.
@@ -115,7 +118,7 @@ let package = Package(
         .testTarget(name: "POSIXTests", dependencies: ["POSIX"]),
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI"]),
         .testTarget(name: "CNIClientTests", dependencies: ["Addressing", "CNI", "CNIClient", "JSON"]),
-        .testTarget(name: "KVTests", dependencies: ["CSQLite", "KV", "KVMemory", "KVSQLite"]),
+        .testTarget(name: "KVTests", dependencies: ["CSQLite", "KV", "KVEtcd", "KVMemory", "KVSQLite"]),
         .testTarget(name: "IPAMTests", dependencies: ["Addressing", "CNI", "IPAM", "KV", "KVMemory"]),
         .testTarget(name: "StoresTests", dependencies: ["JSON", "KV", "KVSQLite", "Stores"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
