@@ -6,7 +6,7 @@
 //   CNI (the protocol)            ->  Addressing, JSON, POSIX
 //   CNIClient (a runtime's side)  ->  CNI, Addressing, JSON, POSIX
 //   IPAM      ->  KV, CNI, Addressing, JSON, POSIX
-//   Stores    ->  KV, KVSQLite        (the one place a store is chosen from the configuration)
+//   Stores    ->  KV, KVSQLite, KVEtcd, JSON, POSIX   (the one place a store is chosen from the configuration)
 //   KVSQLite  ->  KV, CSQLite (libsqlite3)          KVMemory  ->  KV          KV  ->  nothing
 //   KVEtcd    ->  KV, JSON                      (etcd v3's JSON gateway over POSIX sockets)
 //   Netlink   ->  CNetlink (libnl-route-3), Addressing
@@ -74,7 +74,7 @@ let package = Package(
         // etcd v3 through its JSON gateway, over sockets of its own.
         .target(name: "KVEtcd", dependencies: ["JSON", "KV"]),
         // The store a configuration names, opened by one factory.
-        .target(name: "Stores", dependencies: ["KV", "KVSQLite"]),
+        .target(name: "Stores", dependencies: ["JSON", "KV", "KVEtcd", "KVSQLite", "POSIX"]),
         // Address management on top of the KV protocol.
         .target(name: "IPAM", dependencies: ["Addressing", "CNI", "JSON", "KV", "POSIX"]),
         // swift-cni's nftables tables (masquerade, isolation, MAC spoof checks, published ports),
@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "CNIClientTests", dependencies: ["Addressing", "CNI", "CNIClient", "JSON"]),
         .testTarget(name: "KVTests", dependencies: ["CSQLite", "KV", "KVEtcd", "KVMemory", "KVSQLite"]),
         .testTarget(name: "IPAMTests", dependencies: ["Addressing", "CNI", "IPAM", "KV", "KVMemory"]),
-        .testTarget(name: "StoresTests", dependencies: ["JSON", "KV", "KVSQLite", "Stores"]),
+        .testTarget(name: "StoresTests", dependencies: ["JSON", "KV", "KVEtcd", "KVSQLite", "Stores"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
         .testTarget(name: "FirewallTests", dependencies: ["Addressing", "Firewall"]),
         .testTarget(name: "ServiceLogTests", dependencies: ["ServiceLog", .product(name: "Logging", package: "swift-log")]),

@@ -74,9 +74,15 @@ final class EtcdClient {
 
     private func authenticate(deadline: ContinuousClock.Instant) throws(EtcdError) {
         token = nil
-        let answer = try exchange("/v3/auth/authenticate", .object([
-            "name": .string(configuration.username ?? ""), "password": .string(configuration.password ?? ""),
-        ]), deadline: deadline)
+        let user = configuration.username ?? ""
+        let answer: JSONValue
+        do {
+            answer = try exchange("/v3/auth/authenticate", .object([
+                "name": .string(user), "password": .string(configuration.password ?? ""),
+            ]), deadline: deadline)
+        } catch .server(_, _, let message) {
+            throw .refused("etcd at \(configuration.endpoints[current]) refused user \"\(user)\": \(message)")
+        }
         guard case .string(let token)? = answer["token"] else {
             throw .protocolViolation("authentication as \(configuration.username ?? "") returned no token")
         }

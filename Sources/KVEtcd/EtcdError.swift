@@ -10,6 +10,8 @@ public enum EtcdError: Error, Equatable, Sendable, CustomStringConvertible {
     case server(status: Int, code: Int, message: String)
     /// etcd's answer could not be read.
     case protocolViolation(String)
+    /// etcd turned the credentials away, or they lack permission.
+    case refused(String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,7 @@ public enum EtcdError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unreachable(let detail): detail
         case let .server(status, code, message): "etcd answered \(status) (code \(code)): \(message)"
         case .protocolViolation(let detail): "etcd's answer could not be read: \(detail)"
+        case .refused(let detail): detail
         }
     }
 
@@ -24,6 +27,9 @@ public enum EtcdError: Error, Equatable, Sendable, CustomStringConvertible {
     var kvError: KVError {
         switch self {
         case .configuration(let detail): .invalidArgument(detail)
+        case .refused(let detail): .refused(detail)
+        // gRPC's PermissionDenied and Unauthenticated: the configured user may not do this.
+        case let .server(_, code, message) where code == 7 || code == 16: .refused(message)
         case .unreachable, .server, .protocolViolation: .unavailable(description)
         }
     }

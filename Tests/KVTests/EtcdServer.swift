@@ -18,7 +18,8 @@ final class EtcdServer: @unchecked Sendable {
 
     let directory: String
     let clientPort: UInt16
-    private let process = Process()
+    private let arguments: [String]
+    private var process = Process()
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.path + "/kvtests-etcd-" + UUID().uuidString
@@ -27,8 +28,7 @@ final class EtcdServer: @unchecked Sendable {
         let peerPort = try Self.freePort()
         let client = "http://127.0.0.1:\(clientPort)"
         let peer = "http://127.0.0.1:\(peerPort)"
-        process.executableURL = URL(fileURLWithPath: Self.binary!)
-        process.arguments = [
+        arguments = [
             "--name", "test", "--data-dir", directory + "/data",
             "--listen-client-urls", client, "--advertise-client-urls", client,
             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
@@ -36,8 +36,19 @@ final class EtcdServer: @unchecked Sendable {
             // The protocol suites' optimistic updates over 200 keys compare each; etcd allows 128 by default.
             "--max-txn-ops", "1024", "--logger", "zap", "--log-level", "error",
         ]
+        try start()
+    }
+
+    /// The server's process id, to stop or kill it.
+    var pid: Int32 { process.processIdentifier }
+
+    /// Starts etcd on the data directory and waits until it answers.
+    private func start() throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary!)
+        process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle.nullDevice
         try process.run()
         let store = try self.store(timeout: .milliseconds(200))
         let deadline = ContinuousClock.now.advanced(by: .seconds(20))
@@ -64,11 +75,41 @@ final class EtcdServer: @unchecked Sendable {
     }
 
     func stop() {
+        halt()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Kills etcd and starts it again on the same data and ports.
+    func restart() throws {
+        halt()
+        try start()
+    }
+
+    /// Adds user root and turns authentication on.
+    func enableAuthentication(rootPassword: String) throws {
+        for (path, body) in [("/v3/auth/user/add", #"{"name":"root","password":"\#(rootPassword)"}"#),
+                             ("/v3/auth/user/grant", #"{"user":"root","role":"root"}"#), ("/v3/auth/enable", "{}")] {
+            try Self.post(endpoint + path, body)
+        }
+    }
+
+    private func halt() {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGCONT)
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// One administrative request, through curl: the tests must not trust the client they test.
+    private static func post(_ url: String, _ body: String) throws {
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-sf", "-X", "POST", "-d", body, url]
+        curl.standardOutput = FileHandle.nullDevice
+        try curl.run()
+        curl.waitUntilExit()
+        guard curl.terminationStatus == 0 else { throw KVError.unavailable("POST \(url) failed") }
     }
 
     private static func freePort() throws -> UInt16 {
