@@ -6,8 +6,7 @@ public struct EtcdStoreSettings: Sendable, Equatable {
     public var endpoints: [EtcdEndpoint]
     /// Every key swift-cni writes starts with it.
     public var prefix: String
-    /// This host's name in the store (its address blocks are claimed under it); `nil` for the
-    /// contents of /etc/machine-id, read when needed.
+    /// This host's name in the store, when the configuration gives one.
     public var hostID: String?
     public var timeout: Duration
     public var username: String?
