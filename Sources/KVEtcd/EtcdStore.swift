@@ -72,7 +72,7 @@ public final class EtcdStore: KeyValueStore {
     }
 
     public func revision() throws -> Int64 {
-        EtcdWire.revision(try call("/v3/kv/range", .object(["key": wire.key("\u{0}"), "count_only": .bool(true)])))
+        EtcdWire.revision(try call("/v3/kv/range", wire.revisionRequest))
     }
 
     public func watch(prefix: String, afterRevision: Int64) throws -> any KeyValueWatch {

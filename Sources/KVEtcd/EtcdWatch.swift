@@ -72,7 +72,7 @@ final class EtcdWatch: KeyValueWatch {
 
     private func storeRevision() throws -> Int64 {
         do {
-            return EtcdWire.revision(try client.call("/v3/kv/range", .object(["key": wire.key("\u{0}"), "count_only": .bool(true)])))
+            return EtcdWire.revision(try client.call("/v3/kv/range", wire.revisionRequest))
         } catch {
             throw error.kvError
         }

@@ -13,6 +13,9 @@ struct EtcdWire {
     static func etcdRevision(_ revision: Int64) -> Int64 { revision > 0 ? revision + 1 : revision }
     static func storeRevision(_ revision: Int64) -> Int64 { revision > 0 ? revision - 1 : revision }
 
+    /// The cheapest request whose answer's header carries the store revision.
+    var revisionRequest: JSONValue { .object(["key": key("\u{0}"), "count_only": .bool(true)]) }
+
     func key(_ key: String) -> JSONValue { .string(Base64.encode(namespace + Array(key.utf8))) }
 
     /// `key` and `range_end` selecting every key under `prefix`.
