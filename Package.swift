@@ -6,8 +6,9 @@
 //   CNI (the protocol)            ->  Addressing, Identity, JSON, POSIX
 //   CNIClient (a runtime's side)  ->  CNI, Addressing, Identity, JSON, POSIX
 //   IPAM      ->  KV, CNI, Identity, Addressing, JSON, POSIX
-//   Stores    ->  KV, KVSQLite        (the one place a store is chosen from the configuration)
+//   Stores    ->  KV, KVSQLite, KVEtcd, JSON, POSIX   (the one place a store is chosen from the configuration)
 //   KVSQLite  ->  KV, CSQLite (libsqlite3)          KVMemory  ->  KV          KV  ->  nothing
+//   KVEtcd    ->  KV, JSON                      (etcd v3's JSON gateway over POSIX sockets)
 //   Netlink   ->  CNetlink (libnl-route-3), Addressing
 //   Firewall  ->  CNftables (libnftnl), CMnl (libmnl), Addressing, Identity      (knows nothing of CNI)
 //   Identity  ->  Addressing          POSIX, Addressing, JSON  ->  nothing of ours
@@ -72,8 +73,10 @@ let package = Package(
         .target(name: "KVSQLite", dependencies: ["CSQLite", "KV"]),
         // A backend in this process's memory, for tests of what is built on the protocol.
         .target(name: "KVMemory", dependencies: ["KV"]),
+        // etcd v3 through its JSON gateway, over sockets of its own.
+        .target(name: "KVEtcd", dependencies: ["JSON", "KV"]),
         // The store a configuration names, opened by one factory.
-        .target(name: "Stores", dependencies: ["KV", "KVSQLite"]),
+        .target(name: "Stores", dependencies: ["JSON", "KV", "KVEtcd", "KVSQLite", "POSIX"]),
         // Address management on top of the KV protocol.
         .target(name: "IPAM", dependencies: ["Addressing", "CNI", "Identity", "JSON", "KV", "POSIX"]),
         // swift-cni's nftables tables (masquerade, isolation, MAC spoof checks, published ports),
@@ -118,9 +121,9 @@ let package = Package(
         .testTarget(name: "POSIXTests", dependencies: ["POSIX"]),
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI", "Identity"]),
         .testTarget(name: "CNIClientTests", dependencies: ["Addressing", "CNI", "CNIClient", "JSON", "Identity"]),
-        .testTarget(name: "KVTests", dependencies: ["CSQLite", "KV", "KVMemory", "KVSQLite"]),
+        .testTarget(name: "KVTests", dependencies: ["CSQLite", "KV", "KVEtcd", "KVMemory", "KVSQLite"]),
         .testTarget(name: "IPAMTests", dependencies: ["Addressing", "CNI", "IPAM", "Identity", "KV", "KVMemory"]),
-        .testTarget(name: "StoresTests", dependencies: ["JSON", "KV", "KVSQLite", "Stores"]),
+        .testTarget(name: "StoresTests", dependencies: ["JSON", "KV", "KVEtcd", "KVSQLite", "Stores"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
         .testTarget(name: "FirewallTests", dependencies: ["Addressing", "Firewall", "Identity"]),
         .testTarget(name: "ServiceLogTests", dependencies: ["ServiceLog", .product(name: "Logging", package: "swift-log")]),

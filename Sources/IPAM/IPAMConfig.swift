@@ -13,14 +13,16 @@ public struct IPAMConfig: Sendable, Equatable {
     /// A resolv.conf whose servers and search domains go into the result's `dns`.
     public var resolvConf: String?
 
-    /// The keys of the `ipam` section, host-local's, `dataDir` among them for the caller to read
-    /// (see `decode`). A route's keys beyond `dst` and `gw` are the spec's (CNI 1.1), which
+    /// The keys of the `ipam` section, host-local's, `dataDir` and `store` among them for the caller
+    /// to read (see `decode`). A route's keys beyond `dst` and `gw` are the spec's (CNI 1.1), which
     /// host-local passes on and kv-ipam accepts and ignores.
     public static let configKeys = ConfigKeys.keys(
         ["type", "subnet", "rangeStart", "rangeEnd", "gateway", "dataDir", "resolvConf"],
         nested: [
             .init("ranges", .list(.list(.keys(["subnet", "rangeStart", "rangeEnd", "gateway"])))),
             .init("routes", .list(.keys(["dst", "gw", "mtu", "advmss", "priority", "table", "scope"]))),
+            .init("store", .keys(["type", "endpoints", "prefix", "hostID", "caFile", "certFile", "keyFile", "username",
+                                  "password", "passwordFile", "timeout"])),
         ])
 
     /// Reads the `ipam` section out of a whole network configuration, and `Extra` from the same

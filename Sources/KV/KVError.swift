@@ -11,6 +11,9 @@ public enum KVError: Error, Equatable, Sendable {
     case compacted(requested: Int64, oldestAvailable: Int64)
     /// The caller passed something the store cannot accept (an empty key, say).
     case invalidArgument(String)
+    /// The store turns away the client as configured (wrong credentials, no permission): nothing
+    /// changes until the configuration does.
+    case refused(String)
 }
 
 extension KVError {
@@ -36,6 +39,8 @@ extension KVError: CustomStringConvertible {
             "history after revision \(requested) is compacted; the oldest kept is \(oldest)"
         case .invalidArgument(let detail):
             detail
+        case .refused(let detail):
+            "the store refused the request: \(detail)"
         }
     }
 }

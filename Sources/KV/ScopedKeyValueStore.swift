@@ -24,6 +24,7 @@ extension ScopedKeyValueStore {
 
     /// Runs the transaction's operations in order, so a read sees the writes before it.
     public func commit(_ transaction: Transaction) throws -> TransactionResult {
+        if let problem = transaction.overlappingWrite { throw KVError.invalidArgument(problem) }
         let (outcome, revision) = try writing { try $0.run(transaction) }
         return TransactionResult(succeeded: outcome.succeeded, revision: revision, results: outcome.results)
     }

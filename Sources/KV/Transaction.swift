@@ -1,4 +1,5 @@
 /// An etcd v3 `Txn`: if every comparison holds, run `success`, otherwise `failure`, atomically.
+/// As in etcd, a branch writes each key at most once (see `overlappingWrite`).
 public struct Transaction: Sendable {
     public var compares: [Compare]
     public var success: [Operation]
@@ -9,10 +10,35 @@ public struct Transaction: Sendable {
         self.success = success
         self.failure = failure
     }
+
+    /// Why a branch cannot run, as etcd refuses it ("duplicate key given in txn request"): two of its
+    /// writes reach one key (two puts or deletes of it, or one under a prefix the branch deletes).
+    /// `nil` when every key is written at most once.
+    public var overlappingWrite: String? {
+        for branch in [success, failure] {
+            var keys = Set<String>()
+            var prefixes: [String] = []
+            for operation in branch {
+                switch operation {
+                case .put(let key, _), .delete(let key):
+                    guard keys.insert(key).inserted else { return "a transaction writes \"\(key)\" twice" }
+                case .deletePrefix(let prefix): prefixes.append(prefix)
+                case .get, .range: break
+                }
+            }
+            for prefix in prefixes {
+                if let key = keys.first(where: { $0.utf8.starts(with: prefix.utf8) }) {
+                    return "a transaction writes \"\(key)\" and deletes the prefix \"\(prefix)\" it is under"
+                }
+            }
+        }
+        return nil
+    }
 }
 
-/// A comparison against one key's current state. A missing key has value `[]` and all revisions 0,
-/// exactly as in etcd, so `.createRevision(k, .equal, 0)` means "k does not exist".
+/// A comparison against one key's current state. A missing key has all revisions 0, exactly as in
+/// etcd, so `.createRevision(k, .equal, 0)` means "k does not exist"; as in etcd, no `.value` compare
+/// holds for a missing key (an empty value and none are told apart).
 public enum Compare: Sendable, Equatable {
     case value(String, CompareOperator, [UInt8])
     case createRevision(String, CompareOperator, Int64)

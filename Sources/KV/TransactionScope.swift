@@ -40,10 +40,11 @@ extension TransactionScope {
         return value
     }
 
-    /// Evaluates a comparison against the current state; a missing key has value `[]` and revisions 0.
+    /// Evaluates a comparison against the current state; a missing key has revisions 0 and fails
+    /// every value compare.
     func holds(_ compare: Compare) throws -> Bool {
         switch compare {
-        case let .value(key, op, target): op.holds(try get(key)?.value ?? [], target)
+        case let .value(key, op, target): try get(key).map { op.holds($0.value, target) } ?? false
         case let .createRevision(key, op, target): op.holds(try get(key)?.createRevision ?? 0, target)
         case let .modRevision(key, op, target): op.holds(try get(key)?.modRevision ?? 0, target)
         case let .version(key, op, target): op.holds(try get(key)?.version ?? 0, target)

@@ -26,6 +26,7 @@ extension KVError: CNICodedError {
     public var cniError: CNIError {
         switch self {
         case .corrupt: CNIError(.ioFailure, description)
+        case .refused: CNIError(.invalidNetworkConfig, description)
         case .unavailable, .contention: CNIError(.tryAgainLater, description)
         case .compacted, .invalidArgument: CNIError(.internal, description)
         }

@@ -1,5 +1,7 @@
 import KV
+import KVEtcd
 import KVSQLite
+import POSIX
 
 /// The local store's file inside its `dataDir`.
 let localStoreFileName = "store.db"
@@ -20,7 +22,28 @@ public func openStore(_ configuration: StoreConfiguration) throws -> any KeyValu
             }
             throw StoreConfigurationError("dataDir \"\(dataDir)\" \(problem)")
         }
+    case .etcd(let settings, _):
+        return try EtcdStore(clientConfiguration(settings), namespace: settings.prefix)
     }
+}
+
+/// The client settings, with the password read from its file now, at the edge.
+func clientConfiguration(_ settings: EtcdStoreSettings) throws -> EtcdClientConfiguration {
+    var password: String?
+    switch settings.password {
+    case .inline(let text)?: password = text
+    case .file(let path)?:
+        do {
+            let bytes = try RegularFile.contents(atPath: path, limit: 4096)
+            // A trailing newline, as editors and `echo` leave, is not part of the password.
+            password = String(decoding: bytes.last == 10 ? bytes.dropLast() : bytes[...], as: UTF8.self)
+        } catch {
+            throw StoreConfigurationError("store: \"passwordFile\" \(error)")
+        }
+    case nil: break
+    }
+    return EtcdClientConfiguration(endpoints: settings.endpoints, timeout: settings.timeout,
+                                   username: settings.username, password: password)
 }
 
 /// Opens the store `configuration` names if it exists, creating nothing: for readers, to whom a
@@ -28,5 +51,6 @@ public func openStore(_ configuration: StoreConfiguration) throws -> any KeyValu
 public func openExistingStore(_ configuration: StoreConfiguration) throws -> (any KeyValueStore)? {
     switch configuration {
     case .local(let dataDir): try SQLiteStore.openExisting(path: DataDirectory.storePath(in: dataDir))
+    case .etcd(let settings, _): try EtcdStore(clientConfiguration(settings), namespace: settings.prefix)
     }
 }

@@ -1,11 +1,13 @@
 /// Which store to use and where it is, as a configuration names it. Decoded from the object that
-/// holds the keys (the `ipam` section of a network configuration): today `dataDir`, the directory of
-/// the local store, which defaults to `defaultDataDir`. A store of another type joins as a case of its
-/// own, decoded from a key of its own.
+/// holds the keys (the `ipam` section of a network configuration): its `store` object, else the
+/// host-wide `/etc/swift-cni/store.json`, else the local store in `dataDir` (default
+/// `defaultDataDir`).
 public enum StoreConfiguration: Sendable, Equatable {
     /// The store on this host, in the directory `dataDir`: one per host, shared by every network and
     /// every plugin process.
     case local(dataDir: String)
+    /// An etcd cluster shared by many hosts; `dataDir` still holds what this host keeps for itself.
+    case etcd(EtcdStoreSettings, dataDir: String)
 
     /// Where the local store lives when `dataDir` is not set.
     public static let defaultDataDir = "/var/lib/swift-cni"
@@ -22,11 +24,16 @@ public enum StoreConfiguration: Sendable, Equatable {
 
 extension StoreConfiguration: Decodable {
     private enum CodingKeys: String, CodingKey {
-        case dataDir
+        case dataDir, store
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        self = try .local(validating: container.decodeIfPresent(String.self, forKey: .dataDir) ?? Self.defaultDataDir)
+        let local = try Self.local(validating: container.decodeIfPresent(String.self, forKey: .dataDir) ?? Self.defaultDataDir)
+        guard case .local(let dataDir) = local else { preconditionFailure("local(validating:) made another store") }
+        switch try container.decodeIfPresent(StoreChoice.self, forKey: .store) ?? HostStoreFile.read() {
+        case .etcd(let settings)?: self = .etcd(settings, dataDir: dataDir)
+        case .local?, nil: self = local
+        }
     }
 }

@@ -1,19 +1,24 @@
 import Foundation
 import KV
+import KVEtcd
 import KVMemory
 import KVSQLite
 import Synchronization
 
 /// The backends the protocol suites run against: what they check is the protocol's, so it holds for
-/// both.
+/// every one. etcd is left out, with a message, where no etcd binary is installed.
 enum Backend: CaseIterable, Sendable, CustomStringConvertible {
     case sqlite
     case memory
+    case etcd
+
+    static var allCases: [Backend] { EtcdServer.isAvailable ? [.sqlite, .memory, .etcd] : [.sqlite, .memory] }
 
     var description: String {
         switch self {
         case .sqlite: "SQLite"
         case .memory: "memory"
+        case .etcd: "etcd"
         }
     }
 
@@ -31,12 +36,17 @@ enum Backend: CaseIterable, Sendable, CustomStringConvertible {
                             _ body: (@escaping @Sendable () throws -> any KeyValueStore) throws -> T) throws -> T {
         switch self {
         case .sqlite:
-            try withTemporaryDirectory { directory throws in
+            return try withTemporaryDirectory { directory throws in
                 let path = directory + "/store.db"
                 return try body { try SQLiteStore(path: path, historyLimit: historyLimit) }
             }
         case .memory:
-            try body { [store = MemoryStore(historyLimit: historyLimit)] in store }
+            return try body { [store = MemoryStore(historyLimit: historyLimit)] in store }
+        case .etcd:
+            // etcd keeps history until compacted, whatever `historyLimit` says.
+            let server = try EtcdServer()
+            defer { server.stop() }
+            return try body { try server.store() }
         }
     }
 }

@@ -5,13 +5,17 @@ import Testing
     @Test(arguments: Backend.allCases) func missingKeyComparesAsEmptyValueAndZeroRevisions(_ backend: Backend) throws {
         try backend.withStore { store throws in
             let holding: [Compare] = [
-                .value("x", .equal, []), .createRevision("x", .equal, 0), .modRevision("x", .equal, 0),
+                .createRevision("x", .equal, 0), .modRevision("x", .equal, 0),
                 .version("x", .equal, 0), .absent("x"),
             ]
             for compare in holding {
                 #expect(try store.commit(Transaction(compares: [compare])).succeeded, "\(compare)")
             }
             #expect(try !store.commit(Transaction(compares: [.version("x", .greater, 0)])).succeeded)
+            // As in etcd, a value compare never holds for a missing key, not even against [].
+            for compare: Compare in [.value("x", .equal, []), .value("x", .notEqual, "a".bytes), .value("x", .less, "a".bytes)] {
+                #expect(try !store.commit(Transaction(compares: [compare])).succeeded, "\(compare)")
+            }
         }
     }
 
@@ -88,12 +92,14 @@ import Testing
         }
     }
 
-    @Test(arguments: Backend.allCases) func writingOneKeyTwiceCountsBothWrites(_ backend: Backend) throws {
+    @Test(arguments: Backend.allCases) func writingOneKeyTwiceIsRefused(_ backend: Backend) throws {
         try backend.withStore { store throws in
-            let result = try store.commit(Transaction(success: [.put("a", "1".bytes), .put("a", "2".bytes), .get("a")]))
-            #expect(result.results.last == .range([
-                KeyValue(key: "a", value: "2".bytes, createRevision: 1, modRevision: 1, version: 2),
-            ]))
+            for branch: [KV.Operation] in [[.put("a", "1".bytes), .put("a", "2".bytes)], [.put("a", "1".bytes), .delete("a")],
+                                           [.put("p/a", "1".bytes), .deletePrefix("p/")]] {
+                #expect(throws: KVError.self) { try store.commit(Transaction(success: branch)) }
+                #expect(throws: KVError.self) { try store.commit(Transaction(compares: [.absent("z")], failure: branch)) }
+            }
+            #expect(try store.revision() == 0)
         }
     }
 

@@ -79,3 +79,50 @@ import Testing
         }
     }
 }
+
+@Suite struct EtcdStoreConfigurationDecoding {
+    private func decode(_ json: String) throws -> StoreConfiguration {
+        try JSONCodec.decode(StoreConfiguration.self, from: Array(json.utf8))
+    }
+
+    @Test func anEtcdStoreTakesItsSettings() throws {
+        let configuration = try decode(#"""
+            {"dataDir": "/srv/cni", "store": {"type": "etcd", "endpoints": ["http://10.0.0.1:2379", "10.0.0.2:2379"],
+             "prefix": "/cni/", "hostID": "node-1", "username": "cni", "passwordFile": "/etc/swift-cni/etcd.pw", "timeout": 0.5}}
+            """#)
+        guard case let .etcd(settings, dataDir) = configuration else { Issue.record("\(configuration)"); return }
+        #expect(dataDir == "/srv/cni")
+        #expect(settings.endpoints.map(\.description) == ["http://10.0.0.1:2379", "http://10.0.0.2:2379"])
+        #expect(settings.prefix == "/cni/")
+        #expect(settings.hostID == "node-1")
+        #expect(settings.username == "cni")
+        #expect(settings.password == .file("/etc/swift-cni/etcd.pw"))
+        #expect(settings.timeout == .milliseconds(500))
+    }
+
+    @Test func defaultsAreThePrefixAndTwoSeconds() throws {
+        guard case let .etcd(settings, _) = try decode(#"{"store": {"type": "etcd", "endpoints": ["127.0.0.1:2379"]}}"#) else {
+            Issue.record("not etcd"); return
+        }
+        #expect(settings.prefix == "/swift-cni/")
+        #expect(settings.timeout == .seconds(2))
+        #expect(settings.hostID == nil)
+    }
+
+    @Test(arguments: [
+        (#"{"type": "etcd", "endpoints": []}"#, "at least one"),
+        (#"{"type": "etcd", "endpoints": ["nohost"]}"#, "nohost"),
+        (#"{"type": "etcd", "endpoints": ["a:1"], "password": "x"}"#, "username"),
+        (#"{"type": "etcd", "endpoints": ["a:1"], "username": "u", "password": "x", "passwordFile": "/p"}"#, "not both"),
+        (#"{"type": "etcd", "endpoints": ["a:1"], "timeout": 0}"#, "timeout"),
+        (#"{"type": "etcd", "endpoints": ["a:1"], "caFile": "/etc/ca.pem"}"#, "/etc/ca.pem"),
+        (#"{"type": "consul"}"#, "consul"),
+    ])
+    func badSettingsSayWhatIsWrong(store: String, named: String) {
+        #expect {
+            try decode(#"{"store": \#(store)}"#)
+        } throws: { error in
+            (error as? StoreConfigurationError)?.description.contains(named) == true
+        }
+    }
+}

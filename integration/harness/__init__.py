@@ -7,6 +7,7 @@
 - `networks`: plugin stacks, test networks and their attachments
 - `nft`: swift-cni's nftables tables as the `nft` command shows them
 - `sweep`: removing what this or a dead earlier session left
+- `etcd`: a real etcd on loopback for the etcd store's tests
 
 The names below are the ones callers use as `harness.<name>`.
 """
@@ -19,3 +20,4 @@ from .networks import Attachment, Network, Stack, host_local_leases
 from .processes import (Invocation, adopting_orphans, finish_plugin, limited_to_one_process, plugin_env, run_plugin,
                         sh, start_plugin, wait_until)
 from .sweep import sweep, sweep_dead_sessions
+from .etcd import EtcdServer, etcd_available

@@ -1,0 +1,162 @@
+import JSON
+
+/// How to reach an etcd cluster: its members, how long any one request may take, and credentials.
+public struct EtcdClientConfiguration: Sendable, Equatable {
+    public var endpoints: [EtcdEndpoint]
+    /// The most one request may take, failover included.
+    public var timeout: Duration
+    public var username: String?
+    public var password: String?
+
+    public init(endpoints: [EtcdEndpoint], timeout: Duration = .seconds(2), username: String? = nil, password: String? = nil) {
+        self.endpoints = endpoints
+        self.timeout = timeout
+        self.username = username
+        self.password = password
+    }
+}
+
+/// Requests to etcd v3's JSON gateway over one kept-alive connection, moving to the next endpoint
+/// when one does not answer.
+final class EtcdClient {
+    let configuration: EtcdClientConfiguration
+    private var connection: HTTPConnection?
+    /// The endpoint to try first: the last one that answered.
+    private var current = 0
+    private var token: String?
+
+    init(_ configuration: EtcdClientConfiguration) throws(EtcdError) {
+        guard !configuration.endpoints.isEmpty else { throw .configuration("no etcd endpoints are configured") }
+        self.configuration = configuration
+    }
+
+    var endpointList: String { configuration.endpoints.map(\.description).joined(separator: ", ") }
+
+    /// POSTs `body` to `path` and returns the decoded answer. A request is sent again to another
+    /// endpoint only when the first could not have received it (no connection, or a kept-alive
+    /// connection the server had closed before the request was written).
+    func call(_ path: String, _ body: JSONValue) throws(EtcdError) -> JSONValue {
+        let deadline = ContinuousClock.now.advanced(by: configuration.timeout)
+        if configuration.username != nil && token == nil { try authenticate(deadline: deadline) }
+        do throws(EtcdError) {
+            return try exchange(path, body, deadline: deadline)
+        } catch .server(_, let code, _) where code == 16 && configuration.username != nil {
+            // The token expired (etcd's simple tokens last five minutes): one new one, one retry.
+            try authenticate(deadline: deadline)
+            return try exchange(path, body, deadline: deadline)
+        }
+    }
+
+    /// Opens a connection that carries one streaming request; the caller reads its chunks.
+    func stream(_ path: String, _ body: JSONValue) throws(EtcdError) -> HTTPConnection {
+        let deadline = ContinuousClock.now.advanced(by: configuration.timeout)
+        if configuration.username != nil && token == nil { try authenticate(deadline: deadline) }
+        var failures: [String] = []
+        for offset in 0..<configuration.endpoints.count {
+            let index = (current + offset) % configuration.endpoints.count
+            do throws(EtcdError) {
+                let connection = try HTTPConnection(to: configuration.endpoints[index], deadline: deadline)
+                try connection.send(path: path, body: JSONWriter.write(body), headers: headers, deadline: deadline)
+                let (status, headers) = try connection.readHead(deadline: deadline)
+                guard status == 200 else {
+                    throw Self.serverError(status, try connection.readBody(headers: headers, deadline: deadline))
+                }
+                current = index
+                return connection
+            } catch .unreachable(let detail) {
+                failures.append(detail)
+            }
+        }
+        throw .unreachable("no etcd endpoint answered within \(configuration.timeout) (\(failures.joined(separator: "; ")))")
+    }
+
+    private var headers: [(String, String)] { token.map { [("Authorization", $0)] } ?? [] }
+
+    private func authenticate(deadline: ContinuousClock.Instant) throws(EtcdError) {
+        token = nil
+        let user = configuration.username ?? ""
+        let answer: JSONValue
+        do {
+            answer = try exchange("/v3/auth/authenticate", .object([
+                "name": .string(user), "password": .string(configuration.password ?? ""),
+            ]), deadline: deadline)
+        } catch .server(_, _, let message) {
+            throw .refused("etcd at \(configuration.endpoints[current]) refused user \"\(user)\": \(message)")
+        }
+        guard case .string(let token)? = answer["token"] else {
+            throw .protocolViolation("authentication as \(configuration.username ?? "") returned no token")
+        }
+        self.token = token
+    }
+
+    private func exchange(_ path: String, _ body: JSONValue, deadline: ContinuousClock.Instant) throws(EtcdError) -> JSONValue {
+        let bytes = JSONWriter.write(body)
+        var failures: [String] = []
+        var attempts = 0
+        while attempts < configuration.endpoints.count + 1 {
+            attempts += 1
+            let reused = connection != nil
+            let connection: HTTPConnection
+            do throws(EtcdError) {
+                if let open = self.connection {
+                    connection = open
+                } else {
+                    connection = try HTTPConnection(to: configuration.endpoints[current], deadline: deadline)
+                }
+            } catch .unreachable(let detail) {
+                failures.append(detail)
+                moveOn()
+                if ContinuousClock.now >= deadline { break }
+                continue
+            }
+            self.connection = connection
+            do throws(EtcdError) {
+                try connection.send(path: path, body: bytes, headers: headers, deadline: deadline)
+                let (status, responseHeaders) = try connection.readHead(deadline: deadline)
+                let answer = try connection.readBody(headers: responseHeaders, deadline: deadline)
+                if responseHeaders["connection"]?.lowercased() == "close" { drop() }
+                guard status == 200 else { throw Self.serverError(status, answer) }
+                do {
+                    return try JSONParser.parse(answer)
+                } catch {
+                    throw EtcdError.protocolViolation("\(connection.endpoint)\(path): \(error)")
+                }
+            } catch .unreachable(let detail) where reused && detail.hasSuffix("the connection was closed") {
+                // The server closed an idle kept-alive connection; it never saw this request.
+                drop()
+            } catch .unreachable(let detail) {
+                drop()
+                moveOn()
+                throw .unreachable("etcd at \(connection.endpoint) did not answer \(path) within \(configuration.timeout)"
+                    + " (\(detail)); endpoints: \(endpointList)")
+            }
+        }
+        throw .unreachable("no etcd endpoint answered within \(configuration.timeout) (\(failures.joined(separator: "; ")))")
+    }
+
+    private func drop() {
+        connection?.close()
+        connection = nil
+    }
+
+    private func moveOn() {
+        current = (current + 1) % configuration.endpoints.count
+    }
+
+    private static func serverError(_ status: Int, _ body: [UInt8]) -> EtcdError {
+        let document = try? JSONParser.parse(body)
+        let message: String
+        if case .string(let text)? = document?["message"] ?? document?["error"] { message = text }
+        else { message = String(decoding: body.prefix(200), as: UTF8.self) }
+        var code = 0
+        if case .number(let text)? = document?["code"] { code = Int(text) ?? 0 }
+        return .server(status: status, code: code, message: message)
+    }
+}
+
+extension JSONValue {
+    subscript(member: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members[member]
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import KV
+import KVEtcd
+import Testing
+
+/// What only the etcd backend has: endpoints, deadlines, credentials, reconnection.
+@Suite(.enabled(if: EtcdServer.isAvailable)) struct EtcdClientTests {
+    @Test func aDeadEndpointFailsOverToALiveOne() throws {
+        let server = try EtcdServer()
+        defer { server.stop() }
+        let store = try EtcdStore(EtcdClientConfiguration(
+            endpoints: [EtcdEndpoint("http://127.0.0.1:1"), EtcdEndpoint(server.endpoint)], timeout: .seconds(2)))
+        #expect(try store.put("a", "1") == 1)
+        #expect(try store.get("a")?.string == "1")
+    }
+
+    @Test func noEndpointAnsweringIsUnavailableWithinTheTimeoutNamingThem() throws {
+        let store = try EtcdStore(EtcdClientConfiguration(
+            endpoints: [EtcdEndpoint("http://127.0.0.1:1"), EtcdEndpoint("127.0.0.1:2")], timeout: .milliseconds(300)))
+        let clock = ContinuousClock()
+        var failure: KVError?
+        let elapsed = clock.measure {
+            do { _ = try store.get("a") } catch { failure = error as? KVError }
+        }
+        guard case .unavailable(let detail)? = failure else { Issue.record("got \(String(describing: failure))"); return }
+        #expect(detail.contains("127.0.0.1:1") && detail.contains("127.0.0.1:2"))
+        #expect(elapsed < .seconds(1))
+    }
+
+    @Test func aStoppedServerTimesOutInsteadOfHanging() throws {
+        let server = try EtcdServer()
+        defer { server.stop() }
+        let store = try server.store(timeout: .milliseconds(300))
+        try store.put("a", "1")
+        kill(server.pid, SIGSTOP)
+        defer { kill(server.pid, SIGCONT) }
+        let clock = ContinuousClock()
+        let elapsed = clock.measure { #expect(throws: KVError.self) { try store.put("b", "1") } }
+        #expect(elapsed < .seconds(1))
+    }
+
+    @Test func theNamespaceKeepsKeysApart() throws {
+        let server = try EtcdServer()
+        defer { server.stop() }
+        let configuration = EtcdClientConfiguration(endpoints: [try EtcdEndpoint(server.endpoint)])
+        let one = try EtcdStore(configuration, namespace: "/one/")
+        let two = try EtcdStore(configuration, namespace: "/two/")
+        try one.put("k", "1")
+        try two.put("k", "2")
+        #expect(try one.range(prefix: "").kvs.map(\.string) == ["1"])
+        #expect(try two.get("k")?.string == "2")
+        #expect(try one.delete(prefix: "") == 1)
+        #expect(try two.get("k")?.string == "2")
+    }
+
+    @Test func credentialsAreUsedAndWrongOnesAreRefused() throws {
+        let server = try EtcdServer()
+        defer { server.stop() }
+        try server.enableAuthentication(rootPassword: "s3cret")
+        let endpoint = try EtcdEndpoint(server.endpoint)
+        let store = try EtcdStore(EtcdClientConfiguration(endpoints: [endpoint], username: "root", password: "s3cret"))
+        #expect(try store.put("a", "1") == 1)
+        let wrong = try EtcdStore(EtcdClientConfiguration(endpoints: [endpoint], username: "root", password: "wrong"))
+        #expect {
+            try wrong.get("a")
+        } throws: { error in
+            guard case .refused(let detail)? = error as? KVError else { return false }
+            return detail.contains("root") && detail.contains(server.endpoint)
+        }
+        let anonymous = try EtcdStore(EtcdClientConfiguration(endpoints: [endpoint]))
+        #expect(throws: KVError.self) { try anonymous.get("a") }
+    }
+
+    @Test func aWatchSurvivesARestartOfTheServer() throws {
+        let server = try EtcdServer()
+        defer { server.stop() }
+        let store = try server.store()
+        try store.put("w/1", "1")
+        let watch = try store.watch(prefix: "w/", afterRevision: 0)
+        #expect(try watch.next(timeout: .seconds(5)).map(\.revision) == [1])
+        try server.restart()
+        let writer = try server.store()
+        try writer.put("w/2", "2")
+        var events: [WatchEvent] = []
+        let deadline = ContinuousClock.now.advanced(by: .seconds(20))
+        while events.isEmpty && ContinuousClock.now < deadline {
+            events = try watch.next(timeout: .seconds(2))
+        }
+        #expect(events.map(\.key) == ["w/2"])
+    }
+}

@@ -1,0 +1,154 @@
+"""kv-ipam and bridge on the etcd store: a real etcd per test, on loopback, stopped afterwards."""
+
+import json
+import time
+
+import pytest
+
+import harness
+from harness import EtcdServer, ours_dir
+
+pytestmark = [pytest.mark.ours_only,
+              pytest.mark.skipif(not harness.etcd_available(), reason="no etcd binary (install etcd-server)")]
+
+
+@pytest.fixture
+def etcd(tmp_root):
+    server = EtcdServer(tmp_root)
+    yield server
+    server.stop()
+
+
+def etcd_ipam(net, etcd_server_or_endpoints, **store):
+    endpoints = ([etcd_server_or_endpoints.endpoint] if isinstance(etcd_server_or_endpoints, EtcdServer)
+                 else etcd_server_or_endpoints)
+    return {**net.ipam(dual=True), "store": {"type": "etcd", "endpoints": endpoints, "prefix": "/t/", **store}}
+
+
+def lease_keys(etcd) -> dict[str, str]:
+    """The keys that hold leases: an address or an attachment."""
+    return {k: v for k, v in etcd.keys("/t/").items() if "/ips/" in k or "/owners/" in k}
+
+
+def test_kv_ipam_leases_live_in_etcd(net, make_netns, container_id, etcd):
+    kv_ipam = ours_dir() / "kv-ipam"
+    ns = make_netns()
+    cid = container_id()
+    conf = net.conf(ipam=etcd_ipam(net, etcd))
+    result = harness.run_plugin(kv_ipam, net.env("ADD", ns.path, cid), conf).expect_ok().json
+    addresses = sorted(ip["address"].split("/")[0] for ip in result["ips"])
+    held = lease_keys(etcd)
+    assert sorted(k.rsplit("/", 1)[1] for k in held if "/ips/" in k) == addresses
+    assert all(cid in v for k, v in held.items() if "/ips/" in k)
+    assert net.leases() == {}, "nothing may reach the local store when etcd is chosen"
+
+    check = harness.request(conf, result)
+    harness.run_plugin(kv_ipam, net.env("CHECK", ns.path, cid), check).expect_ok()
+    harness.run_plugin(kv_ipam, net.env("DEL", None, cid), check).expect_ok()
+    assert lease_keys(etcd) == {}
+
+
+def test_unreachable_etcd_is_code_11_within_the_timeout_naming_the_endpoints(net, make_netns, container_id):
+    ns = make_netns()
+    endpoints = ["http://127.0.0.1:9", "http://127.0.0.1:11"]
+    conf = net.conf(ipam=etcd_ipam(net, endpoints, timeout=0.5))
+    started = time.monotonic()
+    run = harness.run_plugin(ours_dir() / "kv-ipam", net.env("ADD", ns.path, container_id()), conf).expect_error(11)
+    assert time.monotonic() - started < 2.0
+    message = json.loads(run.stdout)["msg"] + json.loads(run.stdout).get("details", "")
+    assert "127.0.0.1:9" in message and "127.0.0.1:11" in message
+
+
+def test_a_frozen_etcd_fails_a_bridge_add_in_time_leaving_nothing(net, make_netns, container_id, etcd):
+    ns = make_netns()
+    cid = container_id()
+    conf = net.conf(ipam=etcd_ipam(net, etcd, timeout=0.5))
+    etcd.freeze()
+    try:
+        started = time.monotonic()
+        net.invoke("ADD", conf, ns.path, cid).expect_error(11)
+        assert time.monotonic() - started < 2.5
+    finally:
+        etcd.thaw()
+    assert ns.link_names() == ns.baseline
+    assert lease_keys(etcd) == {}
+    net.invoke("DEL", conf, ns.path, cid).expect_ok()
+
+
+def test_the_host_wide_store_file_is_used_when_the_config_names_none(net, make_netns, container_id, etcd, tmp_root):
+    store_file = tmp_root / "store.json"
+    store_file.write_text(json.dumps({"type": "etcd", "endpoints": [etcd.endpoint], "prefix": "/t/"}))
+    ns = make_netns()
+    cid = container_id()
+    conf = net.conf(ipam=net.ipam(dual=True))
+    env = net.env("ADD", ns.path, cid, extra={"SWIFT_CNI_STORE_CONFIG": str(store_file)})
+    harness.run_plugin(ours_dir() / "kv-ipam", env, conf).expect_ok()
+    assert len([k for k in lease_keys(etcd) if "/ips/" in k]) == 2
+    assert net.leases() == {}
+
+
+def test_credentials_from_a_password_file_and_a_wrong_password_is_code_7(net, make_netns, container_id, etcd, tmp_root):
+    etcd.enable_auth("cni", "pa55word")
+    good = tmp_root / "etcd.pw"
+    good.write_text("pa55word\n")
+    bad = tmp_root / "wrong.pw"
+    bad.write_text("nope\n")
+    ns = make_netns()
+    kv_ipam = ours_dir() / "kv-ipam"
+    conf = net.conf(ipam=etcd_ipam(net, etcd, username="cni", passwordFile=str(good)))
+    harness.run_plugin(kv_ipam, net.env("ADD", ns.path, container_id()), conf).expect_ok()
+    assert len([k for k in lease_keys(etcd) if "/ips/" in k]) == 2
+
+    refused = net.conf(ipam=etcd_ipam(net, etcd, username="cni", passwordFile=str(bad)))
+    run = harness.run_plugin(kv_ipam, net.env("ADD", ns.path, container_id()), refused).expect_error(7)
+    assert "cni" in run.stdout and etcd.endpoint in run.stdout
+    missing = net.conf(ipam=etcd_ipam(net, etcd, username="cni", passwordFile=str(tmp_root / "absent.pw")))
+    run = harness.run_plugin(kv_ipam, net.env("ADD", ns.path, container_id()), missing).expect_error(7)
+    assert "absent.pw" in run.stdout
+
+
+def test_parallel_adds_across_an_etcd_restart_hand_out_no_address_twice(net, make_netns, container_id, etcd):
+    kv_ipam = ours_dir() / "kv-ipam"
+    ns = make_netns()
+    conf = net.conf(ipam=etcd_ipam(net, etcd, timeout=1))
+    runs = []
+    for index in range(24):
+        runs.append((cid := container_id(), harness.start_plugin(kv_ipam, net.env("ADD", ns.path, cid), conf)))
+        if index == 8:
+            etcd.stop(remove=False)
+            etcd.start()
+    outcomes = [(cid, harness.finish_plugin(proc)) for cid, proc in runs]
+    for _, run in outcomes:
+        assert run.returncode == 0 or run.code == 11, run.describe()
+    held = lease_keys(etcd)
+    addresses = [k.rsplit("/", 1)[1] for k in held if "/ips/" in k]
+    assert len(addresses) == len(set(addresses))
+    succeeded = {cid for cid, run in outcomes if run.returncode == 0}
+    holders = {v.split("\n")[0] for k, v in held.items() if "/ips/" in k}
+    assert holders <= succeeded | {cid for cid, _ in outcomes}
+    for cid, _ in outcomes:
+        harness.run_plugin(kv_ipam, net.env("DEL", None, cid), conf).expect_ok()
+    assert lease_keys(etcd) == {}
+
+
+def test_example_config(make_network, make_netns, container_id, etcd):
+    """conf/80-swift-bridge-etcd.conflist through ADD, CHECK and DEL, with its endpoint at the test's etcd."""
+    from conftest import STACKS
+    from test_conf import CONF_DIR, rewrite_ipam, run_list
+
+    config = json.loads((CONF_DIR / "80-swift-bridge-etcd.conflist").read_text())
+    net = make_network(STACKS["ours"])
+    config["name"] = net.name
+    plugin = config["plugins"][0]
+    plugin["bridge"] = net.bridge
+    rewrite_ipam(plugin["ipam"], net)
+    plugin["ipam"]["store"]["endpoints"] = [etcd.endpoint]
+    cni_path = (ours_dir(),)
+    ns = make_netns()
+    cid = container_id()
+    result = run_list("ADD", config, cni_path, ns.path, cid, None)
+    address = result["ips"][0]["address"].split("/")[0]
+    assert [k.rsplit("/", 1)[1] for k in etcd.keys("/swift-cni/") if "/ips/" in k] == [address]
+    run_list("CHECK", config, cni_path, ns.path, cid, result)
+    run_list("DEL", config, cni_path, ns.path, cid, result)
+    assert not [k for k in etcd.keys("/swift-cni/") if "/ips/" in k or "/owners/" in k]
