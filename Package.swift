@@ -137,7 +137,7 @@ let package = Package(
 // that script sets SWIFT_CNI_FUZZ, and no other build sees them.
 if Context.environment["SWIFT_CNI_FUZZ"] != nil {
     package.targets.append(
-        .executableTarget(name: "fuzz-cni", dependencies: ["BridgePlugin", "MacvlanPlugin", "PortmapPlugin",
+        .executableTarget(name: "fuzz-cni", dependencies: ["BridgePlugin", "MacvlanPlugin", "PortmapPlugin", "CNIClient", "Identity", "Stores",
                                                        "PluginKit", "IPAM", "CNI", "JSON", "Addressing"],
                           path: "Sources/Fuzz/cni"))
 }

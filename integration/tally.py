@@ -76,6 +76,8 @@ def main() -> int:
     parser.add_argument("--junit", type=Path, required=True)
     parser.add_argument("--pytest-rc", type=int, required=True)
     parser.add_argument("--build-rc", type=int, default=0)
+    parser.add_argument("--fuzz", action="append", default=[], metavar="TARGET=RC",
+                        help="a bounded fuzz run of TARGET and its exit status; each counts as one test")
     args = parser.parse_args()
 
     s_pass, s_fail, s_skip, s_notes = swift_counts(args.swift_log, args.swift_rc)
@@ -85,11 +87,21 @@ def main() -> int:
     if build_failed:
         notes.append(f"swift build -c release exited {args.build_rc}")
 
+    fuzz_failed = []
+    for run in args.fuzz:
+        target, _, rc = run.partition("=")
+        if int(rc) != 0:
+            fuzz_failed.append(target)
+            notes.append(f"fuzz target {target} exited {rc}")
+    f_pass, f_fail = len(args.fuzz) - len(fuzz_failed), len(fuzz_failed)
+
     for note in notes:
         print(f"note: {note}")
     print(f"unit (swift test): {s_pass} passed, {s_fail} failed, {s_skip} skipped; "
-          f"integration (pytest): {p_pass} passed, {p_fail} failed, {p_skip} skipped")
-    passed, failed, skipped = s_pass + p_pass, s_fail + p_fail + build_failed, s_skip + p_skip
+          f"integration (pytest): {p_pass} passed, {p_fail} failed, {p_skip} skipped; "
+          f"fuzz: {f_pass} passed, {f_fail} failed")
+    passed = s_pass + p_pass + f_pass
+    failed, skipped = s_fail + p_fail + f_fail + build_failed, s_skip + p_skip
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
     return 1 if failed else 0
 

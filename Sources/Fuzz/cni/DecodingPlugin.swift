@@ -2,13 +2,14 @@ import Addressing
 import CNI
 import IPAM
 import PluginKit
+import Stores
 
 /// A plugin that stops where the real ones reach for the kernel: with a real plugin's `Config`, the
 /// runner validates and decodes a request exactly as for that plugin, and the methods then decode
 /// what the plugins decode from it (the `ipam` section, the requested addresses and MAC, CHECK's
 /// expected result) and hold every interface name to the kernel's rules. ADD returns the previous
 /// result, so the runner encodes a decoded result in the config's version.
-struct DecodingPlugin<Config: Decodable & InterfaceNaming>: CNIPlugin {
+struct DecodingPlugin<Config: Decodable & KnownConfigKeys & InterfaceNaming>: CNIPlugin {
     static var name: String { "fuzz" }
 
     init() {}
@@ -50,6 +51,6 @@ struct DecodingPlugin<Config: Decodable & InterfaceNaming>: CNIPlugin {
     private func decode(_ network: NetworkConfig, _ config: Config, stdin: [UInt8]) throws {
         config.interfaceNames.forEach(Invariants.checkKernelRules)
         guard IPAMDriver.forNetwork(network) != nil else { return }
-        _ = try IPAMConfig.decode(networkConfig: stdin)
+        _ = try IPAMConfig.decode(networkConfig: stdin, with: StoreConfiguration.self)
     }
 }

@@ -1,5 +1,7 @@
 import Addressing
 import CNI
+import CNIClient
+import Identity
 import JSON
 import PluginKit
 
