@@ -40,6 +40,7 @@ let package = Package(
         .executable(name: "kv-ipam", targets: ["kv-ipam"]),
         .executable(name: "macvlan", targets: ["macvlan"]),
         .executable(name: "portmap", targets: ["portmap"]),
+        .executable(name: "dnsname", targets: ["dnsname"]),
     ],
     dependencies: [
         // Long-running programs only (daemons, netctl); no plugin links it.
@@ -99,6 +100,10 @@ let package = Package(
         .target(name: "PortmapPlugin", dependencies: ["Addressing", "CNI", "Firewall", "Netlink", "PluginKit"],
                 path: "Sources/Plugins/Portmap"),
 
+        .target(name: "DNSNamePlugin", dependencies: ["Addressing", "CNI", "DNSRecords", "IPAM", "KV", "Netlink", "POSIX",
+                                                      "PluginKit", "Stores"],
+                path: "Sources/Plugins/DNSName"),
+
         // Thin executables: main.swift hands the plugin type to the runner.
         .executableTarget(name: "bridge", dependencies: ["BridgePlugin", "CNI"], path: "Sources/Commands/bridge",
                          linkerSettings: pluginLinking),
@@ -111,6 +116,9 @@ let package = Package(
         .executableTarget(name: "macvlan", dependencies: ["MacvlanPlugin", "CNI"], path: "Sources/Commands/macvlan",
                          linkerSettings: pluginLinking),
         .executableTarget(name: "portmap", dependencies: ["PortmapPlugin", "CNI"], path: "Sources/Commands/portmap",
+                         linkerSettings: pluginLinking),
+
+        .executableTarget(name: "dnsname", dependencies: ["DNSNamePlugin", "CNI"], path: "Sources/Commands/dnsname",
                          linkerSettings: pluginLinking),
 
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
