@@ -134,8 +134,9 @@ let package = Package(
         .testTarget(name: "FirewallTests", dependencies: ["Addressing", "Firewall"]),
         .testTarget(name: "ServiceLogTests", dependencies: ["ServiceLog", .product(name: "Logging", package: "swift-log")]),
         // The plugins' own logic that needs no kernel: their configs, names and entries.
-        .testTarget(name: "PluginTests", dependencies: ["BridgePlugin", "MacvlanPlugin", "PortmapPlugin", "PluginKit",
-                                                        "CNI", "Firewall", "Netlink", "Addressing", "JSON"]),
+        .testTarget(name: "PluginTests", dependencies: ["BridgePlugin", "DNSNamePlugin", "MacvlanPlugin", "PortmapPlugin", "PluginKit",
+                                                        "CNI", "DNSRecords", "Firewall", "Netlink", "Addressing", "JSON",
+                                                        "Stores"]),
     ]
 )
 
