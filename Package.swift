@@ -81,6 +81,9 @@ let package = Package(
         .target(name: "PluginKit",
                 dependencies: ["Addressing", "CNI", "CNIClient", "Firewall", "IPAM", "KV", "Netlink", "Stores"]),
 
+        // The DNS message format: names with compression, the records we serve, EDNS, truncation.
+        .target(name: "DNSWire", dependencies: ["Addressing"]),
+
         // Logging for the daemons and netctl, through swift-log; never linked into a plugin.
         .target(name: "ServiceLog", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
@@ -120,6 +123,7 @@ let package = Package(
         .testTarget(name: "StoresTests", dependencies: ["JSON", "KV", "KVSQLite", "Stores"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
         .testTarget(name: "FirewallTests", dependencies: ["Addressing", "Firewall"]),
+        .testTarget(name: "DNSWireTests", dependencies: ["Addressing", "DNSWire"]),
         .testTarget(name: "ServiceLogTests", dependencies: ["ServiceLog", .product(name: "Logging", package: "swift-log")]),
         // The plugins' own logic that needs no kernel: their configs, names and entries.
         .testTarget(name: "PluginTests", dependencies: ["BridgePlugin", "MacvlanPlugin", "PortmapPlugin", "PluginKit",
@@ -134,6 +138,7 @@ if Context.environment["SWIFT_CNI_FUZZ"] != nil {
         .executableTarget(name: "fuzz-cni", dependencies: ["BridgePlugin", "MacvlanPlugin", "PortmapPlugin",
                                                        "PluginKit", "IPAM", "CNI", "JSON", "Addressing"],
                           path: "Sources/Fuzz/cni"))
+    package.targets.append(.executableTarget(name: "fuzz-dns", dependencies: ["DNSWire"], path: "Sources/Fuzz/dns"))
 }
 
 for target in package.targets where target.type == .regular || target.type == .executable {
