@@ -6,6 +6,7 @@
 //   CNI (the protocol)            ->  Addressing, JSON, POSIX
 //   CNIClient (a runtime's side)  ->  CNI, Addressing, JSON, POSIX
 //   IPAM      ->  KV, CNI, Addressing, JSON, POSIX
+//   DNSRecords ->  KV, CNI, Addressing, JSON       (records the dnsname plugin writes and cni-dns serves)
 //   Stores    ->  KV, KVSQLite        (the one place a store is chosen from the configuration)
 //   KVSQLite  ->  KV, CSQLite (libsqlite3)          KVMemory  ->  KV          KV  ->  nothing
 //   Netlink   ->  CNetlink (libnl-route-3), Addressing
@@ -72,6 +73,8 @@ let package = Package(
         .target(name: "KVMemory", dependencies: ["KV"]),
         // The store a configuration names, opened by one factory.
         .target(name: "Stores", dependencies: ["KV", "KVSQLite"]),
+        // DNS records of attachments in the KV store, and the responder's control protocol.
+        .target(name: "DNSRecords", dependencies: ["Addressing", "CNI", "JSON", "KV"]),
         // Address management on top of the KV protocol.
         .target(name: "IPAM", dependencies: ["Addressing", "CNI", "JSON", "KV", "POSIX"]),
         // swift-cni's nftables tables (masquerade, isolation, MAC spoof checks, published ports),
@@ -120,6 +123,7 @@ let package = Package(
         .testTarget(name: "CNIClientTests", dependencies: ["Addressing", "CNI", "CNIClient", "JSON"]),
         .testTarget(name: "KVTests", dependencies: ["CSQLite", "KV", "KVMemory", "KVSQLite"]),
         .testTarget(name: "IPAMTests", dependencies: ["Addressing", "CNI", "IPAM", "KV", "KVMemory"]),
+        .testTarget(name: "DNSRecordsTests", dependencies: ["Addressing", "CNI", "DNSRecords", "KVMemory"]),
         .testTarget(name: "StoresTests", dependencies: ["JSON", "KV", "KVSQLite", "Stores"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
         .testTarget(name: "FirewallTests", dependencies: ["Addressing", "Firewall"]),
