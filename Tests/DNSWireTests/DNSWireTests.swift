@@ -84,7 +84,7 @@ func query(_ name: String, _ type: DNSType, id: UInt16 = 0x1234, udpSize: Int? =
     @Test(arguments: [
         ([0x12, 0x34, 0, 0], DNSWireError.truncated("header")),
         // One question claimed, name cut inside its label.
-        ([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 0x61, 0x62], .truncated("name")),
+        ([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0x61, 0x62, 0x63, 0x64, 0x65], .truncated("name")),
         // A pointer to itself: a loop.
         ([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1], .badPointer),
         // A pointer forwards.
@@ -118,27 +118,25 @@ func query(_ name: String, _ type: DNSType, id: UInt16 = 0x1234, udpSize: Int? =
         #expect(try DNSMessage(parsing: [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).questions.isEmpty)
     }
 
-    @Test func pointerChainsEndAndNamesStayWithinLimits() throws {
-        // Names built by 200 pointers each adding one label, each pointing at the previous: 255 octets stop it.
-        var bytes: [UInt8] = [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
-        var previous = bytes.count
-        bytes += [1, 0x61, 0]
-        for _ in 0..<200 {
+    /// A chain of links, each a label then a pointer to the previous link, read from its last link.
+    func readChain(links: Int, label: Int) -> Result<DNSName, DNSWireError> {
+        var bytes: [UInt8] = Array(repeating: 0, count: 12) + [0]
+        var previous = 12
+        for _ in 0..<links {
             let here = bytes.count
-            bytes += [1, 0x61, 0xC0 | UInt8(previous >> 8), UInt8(previous & 0xFF)]
+            bytes += [UInt8(label)] + Array(repeating: 0x61, count: label) + [0xC0 | UInt8(previous >> 8), UInt8(previous & 0xFF)]
             previous = here
         }
-        // The question: a pointer to the last link.
-        var message = Array(bytes[0..<12]) + [0xC0 | UInt8(previous >> 8), UInt8(previous & 0xFF), 0, 1, 0, 1]
-        // Put the chain after the question? Pointers must go backwards, so the question goes last.
-        message = Array(bytes[0..<12])
-        message += bytes[12...]
-        message.replaceSubrange(4..<6, with: [0, 1])
-        // Header says one question, which starts at offset 12: "a" then root, a valid name.
-        #expect((try? DNSMessage(parsing: message + [0, 1, 0, 1])) == nil || true)
-        var reader = MessageReader(message + [0xC0 | UInt8(previous >> 8), UInt8(previous & 0xFF)])
-        reader.offset = message.count
-        #expect(throws: DNSWireError.nameTooLong) { try reader.readName() }
+        var reader = MessageReader(bytes + [0xC0 | UInt8(previous >> 8), UInt8(previous & 0xFF)])
+        reader.offset = bytes.count
+        do throws(DNSWireError) { return .success(try reader.readName()) } catch { return .failure(error) }
+    }
+
+    @Test func pointerChainsAreBoundedByTheNameLength() throws {
+        #expect(try readChain(links: 20, label: 10).get().labels.count == 20)
+        #expect(readChain(links: 30, label: 10) == .failure(.nameTooLong))
+        // One-octet labels: 127 labels fill 255 octets before the jump bound is what stops it.
+        if case .success = readChain(links: 300, label: 1) { Issue.record("a 300-label chain parsed") }
     }
 
     @Test func everyTruncationOfAValidMessageThrows() throws {
