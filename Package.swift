@@ -12,6 +12,8 @@
 //   Netlink   ->  CNetlink (libnl-route-3), Addressing
 //   Firewall  ->  CNftables (libnftnl), CMnl (libmnl), Addressing      (knows nothing of CNI)
 //   POSIX, Addressing, JSON  ->  nothing of ours
+//   DNSWire  ->  Addressing            DNSResponder  ->  DNSRecords, DNSWire, Addressing
+//   cni-dns (daemon)  ->  DNSResponder, DNSRecords, DNSWire, Stores, KV, ServiceLog
 //   ServiceLog  ->  swift-log          (daemons and netctl only; no plugin links it)
 //
 // Plugins never import a C module: only Netlink, KVSQLite and Firewall do.
@@ -41,6 +43,7 @@ let package = Package(
         .executable(name: "macvlan", targets: ["macvlan"]),
         .executable(name: "portmap", targets: ["portmap"]),
         .executable(name: "dnsname", targets: ["dnsname"]),
+        .executable(name: "cni-dns", targets: ["cni-dns"]),
     ],
     dependencies: [
         // Long-running programs only (daemons, netctl); no plugin links it.
@@ -53,6 +56,8 @@ let package = Package(
         .systemLibrary(name: "CNftables", path: "Sources/CNftables", pkgConfig: "libnftnl"),
         // libmnl's functions from source: Debian ships no libmnl.a, and the plugins link static.
         .target(name: "CMnl", path: "Sources/CMnl"),
+        // recvmmsg, sendmmsg and accept4, which need _GNU_SOURCE that Swift's Glibc module lacks.
+        .target(name: "CDatagram", path: "Sources/CDatagram"),
 
         // Value types shared by everything: addresses, subnets, MACs, interface names.
         .target(name: "Addressing"),
@@ -85,6 +90,11 @@ let package = Package(
         .target(name: "PluginKit",
                 dependencies: ["Addressing", "CNI", "CNIClient", "Firewall", "IPAM", "KV", "Netlink", "Stores"]),
 
+        // The DNS message format: names with compression, the records we serve, EDNS, truncation.
+        .target(name: "DNSWire", dependencies: ["Addressing"]),
+        // What the responder answers from the records: the zone, scoping, answers and forwarding decisions.
+        .target(name: "DNSResponder", dependencies: ["Addressing", "DNSRecords", "DNSWire"]),
+
         // Logging for the daemons and netctl, through swift-log; never linked into a plugin.
         .target(name: "ServiceLog", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
@@ -103,6 +113,12 @@ let package = Package(
         .target(name: "DNSNamePlugin", dependencies: ["Addressing", "CNI", "DNSRecords", "IPAM", "KV", "Netlink", "POSIX",
                                                       "PluginKit", "Stores"],
                 path: "Sources/Plugins/DNSName"),
+        // The DNS responder daemon: sockets, the control protocol, forwarding, the store.
+        .executableTarget(name: "cni-dns",
+                          dependencies: ["Addressing", "CDatagram", "DNSRecords", "DNSResponder", "DNSWire", "KV", "POSIX", "ServiceLog", "Stores",
+                                         .product(name: "Logging", package: "swift-log")],
+                          path: "Sources/Commands/cni-dns",
+                          linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]),
 
         // Thin executables: main.swift hands the plugin type to the runner.
         .executableTarget(name: "bridge", dependencies: ["BridgePlugin", "CNI"], path: "Sources/Commands/bridge",
@@ -132,6 +148,8 @@ let package = Package(
         .testTarget(name: "StoresTests", dependencies: ["JSON", "KV", "KVSQLite", "Stores"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
         .testTarget(name: "FirewallTests", dependencies: ["Addressing", "Firewall"]),
+        .testTarget(name: "DNSWireTests", dependencies: ["Addressing", "DNSWire"]),
+        .testTarget(name: "DNSResponderTests", dependencies: ["Addressing", "CNI", "DNSRecords", "DNSResponder", "DNSWire"]),
         .testTarget(name: "ServiceLogTests", dependencies: ["ServiceLog", .product(name: "Logging", package: "swift-log")]),
         // The plugins' own logic that needs no kernel: their configs, names and entries.
         .testTarget(name: "PluginTests", dependencies: ["BridgePlugin", "DNSNamePlugin", "MacvlanPlugin", "PortmapPlugin", "PluginKit",
@@ -147,6 +165,7 @@ if Context.environment["SWIFT_CNI_FUZZ"] != nil {
         .executableTarget(name: "fuzz-cni", dependencies: ["BridgePlugin", "MacvlanPlugin", "PortmapPlugin",
                                                        "PluginKit", "IPAM", "CNI", "JSON", "Addressing"],
                           path: "Sources/Fuzz/cni"))
+    package.targets.append(.executableTarget(name: "fuzz-dns", dependencies: ["DNSWire"], path: "Sources/Fuzz/dns"))
 }
 
 for target in package.targets where target.type == .regular || target.type == .executable {
