@@ -194,7 +194,7 @@ def test_gc_removes_records_of_attachments_no_longer_valid(dns, net, make_netns,
     keep = dns.add(net, ns, container_id(), name="keep")
     drop = dns.add(net, make_netns(), container_id(), name="drop")
     plugin, conf = keep.plugins[1]
-    gc = dict(conf, **{"cni.dev/valid-attachments": [{"containerID": keep.container_id, "ifname": "eth0"}]})
+    gc = dict(conf, cniVersion="1.1.0", **{"cni.dev/valid-attachments": [{"containerID": keep.container_id, "ifname": "eth0"}]})
     harness.run_plugin(plugin, dns.env(net, "GC", None, None, None, None), gc).expect_ok()
     assert status(ns, f"drop.{DOMAIN}") == "NXDOMAIN"
     assert dig(ns, "keep") == [keep.ip()]
