@@ -3,15 +3,15 @@
 // Module graph (each arrow is "depends on"; every target lists exactly the modules it imports):
 //
 //   Commands/<plugin>  ->  Plugins/<Plugin>  ->  PluginKit  ->  CNI, CNIClient, IPAM, Stores, Netlink, Firewall
-//   CNI (the protocol)            ->  Addressing, JSON, POSIX
-//   CNIClient (a runtime's side)  ->  CNI, Addressing, JSON, POSIX
-//   IPAM      ->  KV, CNI, Addressing, JSON, POSIX
-//   DNSRecords ->  KV, CNI, Addressing, JSON       (records the dnsname plugin writes and cni-dns serves)
+//   CNI (the protocol)            ->  Addressing, Identity, JSON, POSIX
+//   CNIClient (a runtime's side)  ->  CNI, Addressing, Identity, JSON, POSIX
+//   IPAM      ->  KV, CNI, Identity, Addressing, JSON, POSIX
+//   DNSRecords ->  KV, Identity, Addressing, JSON      (records the dnsname plugin writes and cni-dns serves)
 //   Stores    ->  KV, KVSQLite        (the one place a store is chosen from the configuration)
 //   KVSQLite  ->  KV, CSQLite (libsqlite3)          KVMemory  ->  KV          KV  ->  nothing
 //   Netlink   ->  CNetlink (libnl-route-3), Addressing
-//   Firewall  ->  CNftables (libnftnl), CMnl (libmnl), Addressing      (knows nothing of CNI)
-//   POSIX, Addressing, JSON  ->  nothing of ours
+//   Firewall  ->  CNftables (libnftnl), CMnl (libmnl), Addressing, Identity      (knows nothing of CNI)
+//   Identity  ->  Addressing          POSIX, Addressing, JSON  ->  nothing of ours
 //   DNSWire  ->  Addressing            DNSResponder  ->  DNSRecords, DNSWire, Addressing
 //   cni-dns (daemon)  ->  DNSResponder, DNSRecords, DNSWire, Stores, KV, ServiceLog
 //   ServiceLog  ->  swift-log          (daemons and netctl only; no plugin links it)
@@ -63,12 +63,14 @@ let package = Package(
         .target(name: "Addressing"),
         // JSON text to and from Codable types, on the standard library alone.
         .target(name: "JSON"),
+        // Who an attachment is: network, container ID, interface; one canonical text and hash.
+        .target(name: "Identity", dependencies: ["Addressing"]),
         // Process I/O, subprocesses, errno and bounded reads of regular files, on Glibc alone.
         .target(name: "POSIX"),
         // The CNI protocol: environment, config, results, versions, errors, the plugin runner.
-        .target(name: "CNI", dependencies: ["Addressing", "JSON", "POSIX"]),
+        .target(name: "CNI", dependencies: ["Addressing", "Identity", "JSON", "POSIX"]),
         // The CNI client side a runtime needs: running delegates, chaining results.
-        .target(name: "CNIClient", dependencies: ["Addressing", "CNI", "JSON", "POSIX"]),
+        .target(name: "CNIClient", dependencies: ["Addressing", "CNI", "Identity", "JSON", "POSIX"]),
         // Typed Swift over libnl-route-3: namespaces, links, addresses, routes, sysctls.
         .target(name: "Netlink", dependencies: ["CNetlink", "Addressing"]),
         // The key-value store protocol with etcd v3 semantics, and what its backends share.
@@ -80,15 +82,15 @@ let package = Package(
         // The store a configuration names, opened by one factory.
         .target(name: "Stores", dependencies: ["KV", "KVSQLite"]),
         // DNS records of attachments in the KV store, and the responder's control protocol.
-        .target(name: "DNSRecords", dependencies: ["Addressing", "CNI", "JSON", "KV"]),
+        .target(name: "DNSRecords", dependencies: ["Addressing", "Identity", "JSON", "KV"]),
         // Address management on top of the KV protocol.
-        .target(name: "IPAM", dependencies: ["Addressing", "CNI", "JSON", "KV", "POSIX"]),
+        .target(name: "IPAM", dependencies: ["Addressing", "CNI", "Identity", "JSON", "KV", "POSIX"]),
         // swift-cni's nftables tables (masquerade, isolation, MAC spoof checks, published ports),
         // changed with one atomic netlink batch per operation.
-        .target(name: "Firewall", dependencies: ["CNftables", "CMnl", "Addressing"]),
+        .target(name: "Firewall", dependencies: ["CNftables", "CMnl", "Addressing", "Identity"]),
         // What every plugin shares beyond the protocol: IPAM driver selection, error codes.
         .target(name: "PluginKit",
-                dependencies: ["Addressing", "CNI", "CNIClient", "Firewall", "IPAM", "KV", "Netlink", "Stores"]),
+                dependencies: ["Addressing", "CNI", "CNIClient", "Firewall", "IPAM", "Identity", "KV", "Netlink", "Stores"]),
 
         // The DNS message format: names with compression, the records we serve, EDNS, truncation.
         .target(name: "DNSWire", dependencies: ["Addressing"]),
@@ -99,18 +101,18 @@ let package = Package(
         .target(name: "ServiceLog", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
         // One type per plugin, conforming to CNIPlugin.
-        .target(name: "BridgePlugin", dependencies: ["Addressing", "CNI", "Firewall", "Netlink", "PluginKit"],
+        .target(name: "BridgePlugin", dependencies: ["Addressing", "CNI", "Firewall", "Identity", "Netlink", "PluginKit"],
                 path: "Sources/Plugins/Bridge"),
         .target(name: "NonePlugin", dependencies: ["Addressing", "CNI", "Netlink", "PluginKit"], path: "Sources/Plugins/None"),
         .target(name: "HostPlugin", dependencies: ["Addressing", "CNI", "Netlink", "PluginKit"], path: "Sources/Plugins/Host"),
-        .target(name: "KVIPAMPlugin", dependencies: ["Addressing", "CNI", "IPAM", "JSON", "PluginKit", "Stores"],
+        .target(name: "KVIPAMPlugin", dependencies: ["Addressing", "CNI", "IPAM", "Identity", "JSON", "PluginKit", "Stores"],
                 path: "Sources/Plugins/KVIPAM"),
-        .target(name: "MacvlanPlugin", dependencies: ["Addressing", "CNI", "Netlink", "PluginKit"],
+        .target(name: "MacvlanPlugin", dependencies: ["Addressing", "CNI", "Identity", "Netlink", "PluginKit"],
                 path: "Sources/Plugins/Macvlan"),
         .target(name: "PortmapPlugin", dependencies: ["Addressing", "CNI", "Firewall", "Netlink", "PluginKit"],
                 path: "Sources/Plugins/Portmap"),
 
-        .target(name: "DNSNamePlugin", dependencies: ["Addressing", "CNI", "DNSRecords", "IPAM", "KV", "Netlink", "POSIX",
+        .target(name: "DNSNamePlugin", dependencies: ["Addressing", "CNI", "DNSRecords", "IPAM", "Identity", "KV", "Netlink", "POSIX",
                                                       "PluginKit", "Stores"],
                 path: "Sources/Plugins/DNSName"),
         // The DNS responder daemon: sockets, the control protocol, forwarding, the store.
@@ -139,22 +141,24 @@ let package = Package(
 
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "IdentityTests", dependencies: ["Addressing", "Identity"]),
         .testTarget(name: "POSIXTests", dependencies: ["POSIX"]),
-        .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI"]),
-        .testTarget(name: "CNIClientTests", dependencies: ["Addressing", "CNI", "CNIClient", "JSON"]),
+        .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI", "Identity"]),
+        .testTarget(name: "CNIClientTests", dependencies: ["Addressing", "CNI", "CNIClient", "JSON", "Identity"]),
         .testTarget(name: "KVTests", dependencies: ["CSQLite", "KV", "KVMemory", "KVSQLite"]),
-        .testTarget(name: "IPAMTests", dependencies: ["Addressing", "CNI", "IPAM", "KV", "KVMemory"]),
-        .testTarget(name: "DNSRecordsTests", dependencies: ["Addressing", "CNI", "DNSRecords", "KVMemory"]),
+        .testTarget(name: "IPAMTests", dependencies: ["Addressing", "CNI", "IPAM", "Identity", "KV", "KVMemory"]),
+        .testTarget(name: "DNSRecordsTests", dependencies: ["Addressing", "DNSRecords", "Identity", "KVMemory"]),
         .testTarget(name: "StoresTests", dependencies: ["JSON", "KV", "KVSQLite", "Stores"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
-        .testTarget(name: "FirewallTests", dependencies: ["Addressing", "Firewall"]),
+        .testTarget(name: "FirewallTests", dependencies: ["Addressing", "Firewall", "Identity"]),
         .testTarget(name: "DNSWireTests", dependencies: ["Addressing", "DNSWire"]),
-        .testTarget(name: "DNSResponderTests", dependencies: ["Addressing", "CNI", "DNSRecords", "DNSResponder", "DNSWire"]),
+        .testTarget(name: "DNSResponderTests", dependencies: ["Addressing", "CNI", "DNSRecords", "DNSResponder", "DNSWire",
+                                                              "Identity"]),
         .testTarget(name: "ServiceLogTests", dependencies: ["ServiceLog", .product(name: "Logging", package: "swift-log")]),
         // The plugins' own logic that needs no kernel: their configs, names and entries.
         .testTarget(name: "PluginTests", dependencies: ["BridgePlugin", "DNSNamePlugin", "MacvlanPlugin", "PortmapPlugin", "PluginKit",
                                                         "CNI", "DNSRecords", "Firewall", "Netlink", "Addressing", "JSON",
-                                                        "Stores"]),
+                                                        "Identity", "Stores"]),
     ]
 )
 

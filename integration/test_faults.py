@@ -196,13 +196,7 @@ def test_kill_during_del_then_del_again(subject, faults):
         faults.assert_nothing_held(ns, cid, "the second DEL")
 
 
-def test_kill_during_add_then_add_again_then_del(subject, faults, request):
-    if request.node.callspec.id == "macvlan":
-        # Known gap: the alias that proves a macvlan is this attachment's is set just after the link is
-        # made (the kernel takes no alias at creation), so an ADD killed in between leaves a macvlan a
-        # repeated ADD cannot claim, and refuses with code 4 until a DEL. Whether a round lands there
-        # depends on timing.
-        request.node.add_marker(pytest.mark.xfail(strict=False, reason="macvlan killed before its alias: code 4 until DEL"))
+def test_kill_during_add_then_add_again_then_del(subject, faults):
     for ns, cid, kill in faults.rounds("ADD"):
         faults.note(subject.run("ADD", ns, cid, kill=kill), ns, cid)
         again = subject.run("ADD", ns, cid)

@@ -94,12 +94,12 @@ def plugin_conf(net, plugin: str, **fields) -> dict:
     return net.conf(type=plugin, master=net.bridge, **fields) if plugin == "macvlan" else net.conf(**fields)
 
 
-def refused_add(net, plugin: str, conf: dict, code: int, ifname: str = "eth0",
-                args: str | None = None) -> harness.Invocation:
+def refused_add(net, plugin: str, conf: dict, code: int, ifname: str = "eth0", args: str | None = None,
+                container_id: str = f"{harness.NS_PREFIX}refused") -> harness.Invocation:
     """Runs an ADD that must fail with `code` having made nothing: no link in the namespace, no lease."""
     ns = harness.create_netns(f"{harness.NS_PREFIX}refused")
     try:
-        env = net.env("ADD", ns.path, f"{harness.NS_PREFIX}refused", ifname=ifname, args=args)
+        env = net.env("ADD", ns.path, container_id, ifname=ifname, args=args)
         result = harness.run_plugin(ours(plugin), env, conf).expect_error(code)
         assert ns.link_names() == ns.baseline
         assert net.leases() == {}
@@ -159,3 +159,17 @@ def test_the_capability_hint_is_for_a_process_without_cap_net_admin(net, make_ne
     error = json.loads(proc.stdout)
     assert "permission denied (needs CAP_NET_ADMIN, usually root)" in error["msg"], error
     assert ns.link_names() == ns.baseline
+
+
+@pytest.mark.parametrize("plugin", ["bridge", "macvlan"])
+def test_a_container_id_too_long_for_the_records_is_code_4(net, plugin):
+    result = refused_add(net, plugin, plugin_conf(net, plugin), 4, container_id="c" * 300)
+    assert result.json["details"] == "a container ID is 300 bytes long; at most 64 are allowed"
+
+def test_a_network_name_too_long_for_the_records_is_code_7(net, make_netns):
+    conf = net.conf()
+    conf["name"] = "n" * 64
+    ns = make_netns()
+    result = harness.run_plugin(ours("bridge"), net.env("ADD", ns.path, "c0ffee"), conf).expect_error(7)
+    assert "a network name is 64 bytes long; at most 63 are allowed" in result.json["msg"] + result.json.get("details", "")
+    assert not harness.link_exists(net.bridge)

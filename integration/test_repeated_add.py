@@ -18,12 +18,19 @@ from test_macvlan import lan, make_lan, macvlan_info  # noqa: F401 (fixtures)
 pytestmark = pytest.mark.ours_only
 
 
-def host_veth_name(network: str, container_id: str, ifname: str) -> str:
-    """The bridge plugin's name for an attachment's host end: `veth` and 11 hex digits of FNV-1a 64."""
+def attachment_link_name(prefix: str, network: str, container_id: str, ifname: str) -> str:
+    """A name our plugins make for an attachment: `prefix`, then the top hex digits of FNV-1a 64 of
+    its canonical text, to 15 bytes."""
     value = 0xcbf29ce484222325
     for byte in f"{network}/{container_id}/{ifname}".encode():
         value = ((value ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    return "veth" + format(value >> 20, "011x")
+    digits = 15 - len(prefix)
+    return prefix + format(value >> (64 - 4 * digits), f"0{digits}x")
+
+
+def host_veth_name(network: str, container_id: str, ifname: str) -> str:
+    """The bridge plugin's name for an attachment's host end."""
+    return attachment_link_name("veth", network, container_id, ifname)
 
 
 def assert_gone(net, ns, cid: str, before: set[str]) -> None:
@@ -121,6 +128,35 @@ def test_a_macvlan_add_repeated_for_the_attachment_replaces_its_macvlan(lan, mak
     again.delete().expect_ok()
     assert ns.link_names() == ns.baseline
     assert lan.net.leases() == {}
+
+
+@pytest.mark.parametrize("alias", ["none yet", "its own tag"])
+def test_a_macvlan_a_killed_add_left_under_its_made_name_is_replaced(lan, make_netns, container_id,  # noqa: F811
+                                                                     alias):
+    ns = make_netns()
+    cid = container_id()
+    made = attachment_link_name("mv", lan.net.name, cid, "eth0")
+    harness.sh("ip", "link", "add", "link", lan.master, "name", made, "netns", ns.name, "type", "macvlan",
+               "mode", "bridge")
+    if alias == "its own tag":
+        harness.sh("ip", "-n", ns.name, "link", "set", made, "alias", f"swift-cni/{lan.net.name}/{cid}/eth0")
+
+    attachment = lan.add(ns, cid)
+    assert ns.link_names() == ns.baseline | {"eth0"}
+    assert attachment.address() in harness.addresses("eth0", ns.name)
+    ns.ping(lan.neighbour_ip4)
+    attachment.delete().expect_ok()
+    assert ns.link_names() == ns.baseline
+    assert lan.net.leases() == {}
+
+
+def test_a_macvlan_del_removes_what_a_killed_add_left_under_its_made_name(lan, make_netns, container_id):  # noqa: F811
+    ns = make_netns()
+    cid = container_id()
+    harness.sh("ip", "link", "add", "link", lan.master, "name", attachment_link_name("mv", lan.net.name, cid, "eth0"),
+               "netns", ns.name, "type", "macvlan", "mode", "bridge")
+    lan.invoke("DEL", lan.conf(), ns, cid).expect_ok()
+    assert ns.link_names() == ns.baseline
 
 
 def test_a_macvlan_of_that_name_without_the_attachments_tag_is_code_4(lan, make_netns, container_id):  # noqa: F811

@@ -1,4 +1,5 @@
 import Addressing
+import Identity
 
 /// The `CNI_*` environment variables of one invocation, validated for its command (SPEC.md §2).
 ///
@@ -67,7 +68,7 @@ public struct CNIEnvironment: Sendable, Equatable {
         guard !text.isEmpty else { throw CNIError(.unknownContainer, "CNI_CONTAINERID is empty") }
         guard let id = ContainerID(text) else {
             throw CNIError(.invalidEnvironment, "invalid CNI_CONTAINERID \"\(text)\"",
-                           details: "a container ID must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+                           details: "a container ID \(ContainerID.problem(with: text) ?? "is invalid")")
         }
         return id
     }

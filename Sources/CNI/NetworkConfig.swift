@@ -1,4 +1,5 @@
 import Addressing
+import Identity
 import JSON
 
 /// The configuration keys every plugin shares (SPEC.md §3 request configuration). Unknown keys are

@@ -1,25 +1,12 @@
 import Addressing
-
-/// One container attachment: what ADD, DEL and CHECK act on, and what GC's valid list names.
-public struct Attachment: Hashable, Sendable, Codable {
-    public let containerID: ContainerID
-    public let interface: InterfaceName
-
-    public init(containerID: ContainerID, interface: InterfaceName) {
-        self.containerID = containerID
-        self.interface = interface
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case containerID
-        case interface = "ifname"
-    }
-}
+import Identity
 
 /// ADD, DEL or CHECK, with every input validated.
 public struct AttachmentRequest<Config> {
     public let command: CNICommand
     public let attachment: Attachment
+    /// The attachment on this request's network: what every record of it is keyed by.
+    public let attachmentID: AttachmentID
     /// CNI_NETNS; `nil` only on DEL, where the spec makes it optional. On ADD and CHECK the runner
     /// has made sure it exists (code 3 otherwise); on DEL it may name a namespace that is already
     /// gone, and the plugin must still release what it holds outside it.
@@ -51,6 +38,7 @@ public struct AttachmentRequest<Config> {
                 searchPath: [String], network: NetworkConfig, config: Config, stdin: [UInt8]) {
         self.command = command
         self.attachment = attachment
+        attachmentID = AttachmentID(network: network.name, attachment: attachment)
         self.netns = netns
         self.args = args
         self.searchPath = searchPath

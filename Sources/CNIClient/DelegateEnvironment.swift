@@ -1,5 +1,6 @@
 import Addressing
 import CNI
+import Identity
 import POSIX
 
 /// The environment a delegated plugin runs with (SPEC.md: "the same environment", with

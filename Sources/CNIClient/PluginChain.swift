@@ -1,4 +1,5 @@
 import CNI
+import Identity
 import JSON
 
 /// What a runtime gives each plugin of a network configuration list on stdin, as libcni's

@@ -1,7 +1,6 @@
-import Addressing
-import CNI
+import Identity
 
-/// Where DNS records live in the store: one key per attachment,
+/// Where DNS records live in the store: one key per attachment, its canonical text after the root,
 ///
 ///     dns/<network>/<containerID>/<ifname>  ->  JSON {domain, names, addresses, gateways, upstreams}
 ///
@@ -11,18 +10,11 @@ enum DNSRecordKeys {
 
     static func network(_ network: NetworkName) -> String { root + "\(network)/" }
 
-    static func record(_ attachment: Attachment, on network: NetworkName) -> String {
-        Self.network(network) + "\(attachment.containerID)/\(attachment.interface)"
-    }
+    static func record(_ owner: AttachmentID) -> String { root + owner.text }
 
-    /// The owner a record key names, or `nil` for a key of another shape. Split at the scalar `/`,
-    /// as the lease keys are.
-    static func owner(fromKey key: String) -> (network: NetworkName, attachment: Attachment)? {
+    /// The owner a record key names, or `nil` for a key of another shape.
+    static func owner(fromKey key: String) -> AttachmentID? {
         guard key.unicodeScalars.starts(with: root.unicodeScalars) else { return nil }
-        let parts = key.unicodeScalars.dropFirst(root.unicodeScalars.count)
-            .split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, let network = NetworkName(parts[0]), let id = ContainerID(parts[1]),
-              let name = InterfaceName(parts[2]) else { return nil }
-        return (network, Attachment(containerID: id, interface: name))
+        return AttachmentID(text: String(String.UnicodeScalarView(key.unicodeScalars.dropFirst(root.unicodeScalars.count))))
     }
 }

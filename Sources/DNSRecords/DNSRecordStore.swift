@@ -1,4 +1,4 @@
-import CNI
+import Identity
 import JSON
 import KV
 
@@ -28,21 +28,31 @@ public struct DNSRecordStore {
 
     /// The record `attachment` registered on `network`, or `nil`.
     public func record(of attachment: Attachment, on network: NetworkName) throws -> DNSRecord? {
-        try store.get(DNSRecordKeys.record(attachment, on: network)).flatMap(Self.record)
+        try record(of: AttachmentID(network: network, attachment: attachment))
+    }
+
+    /// The record `owner` registered, or `nil`.
+    public func record(of owner: AttachmentID) throws -> DNSRecord? {
+        try store.get(DNSRecordKeys.record(owner)).flatMap(Self.record)
     }
 
     /// Creates or replaces the attachment's record; returns the store revision that holds it.
     @discardableResult
     public func put(_ record: DNSRecord) throws -> Int64 {
-        try store.put(DNSRecordKeys.record(record.attachment, on: record.network),
-                      JSONCodec.encode(DNSRecordValue(record)))
+        try store.put(DNSRecordKeys.record(record.owner), JSONCodec.encode(DNSRecordValue(record)))
     }
 
     /// Deletes the attachment's record if there is one; returns whether there was, and the store
     /// revision after the delete (unchanged when there was nothing to delete).
     @discardableResult
     public func remove(_ attachment: Attachment, on network: NetworkName) throws -> (removed: Bool, revision: Int64) {
-        let result = try store.commit(Transaction(success: [.delete(DNSRecordKeys.record(attachment, on: network))]))
+        try remove(AttachmentID(network: network, attachment: attachment))
+    }
+
+    /// Deletes `owner`'s record, as `remove(_:on:)` does.
+    @discardableResult
+    public func remove(_ owner: AttachmentID) throws -> (removed: Bool, revision: Int64) {
+        let result = try store.commit(Transaction(success: [.delete(DNSRecordKeys.record(owner))]))
         guard case .delete(let count) = result.results.first else { return (false, result.revision) }
         return (count > 0, result.revision)
     }
@@ -53,7 +63,7 @@ public struct DNSRecordStore {
     public func removeAll(on network: NetworkName, except valid: Set<Attachment>) throws -> (removed: Int, revision: Int64) {
         let removed = try store.update { context in
             let stale = try context.range(prefix: DNSRecordKeys.network(network)).filter { kv in
-                DNSRecordKeys.owner(fromKey: kv.key).map { !valid.contains($0.attachment) } ?? false
+                DNSRecordKeys.owner(fromKey: kv.key).map { $0.network == network && !valid.contains($0.attachment) } ?? false
             }
             for kv in stale { context.delete(kv.key) }
             return stale.count
@@ -64,7 +74,7 @@ public struct DNSRecordStore {
     private static func record(_ kv: KeyValue) -> DNSRecord? {
         guard let owner = DNSRecordKeys.owner(fromKey: kv.key),
               let value = try? JSONCodec.decode(DNSRecordValue.self, from: kv.value) else { return nil }
-        return DNSRecord(network: owner.network, attachment: owner.attachment, domain: value.domain,
+        return DNSRecord(owner: owner, domain: value.domain,
                          names: value.names, addresses: value.addresses, gateways: value.gateways,
                          upstreams: value.upstreams)
     }

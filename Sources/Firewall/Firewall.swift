@@ -1,4 +1,5 @@
 import Addressing
+import Identity
 import Glibc
 
 /// swift-cni's firewall: the tables `inet swift-cni` and `bridge swift-cni`, whose fixed rules read
@@ -165,11 +166,11 @@ public final class Firewall {
     }
 
     /// The owners of `role` on `network` that have something in the firewall.
-    public func owners(_ role: FirewallOwner.Role, network: String) throws -> [FirewallOwner] {
+    public func owners(_ role: FirewallOwner.Role, network: NetworkName) throws -> [FirewallOwner] {
         try socket.elements(of: .owners).compactMap { element in
             // Chunk 0 of each record: every record has one, and only one.
             guard element.key.dropLast().last == UInt8(ascii: "0"), element.expiry == nil, let text = element.ownerText,
-                  let owner = FirewallOwner(text: text), owner.role == role, owner.network == network else { return nil }
+                  let owner = FirewallOwner(text: text), owner.role == role, owner.attachment.network == network else { return nil }
             return owner
         }
     }

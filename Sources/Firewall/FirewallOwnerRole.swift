@@ -9,9 +9,9 @@ extension FirewallOwner {
         public let rawValue: String
 
         /// The longest role: its text takes room from the owner text's `maximumTextLength`.
-        static let maximumLength = 16
+        static let maximumLength = 15
 
-        /// `nil` unless `rawValue` is 1 to 16 lowercase ASCII letters, so that the owner text
+        /// `nil` unless `rawValue` is 1 to 15 lowercase ASCII letters, so that the owner text
         /// parses back unambiguously.
         public init?(rawValue: String) {
             guard (1...Self.maximumLength).contains(rawValue.utf8.count),

@@ -1,5 +1,6 @@
 import Addressing
 import CNI
+import Identity
 import KV
 
 /// The `kv-ipam` operations in CNI terms, for one network's leases in the store it is given. The

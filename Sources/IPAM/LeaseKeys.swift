@@ -1,9 +1,9 @@
 import Addressing
-import CNI
+import Identity
 
 /// Where a network's leases live in the store. Two keys describe a lease, written together:
 ///
-///     ipam/<network>/ips/<address>                  -> "<containerID>\n<ifname>"
+///     ipam/<network>/ips/<address>                  -> "<network>/<containerID>/<ifname>"
 ///     ipam/<network>/owners/<containerID>/<ifname>  -> "<address>\n<address>..."
 ///
 /// The owner key makes release and lookup by attachment one read instead of a scan, and the
@@ -45,23 +45,25 @@ struct LeaseKeys {
     }
 
     /// The network and attachment an owner key of any network names, or `nil` for a key of another
-    /// shape. Split at the scalar `/`, as `OwnerTag` is: a combining mark after a `/` would hide it
-    /// from a split into characters.
-    static func owner(fromKey key: String) -> (network: NetworkName, attachment: Attachment)? {
+    /// shape. Split at the scalar `/`, as `AttachmentID` is: a combining mark after a `/` would hide
+    /// it from a split into characters.
+    static func owner(fromKey key: String) -> AttachmentID? {
         guard key.unicodeScalars.starts(with: root.unicodeScalars) else { return nil }
         let parts = key.unicodeScalars.dropFirst(root.unicodeScalars.count)
-            .split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 4, parts[1] == "owners", let network = NetworkName(parts[0]),
-              let id = ContainerID(parts[2]), let name = InterfaceName(parts[3]) else { return nil }
-        return (network, Attachment(containerID: id, interface: name))
+            .split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, String(parts[1]) == "owners" else { return nil }
+        return AttachmentID(text: "\(String(parts[0]))/\(String(parts[2]))")
     }
 
-    static func ownerValue(_ attachment: Attachment) -> String {
-        "\(attachment.containerID)\n\(attachment.interface)"
+    /// The address key's value: the holder's canonical text.
+    func addressValue(_ attachment: Attachment) -> String {
+        AttachmentID(network: network, attachment: attachment).text
     }
 
-    /// The attachment an address key's value names, or `nil` for a value of another shape.
-    static func attachment(fromAddressValue value: String) -> Attachment? {
+    /// The attachment an address key's value names, or `nil` for a value of another shape. Values
+    /// written before the canonical text (`<containerID>\n<ifname>`) are read too.
+    func attachment(fromAddressValue value: String) -> Attachment? {
+        if let id = AttachmentID(text: value) { return id.network == network ? id.attachment : nil }
         let parts = value.split(separator: "\n", omittingEmptySubsequences: false)
         guard parts.count == 2, let id = ContainerID(String(parts[0])),
               let name = InterfaceName(String(parts[1])) else { return nil }

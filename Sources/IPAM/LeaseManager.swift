@@ -1,5 +1,5 @@
 import Addressing
-import CNI
+import Identity
 import KV
 
 /// An address leased to an attachment, with the range it came from (which supplies its prefix
@@ -46,7 +46,7 @@ public struct LeaseManager {
                 } else {
                     lease = try claimNext(in: set, index: index, for: attachment, tx: tx)
                 }
-                tx.put(keys.address(lease.address), LeaseKeys.ownerValue(attachment))
+                tx.put(keys.address(lease.address), keys.addressValue(attachment))
                 tx.put(keys.lastReserved(rangeSet: index), lease.address.description)
                 leases.append(lease)
             }
@@ -98,7 +98,7 @@ public struct LeaseManager {
             }
             for kv in try tx.range(prefix: keys.addresses) {
                 let explained = keys.address(fromAddressKey: kv.key) != nil
-                    && LeaseKeys.attachment(fromAddressValue: kv.string).map(valid.contains) == true
+                    && keys.attachment(fromAddressValue: kv.string).map(valid.contains) == true
                 if !explained { tx.delete(kv.key) }
             }
             return released
@@ -119,8 +119,8 @@ public struct LeaseManager {
                 ?? "is outside the allocation range \(set)"
             throw IPAMError.invalidRequest("requested address \(address) \(reason)")
         }
-        if let holder = try tx.get(keys.address(address)), holder.string != LeaseKeys.ownerValue(attachment) {
-            throw IPAMError.addressInUse(address, owner: holder.string.replacingNewlines)
+        if let holder = try tx.get(keys.address(address)), keys.attachment(fromAddressValue: holder.string) != attachment {
+            throw IPAMError.addressInUse(address, owner: keys.attachment(fromAddressValue: holder.string).map(keys.addressValue) ?? holder.string)
         }
         return Lease(address: address, range: range)
     }
@@ -137,7 +137,7 @@ public struct LeaseManager {
     private func release(_ addresses: [IPAddress], of attachment: Attachment, in tx: TransactionContext) throws {
         for address in addresses {
             // Only delete an address key that still names this attachment.
-            if try tx.get(keys.address(address))?.string == LeaseKeys.ownerValue(attachment) {
+            if try tx.get(keys.address(address)).flatMap({ keys.attachment(fromAddressValue: $0.string) }) == attachment {
                 tx.delete(keys.address(address))
             }
         }
@@ -155,8 +155,4 @@ public struct LeaseManager {
         }
         return leases
     }
-}
-
-extension String {
-    var replacingNewlines: String { split(separator: "\n").joined(separator: "/") }
 }

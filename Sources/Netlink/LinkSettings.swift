@@ -43,6 +43,15 @@ extension NetlinkSocket {
                        flags: on ? promisc : 0, change: promisc)
     }
 
+    /// Renames the link, which must be down (the kernel refuses to rename a link that is up).
+    ///
+    /// - Throws: `NetlinkError.exists` if another link has the name.
+    public func rename(index: Int, to name: InterfaceName) throws {
+        try changeLink("rename link index \(index) to \(name)", index: index) {
+            nla_put_string($0, Int32(IFLA_IFNAME), name.rawValue)
+        }
+    }
+
     /// Sets the link's `ifalias` description; `nil` or `""` removes it. The kernel keeps at most 255 bytes.
     public func setAlias(index: Int, _ alias: String?) throws {
         let text = alias ?? ""

@@ -1,5 +1,6 @@
 import CNI
 import IPAM
+import Identity
 import Stores
 
 extension IPAMService {

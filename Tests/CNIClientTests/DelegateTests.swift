@@ -2,6 +2,7 @@ import Addressing
 import CNI
 import CNIClient
 import Foundation
+import Identity
 import Testing
 
 /// Runs a real delegate: a shell script standing in for an IPAM plugin, in a directory of its own.

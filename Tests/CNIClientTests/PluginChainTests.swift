@@ -2,6 +2,7 @@ import Addressing
 import CNI
 import CNIClient
 import Foundation
+import Identity
 import JSON
 import Testing
 

@@ -1,5 +1,6 @@
 import Addressing
 import CNI
+import Identity
 import Testing
 
 @Suite struct CNIEnvironmentTests {
@@ -19,7 +20,7 @@ import Testing
     @Test func parsesACompleteAdd() throws {
         let env = try CNIEnvironment(add)
         #expect(env.command == .add)
-        #expect(env.attachment == Attachment(containerID: ContainerID("c0ffee")!, interface: InterfaceName("eth0")!))
+        #expect(env.attachment == Identity.Attachment(containerID: ContainerID("c0ffee")!, interface: InterfaceName("eth0")!))
         #expect(env.netns == "/run/netns/x")
         #expect(env.searchPath == ["/opt/cni/bin", "/usr/lib/cni"])
         #expect(env.args["IP"] == "10.250.0.7")

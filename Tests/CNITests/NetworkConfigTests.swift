@@ -1,5 +1,6 @@
 import Addressing
 import CNI
+import Identity
 import Testing
 
 @Suite struct NetworkConfigTests {
@@ -133,8 +134,8 @@ import Testing
              "\(key)": [{"containerID": "c1", "ifname": "eth0"}, {"containerID": "c2", "ifname": "net1"}]}
             """)
         #expect(config.validAttachments == [
-            Attachment(containerID: ContainerID("c1")!, interface: InterfaceName("eth0")!),
-            Attachment(containerID: ContainerID("c2")!, interface: InterfaceName("net1")!),
+            Identity.Attachment(containerID: ContainerID("c1")!, interface: InterfaceName("eth0")!),
+            Identity.Attachment(containerID: ContainerID("c2")!, interface: InterfaceName("net1")!),
         ])
     }
 

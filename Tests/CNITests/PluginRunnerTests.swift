@@ -2,6 +2,7 @@ import Addressing
 import CNI
 import FoundationEssentials
 import Glibc
+import Identity
 import Synchronization
 import Testing
 
@@ -225,7 +226,7 @@ private struct HostLikePlugin: CNIPlugin {
         #expect(output.exitCode == 0)
         #expect(output.stdout.isEmpty)
         let seen = try #require(call("gc-net"))
-        #expect(seen.network.validAttachments == [Attachment(containerID: ContainerID("c1")!, interface: InterfaceName("eth0")!)])
+        #expect(seen.network.validAttachments == [Identity.Attachment(containerID: ContainerID("c1")!, interface: InterfaceName("eth0")!)])
         #expect(seen.searchPath == ["/opt/cni/bin"])
     }
 

@@ -1,5 +1,5 @@
 import Addressing
-import CNI
+import Identity
 import KVMemory
 import Testing
 @testable import DNSRecords
@@ -8,8 +8,8 @@ import Testing
     private let net = NetworkName("appnet")!
     private let other = NetworkName("other.net")!
 
-    private func attachment(_ id: String, _ interface: String = "eth0") -> CNI.Attachment {
-        CNI.Attachment(containerID: ContainerID(id)!, interface: InterfaceName(interface)!)
+    private func attachment(_ id: String, _ interface: String = "eth0") -> Identity.Attachment {
+        Identity.Attachment(containerID: ContainerID(id)!, interface: InterfaceName(interface)!)
     }
 
     private func record(_ network: NetworkName, _ id: String, names: [String] = ["web"],
@@ -88,5 +88,18 @@ import Testing
         let kv = try #require(try store.get("dns/appnet/a/eth0"))
         #expect(kv.string == #"{"addresses":["10.250.1.2","fd00::2"],"domain":"dns.podman","gateways":["10.250.1.1"],"names":["web"],"upstreams":["127.0.0.53"]}"#)
         #expect(DNSRecordStore.prefix == "dns/")
+    }
+}
+
+extension DNSRecordStoreTests {
+    @Test func theKeyIsTheOwnersCanonicalText() throws {
+        let store = MemoryStore()
+        let owner = AttachmentID(network: net, attachment: attachment("a", "eth1"))
+        let record = DNSRecord(owner: owner, domain: "dns.podman", names: [], addresses: [IPAddress("10.250.1.2")!],
+                               gateways: [], upstreams: [])
+        try DNSRecordStore(store: store).put(record)
+        #expect(try store.get("dns/\(owner.text)") != nil)
+        #expect(try DNSRecordStore(store: store).record(of: owner) == record)
+        #expect(try DNSRecordStore(store: store).remove(owner).removed)
     }
 }

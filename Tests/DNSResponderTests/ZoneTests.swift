@@ -1,5 +1,6 @@
 import Addressing
 import CNI
+import Identity
 import DNSRecords
 import DNSWire
 import Testing

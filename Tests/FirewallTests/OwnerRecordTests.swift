@@ -1,4 +1,5 @@
 import Addressing
+import Identity
 import Testing
 @testable import Firewall
 
@@ -54,7 +55,7 @@ import Testing
     }
 
     @Test func recordKeysAreNULTerminatedNamesThatDifferPerOwnerAndChunk() {
-        let other = FirewallOwner(role: .bridge, network: "mynet", containerID: owner.containerID, interface: "eth0")!
+        let other = FirewallOwner(role: .bridge, attachment: AttachmentID(network: owner.attachment.network, containerID: owner.attachment.containerID, interface: InterfaceName("eth0")!))
         #expect(owner.recordKey(chunk: 0).last == 0 && owner.recordKey(chunk: 0).count == 16)
         #expect(owner.recordKey(chunk: 0) != other.recordKey(chunk: 0))
         #expect(owner.recordKey(chunk: 0) != owner.recordKey(chunk: 1))

@@ -1,6 +1,7 @@
 import Addressing
 import CNI
 import Foundation
+import Identity
 import JSON
 import KV
 import KVMemory
@@ -14,8 +15,8 @@ func config(_ json: String) throws -> IPAMConfig {
     try IPAMConfig.decode(networkConfig: Array("{\"ipam\": \(json)}".utf8), with: NoExtra.self).0
 }
 
-func attachment(_ id: String, _ ifname: String = "eth0") -> CNI.Attachment {
-    CNI.Attachment(containerID: ContainerID(id)!, interface: InterfaceName(ifname)!)
+func attachment(_ id: String, _ ifname: String = "eth0") -> Identity.Attachment {
+    Identity.Attachment(containerID: ContainerID(id)!, interface: InterfaceName(ifname)!)
 }
 
 let net = NetworkName("testnet")!
@@ -142,7 +143,7 @@ let net = NetworkName("testnet")!
         let sets = try config(#"{"subnet":"10.250.1.0/24","rangeEnd":"10.250.1.100"}"#).rangeSets
         #expect(try leases.acquire(for: attachment("a"), from: sets, requested: [IPAddress("10.250.1.50")!])
                     .map(\.address) == [IPAddress("10.250.1.50")!])
-        #expect(throws: IPAMError.addressInUse(IPAddress("10.250.1.50")!, owner: "a/eth0")) {
+        #expect(throws: IPAMError.addressInUse(IPAddress("10.250.1.50")!, owner: "testnet/a/eth0")) {
             try leases.acquire(for: attachment("b"), from: sets, requested: [IPAddress("10.250.1.50")!])
         }
         for refused in ["10.250.1.1", "10.250.1.200", "10.99.0.1"] {
@@ -150,7 +151,7 @@ let net = NetworkName("testnet")!
                 try leases.acquire(for: attachment("c"), from: sets, requested: [IPAddress(refused)!])
             }
         }
-        #expect(try LeaseRecords(store: store).leases(on: net).map(\.attachment) == [attachment("a")])
+        #expect(try LeaseRecords(store: store).leases(on: net).map(\.attachment.attachment) == [attachment("a")])
         #expect(try store.range(prefix: "ipam/testnet/ips/").kvs.count == 1)
     }
 
@@ -171,8 +172,8 @@ let net = NetworkName("testnet")!
         for id in ["a", "b", "c"] { _ = try leases.acquire(for: attachment(id), from: sets) }
         let released = try leases.releaseAll(except: [attachment("b")])
         #expect(Set(released) == Set([attachment("a"), attachment("c")]))
-        #expect(try LeaseRecords(store: store).leases(on: net).map(\.attachment) == [attachment("b")])
-        #expect(try store.range(prefix: "ipam/testnet/ips/").kvs.map(\.string) == ["b\neth0"])
+        #expect(try LeaseRecords(store: store).leases(on: net).map(\.attachment.attachment) == [attachment("b")])
+        #expect(try store.range(prefix: "ipam/testnet/ips/").kvs.map(\.string) == ["testnet/b/eth0"])
     }
 
     @Test func garbageCollectionRemovesAddressKeysThatNoValidLeaseExplains() throws {
@@ -191,9 +192,25 @@ let net = NetworkName("testnet")!
         #expect(try store.range(prefix: "ipam/testnet/ips/").kvs.count == 5)
 
         #expect(try leases.releaseAll(except: [attachment("b"), attachment("c")]).isEmpty)
-        #expect(try store.range(prefix: "ipam/testnet/ips/").kvs.map(\.string) == ["b\neth0", "c\neth0"])
+        #expect(try store.range(prefix: "ipam/testnet/ips/").kvs.map(\.string) == ["testnet/b/eth0", "testnet/c/eth0"])
         #expect(try store.range(prefix: "ipam/testnet/owners/").kvs.map(\.key) == ["ipam/testnet/owners/b/eth0"])
         #expect(try leases.acquire(for: attachment("d"), from: sets).map(\.address) == [IPAddress("10.250.1.5")!])
+    }
+
+    /// Stores written before the canonical text name an address's holder as `<containerID>\n<ifname>`.
+    @Test func addressKeysInTheEarlierFormStillNameTheirHolder() throws {
+        let store = MemoryStore()
+        let leases = LeaseManager(store: store, network: net)
+        let sets = try config(#"{"subnet":"10.250.1.0/24"}"#).rangeSets
+        let address = try #require(try leases.acquire(for: attachment("a"), from: sets).first?.address)
+        try store.put("ipam/testnet/ips/\(address)", "a\neth0")
+        #expect(throws: IPAMError.addressInUse(address, owner: "testnet/a/eth0")) {
+            try leases.acquire(for: attachment("b"), from: sets, requested: [address])
+        }
+        #expect(try leases.releaseAll(except: [attachment("a")]).isEmpty)
+        #expect(try store.get("ipam/testnet/ips/\(address)") != nil)
+        #expect(try leases.release(attachment("a")) == [address])
+        #expect(try store.range(prefix: "ipam/testnet/ips/").kvs.isEmpty)
     }
 
     @Test func concurrentCallersNeverHandOutOneAddressTwice() throws {

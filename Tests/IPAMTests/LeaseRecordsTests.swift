@@ -1,5 +1,6 @@
 import Addressing
 import CNI
+import Identity
 import KVMemory
 import Testing
 @testable import IPAM
@@ -16,7 +17,7 @@ import Testing
     }
 
     private func record(_ network: NetworkName, _ id: String, _ addresses: String...) -> LeaseRecord {
-        LeaseRecord(network: network, attachment: attachment(id), addresses: addresses.map { IPAddress($0)! })
+        LeaseRecord(attachment: AttachmentID(network: network, attachment: attachment(id)), addresses: addresses.map { IPAddress($0)! })
     }
 
     @Test func readsTheLeasesOfOneNetworkOrOfAll() throws {

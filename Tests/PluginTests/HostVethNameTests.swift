@@ -1,12 +1,11 @@
 import Addressing
-import CNI
+import Identity
 import Testing
 @testable import BridgePlugin
 
 @Suite struct HostVethNameTests {
     func name(_ network: String, _ containerID: String, _ interface: String) -> String {
-        let attachment = Attachment(containerID: ContainerID(containerID)!, interface: InterfaceName(interface)!)
-        return HostVethName.make(network: NetworkName(network)!, attachment: attachment).rawValue
+        HostVethName.make(for: AttachmentID(text: "\(network)/\(containerID)/\(interface)")!).rawValue
     }
 
     /// DEL finds the host end of an attachment made by any earlier build by this name alone, so the

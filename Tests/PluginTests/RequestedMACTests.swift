@@ -1,5 +1,6 @@
 import Addressing
 import CNI
+import Identity
 import PluginKit
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
     /// An ADD whose config carries `keys` beside the shared ones, with `cniArgs` as CNI_ARGS.
     func request(_ keys: String = "", cniArgs: [String: String] = [:]) throws -> AttachmentRequest<EmptyConfig> {
         let stdin = Array(#"{"cniVersion": "1.0.0", "name": "n", "type": "macvlan"\#(keys)}"#.utf8)
-        return AttachmentRequest(command: .add, attachment: Attachment(containerID: ContainerID("c")!,
+        return AttachmentRequest(command: .add, attachment: Identity.Attachment(containerID: ContainerID("c")!,
                                                                        interface: InterfaceName("eth0")!),
                                  netns: "/run/netns/c", args: CNIArgs(cniArgs), searchPath: [],
                                  network: try NetworkConfig.decode(from: stdin), config: EmptyConfig(), stdin: stdin)

@@ -38,7 +38,7 @@ struct DecodingPlugin<Config: Decodable & InterfaceNaming>: CNIPlugin {
 
     private func decode(_ request: AttachmentRequest<Config>) throws {
         Invariants.checkKernelRules(request.interface)
-        Invariants.checkOwnerTag(network: request.network.name, attachment: request.attachment)
+        Invariants.checkHostAlias(request.attachmentID)
         Invariants.checkDelegateEnvironment(of: request)
         try decode(request.network, request.config, stdin: request.stdin)
         _ = try RequestedMAC.from(request)

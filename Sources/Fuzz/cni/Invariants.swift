@@ -69,10 +69,10 @@ enum Invariants {
                 "an interface name the kernel refuses was accepted", bytes)
     }
 
-    /// An attachment's tag parses back to the attachment (GC finds owners by it).
-    static func checkOwnerTag(network: NetworkName, attachment: Attachment) {
-        let tag = OwnerTag(network: network, attachment: attachment)
-        require(OwnerTag(tag.text) == tag, "owner tag does not parse back", Array(tag.text.utf8))
+    /// An attachment's host alias parses back to the attachment (GC finds owners by it).
+    static func checkHostAlias(_ attachment: AttachmentID) {
+        let alias = attachment.hostAlias
+        require(AttachmentID(hostAlias: alias) == attachment, "host alias does not parse back", Array(alias.utf8))
     }
 
     /// A delegate started for a request reads the same request from the environment it is given.

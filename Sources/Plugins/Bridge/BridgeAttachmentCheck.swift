@@ -15,7 +15,7 @@ struct BridgeAttachmentCheck {
         guard let bridge = try host.link(named: bridgeName), bridge.kind == "bridge" else {
             throw CheckFailure("bridge \(bridgeName) is missing")
         }
-        let hostVeth = HostVethName.make(network: request.network.name, attachment: request.attachment)
+        let hostVeth = HostVethName.make(for: request.attachmentID)
         guard let hostLink = try host.link(named: hostVeth) else {
             throw CheckFailure("host interface \(hostVeth) of \(request.containerID)/\(request.interface) is missing")
         }

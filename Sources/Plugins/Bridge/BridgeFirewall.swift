@@ -9,8 +9,8 @@ struct BridgeFirewall {
     let owner: FirewallOwner
     let config: BridgeConfig
 
-    init(_ request: AttachmentRequest<BridgeConfig>) throws {
-        owner = try FirewallOwner(.bridge, request)
+    init(_ request: AttachmentRequest<BridgeConfig>) {
+        owner = FirewallOwner(.bridge, request)
         config = request.config
     }
 

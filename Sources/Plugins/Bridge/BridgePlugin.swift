@@ -1,6 +1,7 @@
 import Addressing
 import CNI
 import Firewall
+import Identity
 import Netlink
 import PluginKit
 
@@ -17,13 +18,12 @@ public struct BridgePlugin: CNIPlugin {
         let netns = try NetworkNamespace.open(path: request.netnsOfAddOrCheck)
         let host = try NetlinkSocket()
         let container = try NetlinkSocket(in: netns)
-        let hostVeth = HostVethName.make(network: request.network.name, attachment: request.attachment)
-        let tag = OwnerTag(network: request.network.name, attachment: request.attachment)
+        let hostVeth = HostVethName.make(for: request.attachmentID)
         // Before IPAM, so that a refusal takes no lease. This attachment's own pair, whether a killed
         // ADD left it or a repeated ADD finds it whole, is replaced: IPAM hands the new one the lease
         // it holds.
         if let existing = try container.link(named: request.interface) {
-            guard try isPair(existing, hostVeth: hostVeth, tag: tag, on: host) else {
+            guard try isPair(existing, hostVeth: hostVeth, alias: request.attachmentID.hostAlias, on: host) else {
                 throw ContainerInterface.nameTaken(request.interface, in: netns.path)
             }
             _ = try host.deleteLink(named: hostVeth, removal: .detached)
@@ -63,7 +63,7 @@ public struct BridgePlugin: CNIPlugin {
             else {
                 throw CNIError(.tryAgainLater, "veth pair \(hostVeth)/\(request.interface) vanished after creation")
             }
-            try host.setAlias(index: hostIndex, tag.text)
+            try host.setAlias(index: hostIndex, request.attachmentID.hostAlias)
             if config.hairpinMode { try host.setHairpin(index: hostIndex, true) }
             // A bridge port needs no IPv6 at all. Even without addresses the kernel gives each IPv6
             // interface a multicast route in the host's table, one per port, which every later link
@@ -98,7 +98,7 @@ public struct BridgePlugin: CNIPlugin {
         // Everything is found from the attachment's name alone, so DEL works after the
         // namespace is gone. The link goes first: an address must not be leased again while a
         // stale interface still carries it.
-        let hostVeth = HostVethName.make(network: request.network.name, attachment: request.attachment)
+        let hostVeth = HostVethName.make(for: request.attachmentID)
         let firewall = try Firewall()
         try BridgeFirewall(request).remove(using: firewall)
         // Detached, and while `firewall` is still open, on purpose: the process that waits out the
@@ -134,9 +134,9 @@ public struct BridgePlugin: CNIPlugin {
         let host = try NetlinkSocket()
         let bridgeIndex = try host.link(named: request.config.bridge)?.index
         for link in try host.links() {
-            let tag = link.alias.flatMap(OwnerTag.init)
-            let stale = tag.map { $0.network == request.network.name && !request.validAttachments.contains($0.attachment) }
-                // A link without a tag on our bridge, named like ours, is a crashed ADD's leftover.
+            let owner = link.alias.flatMap(AttachmentID.init(hostAlias:))
+            let stale = owner.map { $0.network == request.network.name && !request.validAttachments.contains($0.attachment) }
+                // A link without an alias on our bridge, named like ours, is a crashed ADD's leftover.
                 ?? (link.masterIndex == bridgeIndex && bridgeIndex != nil && HostVethName.matches(link.name))
             guard stale else { continue }
             do {
@@ -159,14 +159,14 @@ public struct BridgePlugin: CNIPlugin {
     /// Whether `interface`, in the container, is one end of the attachment's veth pair: the two ends
     /// name each other, the host end bears the attachment's name and its tag, or none yet (an ADD
     /// killed before it set one).
-    private func isPair(_ interface: Link, hostVeth: InterfaceName, tag: OwnerTag, on host: NetlinkSocket) throws -> Bool {
+    private func isPair(_ interface: Link, hostVeth: InterfaceName, alias: String, on host: NetlinkSocket) throws -> Bool {
         guard interface.kind == "veth", let hostEnd = try host.link(named: hostVeth), hostEnd.kind == "veth" else {
             return false
         }
         // The kernel reports no peer index when it equals the link's own (possible across namespaces).
         return (interface.linkIndex ?? interface.index) == hostEnd.index
             && (hostEnd.linkIndex ?? hostEnd.index) == interface.index
-            && (hostEnd.alias == nil || hostEnd.alias == tag.text)
+            && (hostEnd.alias == nil || hostEnd.alias == alias)
     }
 
     /// A default route per family via that family's first gateway, unless IPAM already routes it.

@@ -1,18 +1,13 @@
 import Addressing
-import CNI
+import Identity
+import PluginKit
 
 /// The host end of an attachment's veth pair is named after the attachment, not at random, so
 /// DEL finds it without the container's namespace and a repeated ADD finds a crashed attempt's
-/// leftover: `veth` followed by 11 hex digits of a 64-bit FNV-1a hash of network, container ID
-/// and interface name (15 bytes, the kernel's limit).
+/// leftover: `veth` followed by 11 hex digits of the attachment's hash.
 enum HostVethName {
-    static func make(network: NetworkName, attachment: Attachment) -> InterfaceName {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "\(network)/\(attachment.containerID)/\(attachment.interface)".utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-        }
-        let digits = String(hash >> 20, radix: 16)
-        return InterfaceName("veth" + String(repeating: "0", count: 11 - digits.count) + digits)!
+    static func make(for attachment: AttachmentID) -> InterfaceName {
+        attachment.interfaceName(prefix: "veth")
     }
 
     /// Whether `name` has the shape of a name this type makes.

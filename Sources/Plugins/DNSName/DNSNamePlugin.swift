@@ -1,6 +1,7 @@
 import Addressing
 import CNI
 import DNSRecords
+import Identity
 import IPAM
 import KV
 import Netlink

@@ -1,6 +1,7 @@
 import Addressing
 import CNI
 import IPAM
+import Identity
 import JSON
 import Stores
 

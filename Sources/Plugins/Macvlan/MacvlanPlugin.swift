@@ -1,6 +1,7 @@
 import Addressing
 import CNI
 import Glibc
+import Identity
 import Netlink
 import PluginKit
 
@@ -21,11 +22,12 @@ public struct MacvlanPlugin: CNIPlugin {
         let mac = try RequestedMAC.from(request) ?? config.mac
         try master.validate(mode: config.mode, mtu: config.mtu, mac: mac)
 
-        let tag = OwnerTag(network: request.network.name, attachment: request.attachment)
-        // Created in the container under its final name: nothing to move, and no name on the host
-        // that a concurrent ADD could collide with.
+        // Made under a name of the attachment's own, marked with its alias, and only then given the
+        // final name: a macvlan under CNI_IFNAME always carries the alias that lets a repeated ADD
+        // replace it, and one a killed ADD left under the made name is this attachment's by its name.
+        let madeName = Self.madeName(of: request.attachmentID)
         let create = {
-            try master.socket.createMacvlan(name: request.interface, parentIndex: master.link.index,
+            try master.socket.createMacvlan(name: madeName, parentIndex: master.link.index,
                                             mode: config.mode, mac: mac, mtu: config.mtu, up: false,
                                             in: config.linkInContainer ? nil : netns)
         }
@@ -33,14 +35,7 @@ public struct MacvlanPlugin: CNIPlugin {
             do {
                 try create()
             } catch NetlinkError.exists {
-                // This attachment's own macvlan, whether a killed ADD left it or a repeated ADD finds
-                // it whole, is replaced (IPAM hands the new one the lease it holds); any other
-                // interface of that name is refused.
-                guard let existing = try container.link(named: request.interface), existing.kind == "macvlan",
-                      existing.alias == tag.text else {
-                    throw ContainerInterface.nameTaken(request.interface, in: netns.path)
-                }
-                _ = try container.deleteLink(index: existing.index, removal: .detached)
+                try container.deleteLink(named: madeName, removal: .detached)
                 try create()
             }
         } catch NetlinkError.kernel(_, EINVAL, _) {
@@ -48,12 +43,16 @@ public struct MacvlanPlugin: CNIPlugin {
         }
 
         return try Rollback.run { rollback in
-            rollback.onFailure { _ = try? container.deleteLink(named: request.interface, removal: .detached) }
+            guard let made = try container.link(named: madeName) else {
+                throw CNIError(.tryAgainLater, "macvlan \(madeName) vanished from \(netns.path) after creation")
+            }
+            // By index: under whichever name it has by then, and never another interface of that name.
+            rollback.onFailure { _ = try? container.deleteLink(index: made.index, removal: .detached) }
+            try container.setAlias(index: made.index, request.attachmentID.hostAlias)
+            try claimName(request.interface, for: made, in: container, request: request, netns: netns)
             guard let macvlan = try ContainerInterface(named: request.interface, in: netns, socket: container) else {
                 throw CNIError(.tryAgainLater, "macvlan \(request.interface) vanished from \(netns.path) after creation")
             }
-            // What tells a later ADD of this attachment that the macvlan is its own to replace.
-            try container.setAlias(index: macvlan.link.index, tag.text)
             var result = CNIResult()
             if let ipam = IPAMDriver.forNetwork(request.network) {
                 result = try ipam.add(request)
@@ -71,6 +70,26 @@ public struct MacvlanPlugin: CNIPlugin {
         }
     }
 
+    /// The name a macvlan is made under before it takes CNI_IFNAME.
+    static func madeName(of attachment: AttachmentID) -> InterfaceName { attachment.interfaceName(prefix: "mv") }
+
+    /// Renames `made` to `name`. This attachment's own macvlan already there (a killed ADD's, or a
+    /// whole one that a repeated ADD replaces) goes first; IPAM hands the new one the lease it holds.
+    /// Any other interface of that name is refused.
+    private func claimName(_ name: InterfaceName, for made: Link, in container: NetlinkSocket,
+                           request: AttachmentRequest<MacvlanConfig>, netns: NetworkNamespace) throws {
+        do {
+            try container.rename(index: made.index, to: name)
+        } catch NetlinkError.exists {
+            guard let existing = try container.link(named: name), existing.kind == "macvlan",
+                  existing.alias == request.attachmentID.hostAlias else {
+                throw ContainerInterface.nameTaken(name, in: netns.path)
+            }
+            _ = try container.deleteLink(index: existing.index, removal: .detached)
+            try container.rename(index: made.index, to: name)
+        }
+    }
+
     public func del(_ request: AttachmentRequest<MacvlanConfig>) throws {
         // The link goes first: an address must not be leased again while an interface still
         // carries it. Without the namespace there is no link left: it died with the namespace.
@@ -78,8 +97,10 @@ public struct MacvlanPlugin: CNIPlugin {
             do {
                 let container = try NetlinkSocket(in: NetworkNamespace.open(path: path))
                 // Only a macvlan: whatever else bears the name is not this plugin's to remove.
-                if let link = try container.link(named: request.interface), link.kind == "macvlan" {
-                    _ = try container.deleteLink(index: link.index, removal: .detached)
+                for name in [request.interface, Self.madeName(of: request.attachmentID)] {
+                    if let link = try container.link(named: name), link.kind == "macvlan" {
+                        _ = try container.deleteLink(index: link.index, removal: .detached)
+                    }
                 }
             } catch NetlinkError.namespaceNotFound, NetlinkError.notANetworkNamespace {
                 // The runtime has removed the namespace (a leftover file is no namespace either).

@@ -29,20 +29,20 @@ public struct PortmapPlugin: CNIPlugin {
                 try allowLocalhostSources(toward: v4.address, host: host)
             }
         }
-        try Firewall().replace(try FirewallOwner(.portmap, request), with: entries)
+        try Firewall().replace(FirewallOwner(.portmap, request), with: entries)
         return previous
     }
 
     public func del(_ request: AttachmentRequest<PortmapConfig>) throws {
         // The owner's record says what to remove: no prevResult or runtimeConfig needed.
         let firewall = try Firewall()
-        try firewall.remove(try FirewallOwner(.portmap, request))
+        try firewall.remove(FirewallOwner(.portmap, request))
         try firewall.awaitRemovals()
     }
 
     public func check(_ request: AttachmentRequest<PortmapConfig>) throws {
         let previous = try prevResult(of: request)
-        let owner = try FirewallOwner(.portmap, request)
+        let owner = FirewallOwner(.portmap, request)
         let expected = request.config.portMappings.isEmpty
             ? [] : Self.entries(for: request.config, addresses: containerAddresses(in: previous, interface: request.interface))
         try Firewall().verify(owner, expected: expected)
