@@ -114,7 +114,8 @@ let package = Package(
                           dependencies: ["Addressing", "CDatagram", "DNSRecords", "DNSResponder", "DNSWire", "KV", "POSIX", "ServiceLog", "Stores",
                                          .product(name: "Logging", package: "swift-log")],
                           path: "Sources/Commands/cni-dns",
-                          linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]),
+                          // Linked as the plugins are: a static, stripped binary maps a third of the pages.
+                          linkerSettings: pluginLinking),
 
         // Thin executables: main.swift hands the plugin type to the runner.
         .executableTarget(name: "bridge", dependencies: ["BridgePlugin", "CNI"], path: "Sources/Commands/bridge",

@@ -39,19 +39,21 @@ struct MessageWriter {
     }
 
     mutating func name(_ name: DNSName) {
-        for index in name.labels.indices {
-            let suffix = index == 0 ? name : DNSName(checkedLabels: Array(name.labels[index...]))
-            if let offset = names[suffix] {
-                u16(0xC000 | UInt16(offset))
+        let wire = name.wire
+        var offset = 0
+        while offset < wire.count {
+            let suffix = offset == 0 ? name : DNSName(uncheckedWire: Array(wire[offset...]))
+            if let target = names[suffix] {
+                u16(0xC000 | UInt16(target))
                 return
             }
             if bytes.count < 0x4000 {
                 names[suffix] = bytes.count
                 added.append(suffix)
             }
-            let label = name.labels[index]
-            u8(UInt8(label.count))
-            bytes.append(contentsOf: label)
+            let end = offset + 1 + Int(wire[offset])
+            bytes.append(contentsOf: wire[offset..<end])
+            offset = end
         }
         u8(0)
     }
