@@ -3,10 +3,10 @@ import Addressing
 /// Builds a message, compressing names against every name (and suffix) already written.
 struct MessageWriter {
     private(set) var bytes: [UInt8] = []
-    /// Offsets of written names and their suffixes; pointers reach only the first 16 KB.
-    private var names: [DNSName: Int] = [:]
-    /// Names added since the last `mark()`, so that `rollback` can forget them.
-    private var added: [DNSName] = []
+    /// Written names and their suffixes with their offsets, in the order written; pointers reach
+    /// only the first 16 KB. A list, not a dictionary: a reply holds a handful of names, and a
+    /// search of a few costs less than hashing them.
+    private var names: [(name: DNSName, offset: Int)] = []
 
     init(capacity: Int) { bytes.reserveCapacity(capacity) }
 
@@ -43,14 +43,11 @@ struct MessageWriter {
         var offset = 0
         while offset < wire.count {
             let suffix = offset == 0 ? name : DNSName(uncheckedWire: Array(wire[offset...]))
-            if let target = names[suffix] {
-                u16(0xC000 | UInt16(target))
+            if let target = names.first(where: { $0.name == suffix }) {
+                u16(0xC000 | UInt16(target.offset))
                 return
             }
-            if bytes.count < 0x4000 {
-                names[suffix] = bytes.count
-                added.append(suffix)
-            }
+            if bytes.count < 0x4000 { names.append((suffix, bytes.count)) }
             let end = offset + 1 + Int(wire[offset])
             bytes.append(contentsOf: wire[offset..<end])
             offset = end
@@ -92,16 +89,9 @@ struct MessageWriter {
         set16(UInt16(bytes.count - lengthOffset - 2), at: lengthOffset)
     }
 
-    /// Starts a unit that `rollback(to:)` can undo whole.
-    mutating func mark() -> Int {
-        added.removeAll(keepingCapacity: true)
-        return bytes.count
-    }
-
-    /// Undoes everything written since `mark` returned `offset`.
+    /// Undoes everything written after `offset`, compression targets included.
     mutating func rollback(to offset: Int) {
         bytes.removeSubrange(offset...)
-        for name in added { names[name] = nil }
-        added.removeAll(keepingCapacity: true)
+        while let last = names.last, last.offset >= offset { names.removeLast() }
     }
 }
