@@ -233,6 +233,8 @@ final class Daemon {
         let client = csystem_accept(control, &storage, &length)
         guard client >= 0 else { return }
         defer { close(client) }
+        // Accepted non-blocking; the request may still be on its way.
+        setBlocking(client)
         var timeout = timeval(tv_sec: 1, tv_usec: 0)
         _ = setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         _ = setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
