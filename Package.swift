@@ -56,8 +56,8 @@ let package = Package(
         .systemLibrary(name: "CNftables", path: "Sources/CNftables", pkgConfig: "libnftnl"),
         // libmnl's functions from source: Debian ships no libmnl.a, and the plugins link static.
         .target(name: "CMnl", path: "Sources/CMnl"),
-        // recvmmsg, sendmmsg and accept4, which need _GNU_SOURCE that Swift's Glibc module lacks.
-        .target(name: "CDatagram", path: "Sources/CDatagram"),
+        // What Swift's Glibc module lacks: recvmmsg, sendmmsg and accept4 (_GNU_SOURCE), malloc_trim.
+        .target(name: "CSystem", path: "Sources/CSystem"),
 
         // Value types shared by everything: addresses, subnets, MACs, interface names.
         .target(name: "Addressing"),
@@ -117,10 +117,11 @@ let package = Package(
                 path: "Sources/Plugins/DNSName"),
         // The DNS responder daemon: sockets, the control protocol, forwarding, the store.
         .executableTarget(name: "cni-dns",
-                          dependencies: ["Addressing", "CDatagram", "DNSRecords", "DNSResponder", "DNSWire", "KV", "POSIX", "ServiceLog", "Stores",
+                          dependencies: ["Addressing", "CSystem", "DNSRecords", "DNSResponder", "DNSWire", "KV", "POSIX", "ServiceLog", "Stores",
                                          .product(name: "Logging", package: "swift-log")],
                           path: "Sources/Commands/cni-dns",
-                          linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]),
+                          // Linked as the plugins are: a static, stripped binary maps a third of the pages.
+                          linkerSettings: pluginLinking),
 
         // Thin executables: main.swift hands the plugin type to the runner.
         .executableTarget(name: "bridge", dependencies: ["BridgePlugin", "CNI"], path: "Sources/Commands/bridge",

@@ -40,7 +40,7 @@ extension Zone {
         var v6: [IPv6Address] = []
         var found = false
         for position in scope {
-            guard let host = networks[position].hosts[question.name] else { continue }
+            guard let host = host(question.name, at: position) else { continue }
             found = true
             v4 += host.v4
             v6 += host.v6

@@ -11,7 +11,7 @@ import DNSWire
 public struct Zone: Sendable {
     struct Network: Sendable {
         let domain: DNSName
-        /// Short names and fully qualified ones, to every address of every attachment that has them.
+        /// Fully qualified names to every address of every attachment that has them.
         var hosts: [DNSName: HostAddresses] = [:]
         /// Container addresses to their fully qualified names.
         var reverse: [IPAddress: [DNSName]] = [:]
@@ -70,25 +70,19 @@ public struct Zone: Sendable {
         let domain = networks[position].domain
         var qualified: [DNSName] = []
         for text in record.names {
-            guard let name = try? DNSName(text) else { continue }
-            var keys = [name]
-            if !name.isSubdomain(of: domain), let full = name.appending(domain) {
-                keys.append(full)
-                qualified.append(full)
-            } else {
-                qualified.append(name)
-            }
-            for key in keys {
-                var host = networks[position].hosts[key] ?? HostAddresses()
-                for address in record.addresses {
-                    switch address {
-                    case .v4(let v4) where !host.v4.contains(v4): host.v4.append(v4)
-                    case .v6(let v6) where !host.v6.contains(v6): host.v6.append(v6)
-                    default: break
-                    }
+            // One key per name, fully qualified: a short query is qualified at lookup.
+            guard let name = try? DNSName(text),
+                  let key = name.isSubdomain(of: domain) ? name : name.appending(domain) else { continue }
+            qualified.append(key)
+            var host = networks[position].hosts[key] ?? HostAddresses()
+            for address in record.addresses {
+                switch address {
+                case .v4(let v4) where !host.v4.contains(v4): host.v4.append(v4)
+                case .v6(let v6) where !host.v6.contains(v6): host.v6.append(v6)
+                default: break
                 }
-                networks[position].hosts[key] = host
             }
+            networks[position].hosts[key] = host
         }
         for address in record.addresses {
             networks[position].reverse[address, default: []].append(contentsOf: qualified)
@@ -101,6 +95,14 @@ public struct Zone: Sendable {
 
     private func append(_ position: Int, to list: inout [Int]) {
         if !list.contains(position) { list.append(position) }
+    }
+
+    /// The addresses of `name` on the network at `position`, asked as given or relative to its domain.
+    func host(_ name: DNSName, at position: Int) -> HostAddresses? {
+        let network = networks[position]
+        if let host = network.hosts[name] { return host }
+        guard !name.isSubdomain(of: network.domain), let qualified = name.appending(network.domain) else { return nil }
+        return network.hosts[qualified]
     }
 
     /// The networks whose names `client` sees when it asks at `server`.

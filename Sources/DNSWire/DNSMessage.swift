@@ -75,18 +75,26 @@ public struct DNSMessage: Equatable, Sendable {
         let reserved = edns == nil ? 0 : EDNS.wireLength
         guard writer.count + reserved <= limit else { throw .tooLarge }
         var truncated = false
-        var counts: [UInt16] = [0, 0, 0]
-        for (index, section) in [answers, authorities, additionals].enumerated() where !truncated {
+        /// Writes what fits of `section`; whether all of it did.
+        func write(_ section: [ResourceRecord], _ count: inout UInt16) -> Bool {
             for record in section {
-                let start = writer.mark()
+                let start = writer.count
                 writer.record(record)
-                if writer.count + reserved > limit || counts[index] == UInt16.max {
+                if writer.count + reserved > limit || count == UInt16.max {
                     writer.rollback(to: start)
-                    truncated = index < 2
-                    break
+                    return false
                 }
-                counts[index] += 1
+                count += 1
             }
+            return true
+        }
+        header.answerCount = 0
+        header.authorityCount = 0
+        header.additionalCount = 0
+        if !write(answers, &header.answerCount) || !write(authorities, &header.authorityCount) {
+            truncated = true
+        } else {
+            _ = write(additionals, &header.additionalCount)
         }
         if let edns {
             writer.u8(0)
@@ -94,10 +102,8 @@ public struct DNSMessage: Equatable, Sendable {
             writer.u16(UInt16(clamping: edns.udpPayloadSize))
             writer.u32(UInt32(edns.version) << 16 | (edns.dnssecOK ? 0x8000 : 0))
             writer.u16(0)
+            header.additionalCount += 1
         }
-        header.answerCount = counts[0]
-        header.authorityCount = counts[1]
-        header.additionalCount = counts[2] + (edns == nil ? 0 : 1)
         header.isTruncated = header.isTruncated || truncated
         writer.set16(header.flags, at: 2)
         writer.set16(header.answerCount, at: 6)

@@ -43,8 +43,7 @@ struct MessageReader {
     /// Reads a name at the cursor, following pointers; the cursor ends after the name's first
     /// pointer or its root label.
     mutating func readName() throws(DNSWireError) -> DNSName {
-        var labels: [[UInt8]] = []
-        var wireLength = 1
+        var wire: [UInt8] = []
         var position = offset
         var resume: Int? = nil
         // Each pointer goes strictly backwards, so this bound is never what stops a valid name;
@@ -57,13 +56,12 @@ struct MessageReader {
             case 0x00:
                 if length == 0 {
                     offset = resume ?? position + 1
-                    return DNSName(checkedLabels: labels)
+                    return DNSName(uncheckedWire: wire)
                 }
                 let count = Int(length)
                 guard position + 1 + count <= bytes.count else { throw .truncated("name") }
-                wireLength += count + 1
-                guard wireLength <= DNSName.maxWireLength else { throw .nameTooLong }
-                labels.append(Array(bytes[position + 1..<position + 1 + count]))
+                guard wire.count + count + 2 <= DNSName.maxWireLength else { throw .nameTooLong }
+                wire += bytes[position..<position + 1 + count]
                 position += 1 + count
             case 0xC0:
                 guard position + 1 < bytes.count else { throw .truncated("name") }

@@ -3,10 +3,10 @@ import Addressing
 /// Builds a message, compressing names against every name (and suffix) already written.
 struct MessageWriter {
     private(set) var bytes: [UInt8] = []
-    /// Offsets of written names and their suffixes; pointers reach only the first 16 KB.
-    private var names: [DNSName: Int] = [:]
-    /// Names added since the last `mark()`, so that `rollback` can forget them.
-    private var added: [DNSName] = []
+    /// Written names and their suffixes with their offsets, in the order written; pointers reach
+    /// only the first 16 KB. A list, not a dictionary: a reply holds a handful of names, and a
+    /// search of a few costs less than hashing them.
+    private var names: [(name: DNSName, offset: Int)] = []
 
     init(capacity: Int) { bytes.reserveCapacity(capacity) }
 
@@ -39,19 +39,18 @@ struct MessageWriter {
     }
 
     mutating func name(_ name: DNSName) {
-        for index in name.labels.indices {
-            let suffix = index == 0 ? name : DNSName(checkedLabels: Array(name.labels[index...]))
-            if let offset = names[suffix] {
-                u16(0xC000 | UInt16(offset))
+        let wire = name.wire
+        var offset = 0
+        while offset < wire.count {
+            let suffix = offset == 0 ? name : DNSName(uncheckedWire: Array(wire[offset...]))
+            if let target = names.first(where: { $0.name == suffix }) {
+                u16(0xC000 | UInt16(target.offset))
                 return
             }
-            if bytes.count < 0x4000 {
-                names[suffix] = bytes.count
-                added.append(suffix)
-            }
-            let label = name.labels[index]
-            u8(UInt8(label.count))
-            bytes.append(contentsOf: label)
+            if bytes.count < 0x4000 { names.append((suffix, bytes.count)) }
+            let end = offset + 1 + Int(wire[offset])
+            bytes.append(contentsOf: wire[offset..<end])
+            offset = end
         }
         u8(0)
     }
@@ -90,16 +89,9 @@ struct MessageWriter {
         set16(UInt16(bytes.count - lengthOffset - 2), at: lengthOffset)
     }
 
-    /// Starts a unit that `rollback(to:)` can undo whole.
-    mutating func mark() -> Int {
-        added.removeAll(keepingCapacity: true)
-        return bytes.count
-    }
-
-    /// Undoes everything written since `mark` returned `offset`.
+    /// Undoes everything written after `offset`, compression targets included.
     mutating func rollback(to offset: Int) {
         bytes.removeSubrange(offset...)
-        for name in added { names[name] = nil }
-        added.removeAll(keepingCapacity: true)
+        while let last = names.last, last.offset >= offset { names.removeLast() }
     }
 }

@@ -1,5 +1,5 @@
 import Addressing
-import CDatagram
+import CSystem
 import DNSRecords
 import DNSResponder
 import DNSWire
@@ -64,6 +64,8 @@ final class Daemon {
             }
         }
         self.unbound = unbound
+        // The decoded records are freed by now, interleaved with the zone's memory: hand their pages back.
+        _ = csystem_trim_heap()
         logger.info("loaded revision \(revision): \(records.count) records, listening on \(listeners.keys.sorted().map(\.description).joined(separator: " "))")
     }
 
@@ -178,7 +180,7 @@ final class Daemon {
         while true {
             var storage = sockaddr_storage()
             var length = socklen_t(0)
-            let descriptor = cdatagram_accept(listener.tcp, &storage, &length)
+            let descriptor = csystem_accept(listener.tcp, &storage, &length)
             guard descriptor >= 0 else { return }
             guard tcpClients.count < Self.tcpClientLimit, let client = SocketAddress(&storage) else {
                 close(descriptor)
@@ -228,9 +230,11 @@ final class Daemon {
     private func serveControl() {
         var storage = sockaddr_storage()
         var length = socklen_t(0)
-        let client = cdatagram_accept(control, &storage, &length)
+        let client = csystem_accept(control, &storage, &length)
         guard client >= 0 else { return }
         defer { close(client) }
+        // Accepted non-blocking; the request may still be on its way.
+        setBlocking(client)
         var timeout = timeval(tv_sec: 1, tv_usec: 0)
         _ = setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         _ = setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

@@ -1,23 +1,23 @@
-import CDatagram
+import CSystem
 import Glibc
 
 /// Buffers for receiving and sending up to `size` datagrams per system call (recvmmsg, sendmmsg),
 /// allocated once: at 150k queries a second, one call per datagram is most of the cost.
 struct DatagramBatch {
-    let size = Int(CDATAGRAM_BATCH_MAX)
+    let size = Int(CSYSTEM_BATCH_MAX)
     static let receiveSize = 4096
     static let sendSize = 65535
-    private let received: UnsafeMutablePointer<cdatagram>
-    private let replies: UnsafeMutablePointer<cdatagram>
+    private let received: UnsafeMutablePointer<csystem_datagram>
+    private let replies: UnsafeMutablePointer<csystem_datagram>
 
     init() {
         received = .allocate(capacity: size)
         replies = .allocate(capacity: size)
         for index in 0..<size {
-            received[index] = cdatagram()
+            received[index] = csystem_datagram()
             received[index].buffer = .allocate(byteCount: Self.receiveSize, alignment: 16)
             received[index].capacity = Self.receiveSize
-            replies[index] = cdatagram()
+            replies[index] = csystem_datagram()
             replies[index].buffer = .allocate(byteCount: Self.sendSize, alignment: 16)
             replies[index].capacity = Self.sendSize
         }
@@ -25,7 +25,7 @@ struct DatagramBatch {
 
     /// Receives what is waiting, without blocking; the number of datagrams.
     func receive(on descriptor: Int32) -> Int {
-        max(Int(cdatagram_receive(descriptor, received, UInt32(size))), 0)
+        max(Int(csystem_receive_datagrams(descriptor, received, UInt32(size))), 0)
     }
 
     func source(_ index: Int) -> SocketAddress? {
@@ -47,7 +47,7 @@ struct DatagramBatch {
     func send(_ count: Int, on descriptor: Int32) {
         var sent = 0
         while sent < count {
-            let result = cdatagram_send(descriptor, replies + sent, UInt32(count - sent))
+            let result = csystem_send_datagrams(descriptor, replies + sent, UInt32(count - sent))
             guard result > 0 else { return }
             sent += Int(result)
         }

@@ -77,9 +77,9 @@ struct SystemCallError: Error, CustomStringConvertible {
     var description: String { "\(call): \(String(cString: strerror(errno)))" }
 }
 
-/// Sets O_NONBLOCK on `descriptor`.
-func setNonBlocking(_ descriptor: Int32) {
-    _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+/// Clears O_NONBLOCK on `descriptor`.
+func setBlocking(_ descriptor: Int32) {
+    _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
 }
 
 /// Sets an integer socket option.

@@ -1,14 +1,15 @@
 #define _GNU_SOURCE
-#include "cdatagram.h"
+#include "csystem.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/uio.h>
 
-int cdatagram_receive(int fd, struct cdatagram *datagrams, unsigned count) {
-    struct mmsghdr headers[CDATAGRAM_BATCH_MAX];
-    struct iovec vectors[CDATAGRAM_BATCH_MAX];
-    if (count > CDATAGRAM_BATCH_MAX) count = CDATAGRAM_BATCH_MAX;
+int csystem_receive_datagrams(int fd, struct csystem_datagram *datagrams, unsigned count) {
+    struct mmsghdr headers[CSYSTEM_BATCH_MAX];
+    struct iovec vectors[CSYSTEM_BATCH_MAX];
+    if (count > CSYSTEM_BATCH_MAX) count = CSYSTEM_BATCH_MAX;
     memset(headers, 0, sizeof(headers[0]) * count);
     for (unsigned i = 0; i < count; i++) {
         vectors[i].iov_base = datagrams[i].buffer;
@@ -27,10 +28,10 @@ int cdatagram_receive(int fd, struct cdatagram *datagrams, unsigned count) {
     return received;
 }
 
-int cdatagram_send(int fd, struct cdatagram *datagrams, unsigned count) {
-    struct mmsghdr headers[CDATAGRAM_BATCH_MAX];
-    struct iovec vectors[CDATAGRAM_BATCH_MAX];
-    if (count > CDATAGRAM_BATCH_MAX) count = CDATAGRAM_BATCH_MAX;
+int csystem_send_datagrams(int fd, struct csystem_datagram *datagrams, unsigned count) {
+    struct mmsghdr headers[CSYSTEM_BATCH_MAX];
+    struct iovec vectors[CSYSTEM_BATCH_MAX];
+    if (count > CSYSTEM_BATCH_MAX) count = CSYSTEM_BATCH_MAX;
     memset(headers, 0, sizeof(headers[0]) * count);
     for (unsigned i = 0; i < count; i++) {
         vectors[i].iov_base = datagrams[i].buffer;
@@ -43,7 +44,11 @@ int cdatagram_send(int fd, struct cdatagram *datagrams, unsigned count) {
     return sendmmsg(fd, headers, count, MSG_DONTWAIT);
 }
 
-int cdatagram_accept(int fd, struct sockaddr_storage *peer, socklen_t *peer_length) {
+int csystem_accept(int fd, struct sockaddr_storage *peer, socklen_t *peer_length) {
     *peer_length = sizeof(*peer);
     return accept4(fd, (struct sockaddr *)peer, peer_length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int csystem_trim_heap(void) {
+    return malloc_trim(0);
 }
