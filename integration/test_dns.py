@@ -200,3 +200,13 @@ def test_gc_removes_records_of_attachments_no_longer_valid(dns, net, make_netns,
     assert dig(ns, "keep") == [keep.ip()]
     dns.attached.remove(drop)
     dns.run("DEL", drop)
+
+
+def test_status_is_code_50_without_the_responder_and_ok_with_it(dns, net, tmp_root):
+    conf = dict(dns.dnsname_conf(net), cniVersion="1.1.0")
+    env = dns.env(net, "STATUS", None, "unused", "eth0", None)
+    harness.run_plugin(ours("dnsname"), env, conf).expect_ok()
+    alone = tmp_root / "alone"
+    alone.mkdir()
+    (alone / "dnsname").symlink_to(ours("dnsname"))
+    harness.run_plugin(ours("dnsname"), env | {"CNI_PATH": str(alone)}, conf).expect_error(50)
