@@ -3,10 +3,8 @@ import Glibc
 /// Starts a long-running program that outlives its parent: a session of its own (so no signal to
 /// the parent's process group or terminal reaches it), stdio on /dev/null and no other inherited
 /// descriptor (so a runtime reading our stdout is not kept waiting on it). It is never waited
-/// for: once the parent exits, init reaps it.
+/// for: once the parent exits, init (or a subreaper) reaps it.
 public enum DetachedProcess {
-    /// glibc's `POSIX_SPAWN_SETSID` (2.26 and later), also behind _GNU_SOURCE.
-    private static let spawnSetSID: Int32 = 0x80
     /// Descriptors checked for inheritance: a plugin opens a handful.
     private static let inheritedDescriptorLimit: Int32 = 256
 
@@ -24,27 +22,7 @@ public enum DetachedProcess {
             let flags = fcntl(descriptor, F_GETFD)
             if flags >= 0, flags & FD_CLOEXEC == 0 { posix_spawn_file_actions_addclose(&actions, descriptor) }
         }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var defaultSignals = sigset_t()
-        sigfillset(&defaultSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-        posix_spawnattr_setflags(&attributes, Int16(spawnSetSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
-        guard status == 0 else { throw Errno(status) }
-        return pid
+        return try Spawn.start(path, arguments: arguments, environment: environment, actions: &actions,
+                               defaultSignals: nil, newSession: true)
     }
 }
