@@ -6,12 +6,15 @@
 //   CNI (the protocol)            ->  Addressing, Identity, JSON, POSIX
 //   CNIClient (a runtime's side)  ->  CNI, Addressing, Identity, JSON, POSIX
 //   IPAM      ->  KV, CNI, Identity, Addressing, JSON, POSIX
+//   DNSRecords ->  KV, Identity, Addressing, JSON      (records the dnsname plugin writes and cni-dns serves)
 //   Stores    ->  KV, KVSQLite, KVEtcd, JSON, POSIX   (the one place a store is chosen from the configuration)
 //   KVSQLite  ->  KV, CSQLite (libsqlite3)          KVMemory  ->  KV          KV  ->  nothing
 //   KVEtcd    ->  KV, JSON                      (etcd v3's JSON gateway over POSIX sockets)
 //   Netlink   ->  CNetlink (libnl-route-3), Addressing
 //   Firewall  ->  CNftables (libnftnl), CMnl (libmnl), Addressing, Identity      (knows nothing of CNI)
 //   Identity  ->  Addressing          POSIX, Addressing, JSON  ->  nothing of ours
+//   DNSWire  ->  Addressing            DNSResponder  ->  DNSRecords, DNSWire, Addressing
+//   cni-dns (daemon)  ->  DNSResponder, DNSRecords, DNSWire, Stores, KV, ServiceLog
 //   ServiceLog  ->  swift-log          (daemons and netctl only; no plugin links it)
 //
 // Plugins never import a C module: only Netlink, KVSQLite and Firewall do.
@@ -40,6 +43,8 @@ let package = Package(
         .executable(name: "kv-ipam", targets: ["kv-ipam"]),
         .executable(name: "macvlan", targets: ["macvlan"]),
         .executable(name: "portmap", targets: ["portmap"]),
+        .executable(name: "dnsname", targets: ["dnsname"]),
+        .executable(name: "cni-dns", targets: ["cni-dns"]),
     ],
     dependencies: [
         // Long-running programs only (daemons, netctl); no plugin links it.
@@ -52,6 +57,8 @@ let package = Package(
         .systemLibrary(name: "CNftables", path: "Sources/CNftables", pkgConfig: "libnftnl"),
         // libmnl's functions from source: Debian ships no libmnl.a, and the plugins link static.
         .target(name: "CMnl", path: "Sources/CMnl"),
+        // What Swift's Glibc module lacks: recvmmsg, sendmmsg and accept4 (_GNU_SOURCE), malloc_trim.
+        .target(name: "CSystem", path: "Sources/CSystem"),
 
         // Value types shared by everything: addresses, subnets, MACs, interface names.
         .target(name: "Addressing"),
@@ -77,6 +84,8 @@ let package = Package(
         .target(name: "KVEtcd", dependencies: ["JSON", "KV"]),
         // The store a configuration names, opened by one factory.
         .target(name: "Stores", dependencies: ["JSON", "KV", "KVEtcd", "KVSQLite", "POSIX"]),
+        // DNS records of attachments in the KV store, and the responder's control protocol.
+        .target(name: "DNSRecords", dependencies: ["Addressing", "Identity", "JSON", "KV"]),
         // Address management on top of the KV protocol.
         .target(name: "IPAM", dependencies: ["Addressing", "CNI", "Identity", "JSON", "KV", "POSIX"]),
         // swift-cni's nftables tables (masquerade, isolation, MAC spoof checks, published ports),
@@ -85,6 +94,11 @@ let package = Package(
         // What every plugin shares beyond the protocol: IPAM driver selection, error codes.
         .target(name: "PluginKit",
                 dependencies: ["Addressing", "CNI", "CNIClient", "Firewall", "IPAM", "Identity", "KV", "Netlink", "Stores"]),
+
+        // The DNS message format: names with compression, the records we serve, EDNS, truncation.
+        .target(name: "DNSWire", dependencies: ["Addressing"]),
+        // What the responder answers from the records: the zone, scoping, answers and forwarding decisions.
+        .target(name: "DNSResponder", dependencies: ["Addressing", "DNSRecords", "DNSWire"]),
 
         // Logging for the daemons and netctl, through swift-log; never linked into a plugin.
         .target(name: "ServiceLog", dependencies: [.product(name: "Logging", package: "swift-log")]),
@@ -101,6 +115,17 @@ let package = Package(
         .target(name: "PortmapPlugin", dependencies: ["Addressing", "CNI", "Firewall", "Netlink", "PluginKit"],
                 path: "Sources/Plugins/Portmap"),
 
+        .target(name: "DNSNamePlugin", dependencies: ["Addressing", "CNI", "DNSRecords", "IPAM", "Identity", "KV", "Netlink", "POSIX",
+                                                      "PluginKit", "Stores"],
+                path: "Sources/Plugins/DNSName"),
+        // The DNS responder daemon: sockets, the control protocol, forwarding, the store.
+        .executableTarget(name: "cni-dns",
+                          dependencies: ["Addressing", "CSystem", "DNSRecords", "DNSResponder", "DNSWire", "KV", "POSIX", "ServiceLog", "Stores",
+                                         .product(name: "Logging", package: "swift-log")],
+                          path: "Sources/Commands/cni-dns",
+                          // Linked as the plugins are: a static, stripped binary maps a third of the pages.
+                          linkerSettings: pluginLinking),
+
         // Thin executables: main.swift hands the plugin type to the runner.
         .executableTarget(name: "bridge", dependencies: ["BridgePlugin", "CNI"], path: "Sources/Commands/bridge",
                          linkerSettings: pluginLinking),
@@ -115,6 +140,9 @@ let package = Package(
         .executableTarget(name: "portmap", dependencies: ["PortmapPlugin", "CNI"], path: "Sources/Commands/portmap",
                          linkerSettings: pluginLinking),
 
+        .executableTarget(name: "dnsname", dependencies: ["DNSNamePlugin", "CNI"], path: "Sources/Commands/dnsname",
+                         linkerSettings: pluginLinking),
+
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "IdentityTests", dependencies: ["Addressing", "Identity"]),
@@ -123,13 +151,18 @@ let package = Package(
         .testTarget(name: "CNIClientTests", dependencies: ["Addressing", "CNI", "CNIClient", "JSON", "Identity"]),
         .testTarget(name: "KVTests", dependencies: ["CSQLite", "KV", "KVEtcd", "KVMemory", "KVSQLite"]),
         .testTarget(name: "IPAMTests", dependencies: ["Addressing", "CNI", "IPAM", "Identity", "KV", "KVMemory"]),
+        .testTarget(name: "DNSRecordsTests", dependencies: ["Addressing", "DNSRecords", "Identity", "KVMemory"]),
         .testTarget(name: "StoresTests", dependencies: ["JSON", "KV", "KVEtcd", "KVSQLite", "Stores"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
         .testTarget(name: "FirewallTests", dependencies: ["Addressing", "Firewall", "Identity"]),
+        .testTarget(name: "DNSWireTests", dependencies: ["Addressing", "DNSWire"]),
+        .testTarget(name: "DNSResponderTests", dependencies: ["Addressing", "CNI", "DNSRecords", "DNSResponder", "DNSWire",
+                                                              "Identity"]),
         .testTarget(name: "ServiceLogTests", dependencies: ["ServiceLog", .product(name: "Logging", package: "swift-log")]),
         // The plugins' own logic that needs no kernel: their configs, names and entries.
-        .testTarget(name: "PluginTests", dependencies: ["BridgePlugin", "MacvlanPlugin", "PortmapPlugin", "PluginKit",
-                                                        "CNI", "Firewall", "Netlink", "Addressing", "JSON", "Identity"]),
+        .testTarget(name: "PluginTests", dependencies: ["BridgePlugin", "DNSNamePlugin", "MacvlanPlugin", "PortmapPlugin", "PluginKit",
+                                                        "CNI", "DNSRecords", "Firewall", "Netlink", "Addressing", "JSON",
+                                                        "Identity", "Stores"]),
     ]
 )
 
@@ -140,6 +173,7 @@ if Context.environment["SWIFT_CNI_FUZZ"] != nil {
         .executableTarget(name: "fuzz-cni", dependencies: ["BridgePlugin", "MacvlanPlugin", "PortmapPlugin", "CNIClient", "Identity", "Stores",
                                                        "PluginKit", "IPAM", "CNI", "JSON", "Addressing"],
                           path: "Sources/Fuzz/cni"))
+    package.targets.append(.executableTarget(name: "fuzz-dns", dependencies: ["DNSWire"], path: "Sources/Fuzz/dns"))
 }
 
 for target in package.targets where target.type == .regular || target.type == .executable {

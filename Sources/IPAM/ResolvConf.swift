@@ -2,10 +2,10 @@ import CNI
 import POSIX
 
 /// Reads a resolv.conf into a CNI `dns` section, as host-local's `resolvConf` option does.
-enum ResolvConf {
+public enum ResolvConf {
     /// glibc reads no more than 3 nameservers and 6 search domains; a real resolv.conf is a few
     /// hundred bytes, and this bounds what a config naming some other file can make us read.
-    static let sizeLimit = 64 * 1024
+    public static let sizeLimit = 64 * 1024
 
     static func load(path: String) throws -> CNIResult.DNS {
         let text: String
@@ -17,7 +17,7 @@ enum ResolvConf {
         return parse(text)
     }
 
-    static func parse(_ text: String) -> CNIResult.DNS {
+    public static func parse(_ text: String) -> CNIResult.DNS {
         var dns = CNIResult.DNS()
         for line in text.split(whereSeparator: \.isNewline) {
             let words = line.split(whereSeparator: \.isWhitespace).map(String.init)

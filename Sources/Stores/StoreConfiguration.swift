@@ -9,6 +9,14 @@ public enum StoreConfiguration: Sendable, Equatable {
     /// An etcd cluster shared by many hosts; `dataDir` still holds what this host keeps for itself.
     case etcd(EtcdStoreSettings, dataDir: String)
 
+    /// The host's own directory: the local store, or beside a shared one what stays on the host
+    /// (the DNS responder's socket, lock and log).
+    public var dataDir: String {
+        switch self {
+        case .local(let dataDir), .etcd(_, let dataDir): dataDir
+        }
+    }
+
     /// Where the local store lives when `dataDir` is not set.
     public static let defaultDataDir = "/var/lib/swift-cni"
 

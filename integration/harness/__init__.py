@@ -5,6 +5,7 @@
 - `namespaces`: namespaces and links as `ip` shows them
 - `chain`: prevResult chaining as libcni does it
 - `networks`: plugin stacks, test networks and their attachments
+- `dns`: bridge + dnsname chains, their cni-dns responders, a stub upstream resolver
 - `nft`: swift-cni's nftables tables as the `nft` command shows them
 - `sweep`: removing what this or a dead earlier session left
 - `etcd`: a real etcd on loopback for the etcd store's tests

@@ -1,0 +1,4 @@
+import CNI
+import DNSNamePlugin
+
+PluginRunner.main(DNSNamePlugin.self)

@@ -1,0 +1,122 @@
+import Addressing
+import DNSRecords
+import DNSWire
+
+/// Everything the responder answers, built once per store revision from the records, so that a query
+/// costs a few hash lookups whatever the client.
+///
+/// A client's scope is every network of the containers its source address belongs to: a container
+/// on two networks sees the names of both, whichever of its addresses and gateways it uses. A source that is no container's (the host, a container of
+/// another runtime) sees the networks served on the gateway it asked, through the same lookups.
+public struct Zone: Sendable {
+    struct Network: Sendable {
+        let domain: DNSName
+        /// Fully qualified names to every address of every attachment that has them.
+        var hosts: [DNSName: HostAddresses] = [:]
+        /// Container addresses to their fully qualified names.
+        var reverse: [IPAddress: [DNSName]] = [:]
+        var upstreams: [DNSUpstream] = []
+    }
+
+    struct HostAddresses: Sendable {
+        var v4: [IPv4Address] = []
+        var v6: [IPv6Address] = []
+    }
+
+    private(set) var networks: [Network] = []
+    /// Container addresses to the networks of their containers.
+    private var clients: [IPAddress: [Int]] = [:]
+    /// Gateway addresses to the networks served there.
+    private var gateways: [IPAddress: [Int]] = [:]
+    /// Where names outside every domain go when a network names no upstream.
+    private(set) var defaultUpstreams: [DNSUpstream] = []
+
+    /// The addresses to listen on.
+    /// Whether no network has records left.
+    public var isEmpty: Bool { networks.isEmpty }
+
+    public var listenAddresses: Set<IPAddress> { Set(gateways.keys) }
+
+    /// Builds the zone. Names and domains that are not valid DNS names are skipped (the plugin
+    /// validates them; the store may hold anything). `defaultUpstreams` that are one of our gateways
+    /// are left out: forwarding to ourselves would loop.
+    public init(records: [DNSRecord], defaultUpstreams: [DNSUpstream]) {
+        var index: [String: Int] = [:]
+        var containers: [String: [Int]] = [:]
+        for record in records {
+            guard let domain = try? DNSName(record.domain) else { continue }
+            let key = record.network.description
+            let position: Int
+            if let existing = index[key] {
+                position = existing
+            } else {
+                position = networks.count
+                index[key] = position
+                networks.append(Network(domain: domain))
+            }
+            add(record, to: position)
+            append(position, to: &containers[record.attachment.containerID.description, default: []])
+        }
+        for record in records {
+            for position in containers[record.attachment.containerID.description] ?? [] {
+                for address in record.addresses { append(position, to: &clients[address, default: []]) }
+            }
+        }
+        let served = Set(gateways.keys)
+        self.defaultUpstreams = defaultUpstreams.filter { !served.contains($0.address) }
+    }
+
+    private mutating func add(_ record: DNSRecord, to position: Int) {
+        let domain = networks[position].domain
+        var qualified: [DNSName] = []
+        for text in record.names {
+            // One key per name, fully qualified: a short query is qualified at lookup.
+            guard let name = try? DNSName(text),
+                  let key = name.isSubdomain(of: domain) ? name : name.appending(domain) else { continue }
+            qualified.append(key)
+            var host = networks[position].hosts[key] ?? HostAddresses()
+            for address in record.addresses {
+                switch address {
+                case .v4(let v4) where !host.v4.contains(v4): host.v4.append(v4)
+                case .v6(let v6) where !host.v6.contains(v6): host.v6.append(v6)
+                default: break
+                }
+            }
+            networks[position].hosts[key] = host
+        }
+        for address in record.addresses {
+            networks[position].reverse[address, default: []].append(contentsOf: qualified)
+        }
+        for gateway in record.gateways { append(position, to: &gateways[gateway, default: []]) }
+        for upstream in record.upstreams where !networks[position].upstreams.contains(upstream) {
+            networks[position].upstreams.append(upstream)
+        }
+    }
+
+    private func append(_ position: Int, to list: inout [Int]) {
+        if !list.contains(position) { list.append(position) }
+    }
+
+    /// The addresses of `name` on the network at `position`, asked as given or relative to its domain.
+    func host(_ name: DNSName, at position: Int) -> HostAddresses? {
+        let network = networks[position]
+        if let host = network.hosts[name] { return host }
+        guard !name.isSubdomain(of: network.domain), let qualified = name.appending(network.domain) else { return nil }
+        return network.hosts[qualified]
+    }
+
+    /// The networks whose names `client` sees when it asks at `server`.
+    public func scope(client: IPAddress, server: IPAddress) -> [Int] {
+        clients[client] ?? gateways[server] ?? []
+    }
+
+    /// Where a name outside the domains of `scope` goes: the networks' upstreams in order, or the
+    /// host's when none names any.
+    public func upstreams(for scope: [Int]) -> [DNSUpstream] {
+        var result: [DNSUpstream] = []
+        for position in scope {
+            for upstream in networks[position].upstreams where !result.contains(upstream) { result.append(upstream) }
+        }
+        return result.isEmpty ? defaultUpstreams : result
+    }
+}

@@ -1,0 +1,136 @@
+import Addressing
+import CNI
+import Identity
+import DNSRecords
+import DNSWire
+import Testing
+@testable import DNSResponder
+
+func record(_ network: String, _ container: String, names: [String], addresses: [String], gateways: [String],
+            upstreams: [String] = []) -> DNSRecord {
+    DNSRecord(network: NetworkName(network)!,
+              attachment: Attachment(containerID: ContainerID(container)!, interface: InterfaceName("eth0")!),
+              domain: "dns.podman", names: names, addresses: addresses.map { IPAddress($0)! },
+              gateways: gateways.map { IPAddress($0)! }, upstreams: upstreams.map { DNSUpstream($0)! })
+}
+
+func ask(_ zone: Zone, _ name: String, _ type: DNSType, from client: String, at server: String,
+         rotation: Int = 0) throws -> Resolution {
+    var header = DNSHeader(id: 7)
+    header.recursionDesired = true
+    let query = DNSMessage(header: header, questions: [DNSQuestion(name: try DNSName(name), type: type)])
+    return zone.resolve(query, client: IPAddress(client)!, server: IPAddress(server)!, rotation: rotation)
+}
+
+func answers(_ resolution: Resolution) -> [String] {
+    guard case .reply(let message) = resolution else { return ["not a reply: \(resolution)"] }
+    return message.answers.map {
+        switch $0.data {
+        case .a(let a): a.description
+        case .aaaa(let a): a.description
+        case .ptr(let name): name.description
+        default: "?"
+        }
+    }
+}
+
+func rcode(_ resolution: Resolution) -> DNSRcode? {
+    guard case .reply(let message) = resolution else { return nil }
+    return message.header.rcode
+}
+
+@Suite struct ZoneAnswers {
+    let zone = Zone(records: [
+        record("app", "c1", names: ["web", "www"], addresses: ["10.88.0.2", "fd88::2"], gateways: ["10.88.0.1", "fd88::1"],
+               upstreams: ["192.0.2.53"]),
+        record("app", "c2", names: ["db"], addresses: ["10.88.0.3"], gateways: ["10.88.0.1", "fd88::1"]),
+        record("app", "c3", names: ["web"], addresses: ["10.88.0.4"], gateways: ["10.88.0.1", "fd88::1"]),
+        record("other", "c4", names: ["secret"], addresses: ["10.89.0.2"], gateways: ["10.89.0.1"]),
+        record("other", "c5", names: ["both"], addresses: ["10.89.0.5"], gateways: ["10.89.0.1"]),
+        record("app", "c5", names: ["both"], addresses: ["10.88.0.5"], gateways: ["10.88.0.1", "fd88::1"]),
+    ], defaultUpstreams: [DNSUpstream("10.88.0.1")!, DNSUpstream("198.51.100.1")!])
+
+    @Test func shortQualifiedAndAliasNamesIgnoringCase() throws {
+        #expect(answers(try ask(zone, "db", .a, from: "10.88.0.2", at: "10.88.0.1")) == ["10.88.0.3"])
+        #expect(answers(try ask(zone, "DB.dns.Podman", .a, from: "10.88.0.2", at: "10.88.0.1")) == ["10.88.0.3"])
+        #expect(answers(try ask(zone, "www", .aaaa, from: "10.88.0.3", at: "fd88::1")) == ["fd88::2"])
+        guard case .reply(let reply) = try ask(zone, "WWW", .a, from: "10.88.0.3", at: "10.88.0.1") else {
+            Issue.record("no reply"); return
+        }
+        #expect(reply.header.isAuthoritative && reply.header.isResponse && reply.header.recursionDesired)
+        #expect(reply.header.id == 7 && reply.answers[0].name.description == "WWW")
+    }
+
+    @Test func sharedNamesAnswerEveryAddressInTurn() throws {
+        let first = answers(try ask(zone, "web", .a, from: "10.88.0.3", at: "10.88.0.1", rotation: 0))
+        let second = answers(try ask(zone, "web", .a, from: "10.88.0.3", at: "10.88.0.1", rotation: 1))
+        #expect(first == ["10.88.0.2", "10.88.0.4"] && second == ["10.88.0.4", "10.88.0.2"])
+    }
+
+    @Test func ptrForContainerAddresses() throws {
+        #expect(answers(try ask(zone, "2.0.88.10.in-addr.arpa", .ptr, from: "10.88.0.3", at: "10.88.0.1"))
+                == ["web.dns.podman", "www.dns.podman"])
+        let v6 = "2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.8.d.f.ip6.arpa"
+        #expect(answers(try ask(zone, v6, .ptr, from: "10.88.0.3", at: "fd88::1")) == ["web.dns.podman", "www.dns.podman"])
+    }
+
+    @Test func unknownNamesUnderTheDomainAreNXDOMAINWithSOA() throws {
+        let resolution = try ask(zone, "nobody.dns.podman", .a, from: "10.88.0.2", at: "10.88.0.1")
+        #expect(rcode(resolution) == .nameError)
+        guard case .reply(let reply) = resolution else { return }
+        #expect(reply.authorities.first?.type == .soa)
+        // A name that exists but has no address of the asked type: NOERROR, no answer.
+        #expect(rcode(try ask(zone, "db", .aaaa, from: "10.88.0.2", at: "10.88.0.1")) == .noError)
+        #expect(answers(try ask(zone, "db", .aaaa, from: "10.88.0.2", at: "10.88.0.1")).isEmpty)
+    }
+
+    @Test func networksDoNotSeeEachOthersNames() throws {
+        #expect(rcode(try ask(zone, "secret.dns.podman", .a, from: "10.88.0.2", at: "10.88.0.1")) == .nameError)
+        // Even when a container of app asks at other's gateway.
+        #expect(rcode(try ask(zone, "secret.dns.podman", .a, from: "10.88.0.2", at: "10.89.0.1")) == .nameError)
+        #expect(answers(try ask(zone, "secret", .a, from: "10.89.0.5", at: "10.89.0.1")) == ["10.89.0.2"])
+    }
+
+    @Test func aContainerOnTwoNetworksSeesBothWhicheverGatewayItAsks() throws {
+        // c5 is 10.89.0.5 on other and 10.88.0.5 on app.
+        #expect(answers(try ask(zone, "secret", .a, from: "10.88.0.5", at: "10.88.0.1")) == ["10.89.0.2"])
+        #expect(answers(try ask(zone, "db", .a, from: "10.89.0.5", at: "10.89.0.1")) == ["10.88.0.3"])
+        #expect(answers(try ask(zone, "both", .a, from: "10.89.0.5", at: "10.89.0.1")) == ["10.89.0.5", "10.88.0.5"])
+    }
+
+    @Test func anUnknownClientSeesTheGatewaysNetworks() throws {
+        #expect(answers(try ask(zone, "db", .a, from: "10.88.0.200", at: "10.88.0.1")) == ["10.88.0.3"])
+        #expect(answers(try ask(zone, "secret", .a, from: "10.88.0.200", at: "10.89.0.1")) == ["10.89.0.2"])
+        #expect(rcode(try ask(zone, "secret.dns.podman", .a, from: "10.88.0.200", at: "10.88.0.1")) == .nameError)
+    }
+
+    @Test func otherNamesAreForwarded() throws {
+        // app names an upstream; other does not, so the host's go, without our own gateway.
+        #expect(try ask(zone, "example.com", .mx, from: "10.88.0.2", at: "10.88.0.1") == .forward([DNSUpstream("192.0.2.53")!]))
+        #expect(try ask(zone, "example.com", .a, from: "10.89.0.2", at: "10.89.0.1") == .forward([DNSUpstream("198.51.100.1")!]))
+        #expect(try ask(zone, "web", .txt, from: "10.88.0.3", at: "10.88.0.1") != .forward([DNSUpstream("192.0.2.53")!]))
+    }
+
+    @Test func listensOnGatewaysOnly() {
+        #expect(zone.listenAddresses == Set(["10.88.0.1", "fd88::1", "10.89.0.1"].map { IPAddress($0)! }))
+    }
+
+    @Test func badQueries() throws {
+        var header = DNSHeader(id: 3)
+        #expect(zone.resolve(DNSMessage(header: header), client: IPAddress("10.88.0.2")!, server: IPAddress("10.88.0.1")!,
+                             rotation: 0) == .reply(Zone.error(.formatError, to: DNSMessage(header: header))))
+        header.isResponse = true
+        #expect(zone.resolve(DNSMessage(header: header), client: IPAddress("10.88.0.2")!, server: IPAddress("10.88.0.1")!,
+                             rotation: 0) == .drop)
+        let formerr = try #require(Zone.formatError(forUnparsable: [0xAB, 0xCD, 0x01, 0, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0]))
+        let parsed = try DNSMessage(parsing: formerr)
+        #expect(parsed.header.id == 0xABCD && parsed.header.rcode == .formatError && parsed.header.recursionDesired)
+        #expect(Zone.formatError(forUnparsable: [1, 2, 3]) == nil)
+    }
+
+    @Test func invalidNamesInTheStoreAreSkipped() {
+        let zone = Zone(records: [record("app", "c1", names: [String(repeating: "x", count: 64), "ok"],
+                                         addresses: ["10.88.0.2"], gateways: ["10.88.0.1"])], defaultUpstreams: [])
+        #expect(answers((try? ask(zone, "ok", .a, from: "10.88.0.2", at: "10.88.0.1")) ?? .drop) == ["10.88.0.2"])
+    }
+}

@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Queries per second, latency, server CPU per query and RSS of cni-dns, aardvark-dns and dnsmasq,
+measured with dnsperf in the same run, on the same names.
+
+    flock /tmp/swift-cni-integration.lock integration/bench/bench_dns.py [--seconds 5] [--names 1000]
+
+Each server gets the same N names (nameK.dns.podman -> 10.88.x.y) plus one "client" container whose
+address is the one dnsperf sends from, so that the client is registered (container queries) or not
+(the host, another runtime's container). Servers listen on their own loopback addresses, port 53:
+traffic stays on this machine and no interface is created. Throughput runs use dnsperf with 1 and 4
+threads (4 clients each); latency comes from a separate run at a fixed 20k queries/s with per-query
+output. Server CPU is utime+stime from /proc/<pid>/stat across the throughput run. RSS is VmRSS after
+the runs, and again for cni-dns with 10,000 names.
+
+Needs root, dnsperf, dnsmasq (2.90) and aardvark-dns (/usr/lib/podman/aardvark-dns, package
+aardvark-dns); build cni-dns first (swift build -c release --product cni-dns).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dns_store import put_records, record  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+CNI_DNS = ROOT / ".build/release/cni-dns"
+AARDVARK = Path("/usr/lib/podman/aardvark-dns")
+CLIENT = "127.0.20.1"        # registered: a container address in every server's configuration
+STRANGER = "127.0.20.2"      # unregistered
+SERVERS = {"cni-dns": "127.0.10.1", "aardvark-dns": "127.0.10.2", "dnsmasq": "127.0.10.3"}
+LATENCY_RATE = 20000
+
+
+def address(k: int) -> str:
+    return f"10.88.{k // 250}.{k % 250 + 2}"
+
+
+def wait_port(ip: str, timeout: float = 5.0) -> None:
+    """Waits until ip:53 answers a query (any answer)."""
+    query = bytes.fromhex("abcd01000001000000000000") + b"\x04ping\x00\x00\x01\x00\x01"
+    deadline = time.monotonic() + timeout
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.1)
+        while time.monotonic() < deadline:
+            s.sendto(query, (ip, 53))
+            try:
+                s.recv(512)
+                return
+            except OSError:
+                continue
+    raise RuntimeError(f"no DNS server answered on {ip}:53")
+
+
+def start_cni_dns(work: Path, names: int) -> subprocess.Popen:
+    data = work / "cni-dns"
+    data.mkdir()
+    # A first start creates the store and exits, finding no records.
+    subprocess.run([CNI_DNS, "--data-dir", data, "--foreground"], check=True, capture_output=True)
+    gateway = SERVERS["cni-dns"]
+    records = [("bench", f"c{k}", "eth0", record([f"name{k}"], [address(k)], [gateway])) for k in range(names)]
+    records.append(("bench", "client", "eth0", record(["client"], [CLIENT], [gateway])))
+    put_records(data / "store.db", records)
+    process = subprocess.Popen([CNI_DNS, "--data-dir", data, "--foreground"],
+                               stdout=subprocess.DEVNULL, stderr=open(work / "cni-dns.log", "w"))
+    wait_port(gateway)
+    return process
+
+
+class Forked:
+    """A server that forks into the background (aardvark-dns run): its pid, found by its config path."""
+
+    def __init__(self, marker: str):
+        self.pid = int(subprocess.run(["pgrep", "-f", marker], check=True, capture_output=True,
+                                      text=True).stdout.split()[0])
+
+    def send_signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while Path(f"/proc/{self.pid}").exists():
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("aardvark-dns", timeout)
+            time.sleep(0.05)
+
+
+def start_aardvark(work: Path, names: int) -> Forked:
+    config = work / "aardvark"
+    config.mkdir()
+    lines = [SERVERS["aardvark-dns"]]
+    lines += [f"{k:064x} {address(k)}  name{k}" for k in range(names)]
+    lines.append(f"{names:064x} {CLIENT}  client")
+    (config / "bench").write_text("\n".join(lines) + "\n")
+    # As netavark starts it; it forks and the parent exits once the server runs.
+    subprocess.run([AARDVARK, "--config", config, "-p", "53", "run"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=open(work / "aardvark.log", "w"))
+    wait_port(SERVERS["aardvark-dns"])
+    return Forked(str(config))
+
+
+def start_dnsmasq(work: Path, names: int) -> subprocess.Popen:
+    hosts = work / "dnsmasq.hosts"
+    hosts.write_text("".join(f"{address(k)} name{k}.dns.podman name{k}\n" for k in range(names))
+                     + f"{CLIENT} client.dns.podman client\n")
+    # As containers/dnsname runs it: hosts file, the domain answered locally, bound to the gateway only.
+    process = subprocess.Popen(
+        ["dnsmasq", "--keep-in-foreground", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+         f"--addn-hosts={hosts}", "--local=/dns.podman/", "--domain=dns.podman", f"--listen-address={SERVERS['dnsmasq']}",
+         "--bind-interfaces", "--except-interface=none", "--port=53", f"--pid-file={work}/dnsmasq.pid", "--user=root",
+         "--log-facility=/dev/null"],
+        stdout=subprocess.DEVNULL, stderr=open(work / "dnsmasq.log", "w"))
+    wait_port(SERVERS["dnsmasq"])
+    return process
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    match = re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+    return int(match.group(1)) / 1024
+
+
+def dnsperf(server: str, queries: Path, seconds: float, threads: int, source: str, extra=()) -> str:
+    command = ["dnsperf", "-s", server, "-a", source, "-d", str(queries), "-l", str(seconds),
+               "-T", str(threads), "-c", str(4 * threads), "-q", "500", *extra]
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+
+def throughput(pid: int, server: str, queries: Path, seconds: float, threads: int, source: str) -> dict:
+    before = cpu_seconds(pid)
+    output = dnsperf(server, queries, seconds, threads, source)
+    cpu = cpu_seconds(pid) - before
+    completed = int(re.search(r"Queries completed:\s+(\d+)", output).group(1))
+    qps = float(re.search(r"Queries per second:\s+([\d.]+)", output).group(1))
+    return {"qps": qps, "completed": completed, "cpu": cpu, "per_cpu_s": completed / cpu if cpu else float("inf")}
+
+
+def latency(server: str, queries: Path, source: str) -> tuple[float, float]:
+    output = dnsperf(server, queries, 2, 1, source, ("-Q", str(LATENCY_RATE), "-v"))
+    values = sorted(float(line.split()[-1]) for line in output.splitlines() if line.startswith("> NOERROR"))
+    return values[len(values) // 2], values[min(len(values) - 1, int(len(values) * 0.99))]
+
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--names", type=int, default=1000)
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench_dns: needs root (port 53)")
+    for tool in ("dnsperf", "dnsmasq"):
+        if not shutil.which(tool):
+            sys.exit(f"bench_dns: {tool} is not installed")
+    if not AARDVARK.exists() or not CNI_DNS.exists():
+        sys.exit(f"bench_dns: need {AARDVARK} and {CNI_DNS}")
+
+    work = Path(tempfile.mkdtemp(prefix="swift-cni-bench-dns."))
+    processes: dict[str, subprocess.Popen | Forked] = {}
+    try:
+        queries = work / "queries"
+        queries.write_text("".join(f"name{k}.dns.podman A\n" for k in range(args.names)))
+        processes["cni-dns"] = start_cni_dns(work, args.names)
+        processes["aardvark-dns"] = start_aardvark(work, args.names)
+        processes["dnsmasq"] = start_dnsmasq(work, args.names)
+
+        results: dict[tuple[str, int], dict] = {}
+        print(f"{args.names} names, {args.seconds:g} s per run, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+        print(f"{'server':13} {'threads':>7} {'q/s':>9} {'q per server CPU-s':>19} {'p50 ms':>7} {'p99 ms':>7} {'RSS MB':>7}")
+        for name, ip in SERVERS.items():
+            pid = processes[name].pid
+            p50, p99 = latency(ip, queries, CLIENT)
+            for threads in (1, 4):
+                result = throughput(pid, ip, queries, args.seconds, threads, CLIENT)
+                result.update(p50=p50, p99=p99, rss=rss_mb(pid))
+                results[(name, threads)] = result
+                print(f"{name:13} {threads:7} {result['qps']:9.0f} {result['per_cpu_s']:19.0f} {p50 * 1000:7.3f} "
+                      f"{p99 * 1000:7.3f} {result['rss']:7.1f}")
+        unregistered = {name: throughput(processes[name].pid, ip, queries, args.seconds, 4, STRANGER)
+                        for name, ip in SERVERS.items()}
+        print("unregistered client (4 threads): " + "  ".join(
+            f"{name} {r['qps']:.0f} q/s ({r['qps'] / results[(name, 4)]['qps']:.2f}x registered)"
+            for name, r in unregistered.items()))
+
+        processes.pop("cni-dns").terminate()
+        big = work / "big"
+        big.mkdir()
+        large = start_cni_dns(big, 10000)
+        processes["cni-dns-10k"] = large
+        rss_10k = rss_mb(large.pid)
+        print(f"cni-dns RSS with 10000 names: {rss_10k:.1f} MB")
+
+        ours = max(results[("cni-dns", t)]["qps"] for t in (1, 4))
+        aardvark = max(results[("aardvark-dns", t)]["qps"] for t in (1, 4))
+        dnsmasq = max(results[("dnsmasq", t)]["qps"] for t in (1, 4))
+        per_cpu = results[("cni-dns", 4)]["per_cpu_s"]
+        ratio_unregistered = unregistered["cni-dns"]["qps"] / results[("cni-dns", 4)]["qps"]
+        print(f"q/s vs dnsmasq: {ours / dnsmasq:.2f}x (target >= 1): {verdict(ours >= dnsmasq)}")
+        print(f"q/s vs aardvark-dns: {ours / aardvark:.2f}x (target >= 1.3): {verdict(ours >= 1.3 * aardvark)}")
+        print(f"answered queries per server CPU-second: {per_cpu:.0f} (target >= 150000): {verdict(per_cpu >= 150000)}")
+        print(f"RSS with 10000 names: {rss_10k:.1f} MB (target <= 15): {verdict(rss_10k <= 15)}")
+        print(f"unregistered / registered: {ratio_unregistered:.2f} (target >= 0.8): {verdict(ratio_unregistered >= 0.8)}")
+    finally:
+        for process in processes.values():
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
