@@ -17,26 +17,35 @@ final class EtcdServer: @unchecked Sendable {
     }()
 
     let directory: String
-    let clientPort: UInt16
-    private let arguments: [String]
+    private(set) var clientPort: UInt16 = 0
+    private var arguments: [String] = []
     private var process = Process()
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.path + "/kvtests-etcd-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
-        clientPort = try Self.freePort()
-        let peerPort = try Self.freePort()
-        let client = "http://127.0.0.1:\(clientPort)"
-        let peer = "http://127.0.0.1:\(peerPort)"
-        arguments = [
-            "--name", "test", "--data-dir", directory + "/data",
-            "--listen-client-urls", client, "--advertise-client-urls", client,
-            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-            "--initial-cluster", "test=\(peer)", "--unsafe-no-fsync",
-            // The protocol suites' optimistic updates over 200 keys compare each; etcd allows 128 by default.
-            "--max-txn-ops", "1024", "--logger", "zap", "--log-level", "error",
-        ]
-        try start()
+        // A free port can be taken by a server of another test before this one binds it; etcd then
+        // exits, and new ports are picked.
+        for attempt in 1...5 {
+            clientPort = try Self.freePort()
+            let peerPort = try Self.freePort()
+            let client = "http://127.0.0.1:\(clientPort)"
+            let peer = "http://127.0.0.1:\(peerPort)"
+            arguments = [
+                "--name", "test", "--data-dir", directory + "/data",
+                "--listen-client-urls", client, "--advertise-client-urls", client,
+                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                "--initial-cluster", "test=\(peer)", "--unsafe-no-fsync",
+                // The protocol suites' optimistic updates over 200 keys compare each; etcd allows 128 by default.
+                "--max-txn-ops", "1024", "--logger", "zap", "--log-level", "error",
+            ]
+            do {
+                try start()
+                return
+            } catch where attempt < 5 && !process.isRunning {
+                try? FileManager.default.removeItem(atPath: directory + "/data")
+            }
+        }
     }
 
     /// The server's process id, to stop or kill it.
@@ -58,7 +67,7 @@ final class EtcdServer: @unchecked Sendable {
                 return
             } catch {
                 guard ContinuousClock.now < deadline, process.isRunning else {
-                    stop()
+                    halt()
                     throw error
                 }
                 usleep(20_000)
