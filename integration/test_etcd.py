@@ -124,7 +124,8 @@ def test_parallel_adds_across_an_etcd_restart_hand_out_no_address_twice(net, mak
     addresses = [k.rsplit("/", 1)[1] for k in held if "/ips/" in k]
     assert len(addresses) == len(set(addresses))
     succeeded = {cid for cid, run in outcomes if run.returncode == 0}
-    holders = {v.split("\n")[0] for k, v in held.items() if "/ips/" in k}
+    # An address key's value is the holder's canonical text, network/container/interface.
+    holders = {v.split("/")[1] for k, v in held.items() if "/ips/" in k}
     assert holders <= succeeded | {cid for cid, _ in outcomes}
     for cid, _ in outcomes:
         harness.run_plugin(kv_ipam, net.env("DEL", None, cid), conf).expect_ok()
