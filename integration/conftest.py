@@ -112,7 +112,8 @@ def stack(request) -> Stack:
 
 class Session:
     def __init__(self):
-        self.v4_base = self._pick(["10.250.0.0/16", "10.251.0.0/16", "10.252.0.0/16", "10.253.0.0/16"])
+        # A /15: room for 512 networks of a /24 each in one session.
+        self.v4_base = self._pick(["10.250.0.0/15", "10.252.0.0/15", "10.246.0.0/15", "10.248.0.0/15"])
         self.v6_base = self._pick(["fd5c:250::/48", "fd5c:251::/48", "fd5c:252::/48"])
         self.root = Path(tempfile.mkdtemp(prefix=f"sct{PID}-"))
         self._subnets = itertools.count(1)
@@ -131,8 +132,9 @@ class Session:
 
     def subnets(self) -> tuple[ipaddress.IPv4Network, ipaddress.IPv6Network]:
         index = next(self._subnets)
-        assert index < 256, "test session ran out of /24s"
-        v4 = list(self.v4_base.subnets(new_prefix=24))[index]
+        count = 1 << (24 - self.v4_base.prefixlen)
+        assert index < count, f"test session ran out of its {count} /24s"
+        v4 = ipaddress.ip_network(f"{self.v4_base.network_address + (index << 8)}/24")
         v6 = ipaddress.ip_network(f"{self.v6_base.network_address + (index << 64)}/64")
         return v4, v6
 
