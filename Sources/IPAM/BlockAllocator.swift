@@ -82,14 +82,15 @@ public final class BlockAllocator {
         throw KVError.contention("\(Self.attempts) attempts in a row to lease from \(keys.network)'s blocks were overtaken by other writers")
     }
 
-    /// Marks `addresses` free in their blocks, inside the caller's transaction.
-    func free(_ addresses: [IPAddress], in tx: TransactionContext) throws {
+    /// Marks `addresses` leased or free in their blocks that exist, inside the caller's transaction
+    /// (an address of a block no host claimed is held by its address key alone).
+    func mark(_ addresses: [IPAddress], used: Bool, in tx: TransactionContext) throws {
         for address in addresses {
             guard let range = rangeSets.lazy.compactMap({ $0.range(containing: address) }).first else { continue }
             let block = layout.block(of: address, in: range)
             let key = keys.block(block)
             guard let kv = try tx.get(key), var state = BlockState(value: kv.string, size: Self.size(of: block)) else { continue }
-            state.mark(address, in: block, used: false)
+            state.mark(address, in: block, used: used)
             tx.put(key, state.value)
         }
     }

@@ -115,6 +115,7 @@ public struct LeaseManager {
                 restored.append(address)
             }
             guard !restored.isEmpty else { return false }
+            try blocks?.mark(restored, used: true, in: tx)
             tx.put(keys.owner(holder), LeaseKeys.ownerValue(holding: restored))
             return true
         }
@@ -174,7 +175,7 @@ public struct LeaseManager {
                        let owner = try tx.get(keys.owner(holder)),
                        LeaseKeys.addresses(fromOwnerValue: owner.string).contains(address) { continue }
                     tx.delete(key)
-                    if let address = keys.address(fromAddressKey: key) { try blocks?.free([address], in: tx) }
+                    if let address = keys.address(fromAddressKey: key) { try blocks?.mark([address], used: false, in: tx) }
                 }
             }
         }
@@ -222,7 +223,7 @@ public struct LeaseManager {
                 tx.delete(keys.address(address))
             }
         }
-        try blocks?.free(addresses, in: tx)
+        try blocks?.mark(addresses, used: false, in: tx)
         tx.delete(keys.owner(attachment))
     }
 

@@ -104,6 +104,22 @@ final class EtcdLikeStore: KeyValueStore {
         #expect(throws: IPAMError.self) { try a.acquire(for: attachment("a1"), from: sets, requested: [wanted]) }
     }
 
+    @Test func aRestoredLeaseIsCountedInItsBlock() throws {
+        let store = EtcdLikeStore()
+        let leases = manager(store, host: "a")
+        let lost = try leases.acquire(for: attachment("lost"), from: sets)[0].address
+        // The store loses the lease, its block's count with it; the host brings the lease back.
+        let blockKey = LeaseKeys(network: net).block(Subnet("10.77.0.0/26")!)
+        let before = try store.get(blockKey)!.string
+        try leases.release(attachment("lost"))
+        #expect(try store.get(blockKey)!.string != before)
+        #expect(try leases.restore(attachment("lost"), holding: [lost], displacing: attachment("new")))
+        let next = try leases.acquire(for: attachment("new"), from: sets)[0].address
+        #expect(next != lost)
+        #expect(try BlockState(value: store.get(LeaseKeys(network: net).block(Subnet("10.77.0.0/26")!))!.string, size: 64)!
+            .used.filter { $0 }.count == 2)
+    }
+
     @Test func gcOfManyLeasesFitsEtcdsTransactionLimit() throws {
         let store = EtcdLikeStore()
         let leases = manager(store, host: "a")
