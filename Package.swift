@@ -176,6 +176,13 @@ if Context.environment["SWIFT_CNI_FUZZ"] != nil {
     package.targets.append(.executableTarget(name: "fuzz-dns", dependencies: ["DNSWire"], path: "Sources/Fuzz/dns"))
 }
 
+// The benchmark's allocator loop, built by integration/bench/bench_etcd.py with SWIFT_CNI_BENCH set.
+if Context.environment["SWIFT_CNI_BENCH"] != nil {
+    package.targets.append(
+        .executableTarget(name: "kv-ipam-bench", dependencies: ["IPAM", "Identity", "Stores"],
+                          path: "Sources/Commands/kv-ipam-bench"))
+}
+
 for target in package.targets where target.type == .regular || target.type == .executable {
     target.swiftSettings = (target.swiftSettings ?? []) + startupSettings
 }

@@ -153,3 +153,35 @@ def test_example_config(make_network, make_netns, container_id, etcd):
     run_list("CHECK", config, cni_path, ns.path, cid, result)
     run_list("DEL", config, cni_path, ns.path, cid, result)
     assert not [k for k in etcd.keys("/swift-cni/") if "/ips/" in k or "/owners/" in k]
+
+
+def test_four_hosts_lease_1000_addresses_from_one_slash_22_in_blocks(net, make_netns, session, etcd):
+    """Four kv-ipam runs at a time, one per host ID, 250 ADDs each: every address once, and each block
+    counts exactly the leases in it."""
+    import ipaddress
+    from concurrent.futures import ThreadPoolExecutor
+
+    kv_ipam = ours_dir() / "kv-ipam"
+    ns = make_netns()
+    # The base's last /22, past the /24s a session hands out.
+    subnet = list(session.v4_base.subnets(new_prefix=22))[-1]
+    ipam = {"type": "kv-ipam", "subnet": str(subnet), "dataDir": str(net.data_dir)}
+
+    def host(number: int) -> None:
+        conf = {"cniVersion": "1.0.0", "name": net.name, "type": "kv-ipam",
+                "ipam": {**ipam, "store": {"type": "etcd", "endpoints": [etcd.endpoint], "prefix": "/t/",
+                                           "hostID": f"host{number}"}}}
+        for n in range(250):
+            harness.run_plugin(kv_ipam, net.env("ADD", ns.path, f"h{number}-{n}"), conf).expect_ok()
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(host, range(4)))
+    keys = etcd.keys("/t/")
+    addresses = [ipaddress.ip_address(k.rsplit("/", 1)[1]) for k in keys if "/ips/" in k]
+    assert len(addresses) == 1000 and len(set(addresses)) == 1000
+    assert all(a in subnet for a in addresses)
+    blocks = {ipaddress.ip_network(k.split("/blocks/", 1)[1]): v.split("\n") for k, v in keys.items() if "/blocks/" in k}
+    assert {owner for owner, _, _ in blocks.values()} == {f"host{n}" for n in range(4)}
+    assert all(block.prefixlen == 26 and block.subnet_of(subnet) for block in blocks)
+    for block, (_, _, used) in blocks.items():
+        assert used.count("1") == sum(a in block for a in addresses), f"block {block} miscounts its leases"

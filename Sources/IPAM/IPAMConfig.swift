@@ -12,12 +12,14 @@ public struct IPAMConfig: Sendable, Equatable {
     public var routes: [CNIResult.Route]
     /// A resolv.conf whose servers and search domains go into the result's `dns`.
     public var resolvConf: String?
+    /// Addresses per block where hosts share a store (see `BlockLayout`): a power of two.
+    public var blockSize: Int
 
     /// The keys of the `ipam` section, host-local's, `dataDir` and `store` among them for the caller
     /// to read (see `decode`). A route's keys beyond `dst` and `gw` are the spec's (CNI 1.1), which
     /// host-local passes on and kv-ipam accepts and ignores.
     public static let configKeys = ConfigKeys.keys(
-        ["type", "subnet", "rangeStart", "rangeEnd", "gateway", "dataDir", "resolvConf"],
+        ["type", "subnet", "rangeStart", "rangeEnd", "gateway", "dataDir", "resolvConf", "blockSize"],
         nested: [
             .init("ranges", .list(.list(.keys(["subnet", "rangeStart", "rangeEnd", "gateway"])))),
             .init("routes", .list(.keys(["dst", "gw", "mtu", "advmss", "priority", "table", "scope"]))),
@@ -76,6 +78,11 @@ public struct IPAMConfig: Sendable, Equatable {
             return CNIResult.Route(dst: dst, gw: gw)
         }
         resolvConf = section.resolvConf
+        blockSize = section.blockSize ?? BlockLayout.defaultSize
+        guard BlockLayout.sizes.contains(blockSize), blockSize & (blockSize - 1) == 0 else {
+            throw IPAMError.invalidConfig(
+                "blockSize \(blockSize) is not a power of two from \(BlockLayout.sizes.lowerBound) to \(BlockLayout.sizes.upperBound)")
+        }
     }
 
     /// The network configuration, of which IPAM reads only its own section.
@@ -105,6 +112,7 @@ public struct IPAMConfig: Sendable, Equatable {
         var gateway: String?
         var routes: [RouteEntry]?
         var resolvConf: String?
+        var blockSize: Int?
 
         struct Range: Decodable {
             var subnet: String

@@ -10,9 +10,15 @@ public struct IPAMService {
     public let config: IPAMConfig
     let leases: LeaseManager
 
-    public init(config: IPAMConfig, network: NetworkName, store: any KeyValueStore) {
+    /// With `hostID` (a store many hosts share), leases come from blocks this host claims (see
+    /// `BlockAllocator`); without it, from the whole range.
+    public init(config: IPAMConfig, network: NetworkName, store: any KeyValueStore, hostID: String? = nil) {
         self.config = config
-        leases = LeaseManager(store: store, network: network)
+        let blocks = hostID.map {
+            BlockAllocator(store: store, network: network, rangeSets: config.rangeSets,
+                           layout: BlockLayout(hostID: $0, size: config.blockSize))
+        }
+        leases = LeaseManager(store: store, network: network, blocks: blocks)
     }
 
     public func add<C>(_ request: AttachmentRequest<C>) throws -> CNIResult {

@@ -83,3 +83,15 @@ struct LeaseKeys {
         value.split(separator: "\n").compactMap { IPAddress($0) }
     }
 }
+
+extension LeaseKeys {
+    /// Where the network's blocks are (see `BlockState`).
+    var blocks: String { prefix + "blocks/" }
+
+    func block(_ block: Subnet) -> String { blocks + block.description }
+
+    /// The block a block key names, or `nil` for a key of another shape.
+    func block(fromKey key: String) -> Subnet? {
+        key.hasPrefix(blocks) ? Subnet(key.dropFirst(blocks.count)) : nil
+    }
+}

@@ -13,16 +13,26 @@ public struct Lease: Sendable, Equatable {
     }
 }
 
-/// Leases for one network, kept in a `KeyValueStore`. Every operation is one store transaction, so
-/// concurrent processes never hand out an address twice and a crash leaves either all of a lease
-/// or none of it.
+/// Leases for one network, kept in a `KeyValueStore`. Every change to a lease is one store
+/// transaction, so concurrent processes never hand out an address twice and a crash leaves either
+/// all of a lease or none of it.
+///
+/// With a `BlockAllocator` (for a store that many hosts share), new leases come from blocks this
+/// host claims; without one, from the whole range, round robin.
 public struct LeaseManager {
     let store: any KeyValueStore
     let keys: LeaseKeys
+    let blocks: BlockAllocator?
 
-    public init(store: any KeyValueStore, network: NetworkName) {
+    /// How many attachments one transaction of `releaseAll` releases: etcd takes at most 128
+    /// comparisons and 128 writes per transaction by default, and each attachment reads and
+    /// writes its owner key, its addresses and their blocks.
+    static let releaseBatch = 20
+
+    public init(store: any KeyValueStore, network: NetworkName, blocks: BlockAllocator? = nil) {
         self.store = store
         keys = LeaseKeys(network: network)
+        self.blocks = blocks
     }
 
     /// Leases one address from each range set to `attachment`, taking the `requested` addresses
@@ -30,6 +40,25 @@ public struct LeaseManager {
     /// crash), those are returned instead of new ones.
     public func acquire(for attachment: Attachment, from rangeSets: [RangeSet],
                         requested: [IPAddress] = []) throws -> [Lease] {
+        guard let blocks else { return try acquireFromRange(for: attachment, from: rangeSets, requested: requested) }
+        // The blocks' transaction requires the attachment to hold nothing; when it holds a lease,
+        // that lease is kept if it fits or released first.
+        for _ in 1...2 {
+            if let leases = try blocks.acquire(for: attachment, from: rangeSets, requested: requested) { return leases }
+            let kept: [Lease]? = try store.update { tx in
+                guard let held = try tx.get(keys.owner(attachment)) else { return nil }
+                let addresses = LeaseKeys.addresses(fromOwnerValue: held.string)
+                if let leases = Self.fit(addresses, to: rangeSets, requested: requested) { return leases }
+                try release(addresses, of: attachment, in: tx)
+                return nil
+            }
+            if let kept { return kept }
+        }
+        throw KVError.contention("another ADD of \(attachment.containerID)/\(attachment.interface) keeps taking a lease")
+    }
+
+    private func acquireFromRange(for attachment: Attachment, from rangeSets: [RangeSet],
+                                  requested: [IPAddress]) throws -> [Lease] {
         try store.update { tx in
             let ownerKey = keys.owner(attachment)
             if let held = try tx.get(ownerKey) {
@@ -86,6 +115,7 @@ public struct LeaseManager {
                 restored.append(address)
             }
             guard !restored.isEmpty else { return false }
+            try blocks?.mark(restored, used: true, in: tx)
             tx.put(keys.owner(holder), LeaseKeys.ownerValue(holding: restored))
             return true
         }
@@ -108,32 +138,53 @@ public struct LeaseManager {
         try LeaseRecords(store: store).lease(of: attachment, on: keys.network)?.addresses ?? []
     }
 
-    /// Releases the leases of every attachment not in `valid`, in one transaction, and removes the
-    /// keys that no lease of a valid attachment explains: an owner key that does not parse, and an
-    /// address key whose key or holder does not parse or names an attachment not in `valid` (what a
-    /// damaged owner key leaves, which no DEL finds). An address held by a valid attachment stays,
-    /// owner key or not: that attachment may be using it.
+    /// Releases the leases of every attachment not in `valid`, and removes the keys that no lease
+    /// explains: an owner key that does not parse, and an address key whose key or holder does not
+    /// parse, or whose holder is not in `valid` and holds no lease of it (what a damaged owner key
+    /// leaves, which no DEL finds). An address held by a valid attachment stays, owner key or not:
+    /// that attachment may be using it.
+    ///
+    /// The work goes in transactions of `releaseBatch` attachments or keys, each checking again what
+    /// it changes, so that a network of any size stays within a store's limit on one transaction.
     /// Returns the attachments whose leases were released.
     @discardableResult
     public func releaseAll(except valid: Set<Attachment>) throws -> [Attachment] {
-        try store.update { tx in
-            var released: [Attachment] = []
-            for kv in try tx.range(prefix: keys.owners) {
-                guard let attachment = keys.attachment(fromOwnerKey: kv.key) else {
-                    tx.delete(kv.key)
-                    continue
-                }
-                guard !valid.contains(attachment) else { continue }
-                try release(LeaseKeys.addresses(fromOwnerValue: kv.string), of: attachment, in: tx)
-                released.append(attachment)
-            }
-            for kv in try tx.range(prefix: keys.addresses) {
-                let explained = keys.address(fromAddressKey: kv.key) != nil
-                    && keys.attachment(fromAddressValue: kv.string).map(valid.contains) == true
-                if !explained { tx.delete(kv.key) }
-            }
-            return released
+        var released: [Attachment] = []
+        let owners = try store.range(prefix: keys.owners).kvs
+        let damaged = owners.filter { keys.attachment(fromOwnerKey: $0.key) == nil }.map(\.key)
+        for batch in damaged.chunks(of: Self.releaseBatch) {
+            try store.update { tx in batch.forEach(tx.delete) }
         }
+        let stale = owners.compactMap { keys.attachment(fromOwnerKey: $0.key) }.filter { !valid.contains($0) }
+        for batch in stale.chunks(of: Self.releaseBatch) {
+            released += try store.update { tx in
+                try batch.filter { attachment in
+                    guard let held = try tx.get(keys.owner(attachment)) else { return false }
+                    try release(LeaseKeys.addresses(fromOwnerValue: held.string), of: attachment, in: tx)
+                    return true
+                }
+            }
+        }
+        let unexplained = try store.range(prefix: keys.addresses).kvs.filter { !isExplained($0, valid: valid) }.map(\.key)
+        for batch in unexplained.chunks(of: Self.releaseBatch) {
+            try store.update { tx in
+                for key in batch {
+                    guard let kv = try tx.get(key), !isExplained(kv, valid: valid) else { continue }
+                    // A lease taken since the owner keys were read explains its address too.
+                    if let holder = keys.attachment(fromAddressValue: kv.string), let address = keys.address(fromAddressKey: key),
+                       let owner = try tx.get(keys.owner(holder)),
+                       LeaseKeys.addresses(fromOwnerValue: owner.string).contains(address) { continue }
+                    tx.delete(key)
+                    if let address = keys.address(fromAddressKey: key) { try blocks?.mark([address], used: false, in: tx) }
+                }
+            }
+        }
+        return released
+    }
+
+    private func isExplained(_ kv: KeyValue, valid: Set<Attachment>) -> Bool {
+        keys.address(fromAddressKey: kv.key) != nil
+            && keys.attachment(fromAddressValue: kv.string).map(valid.contains) == true
     }
 
     /// Proves the store accepts writes, without changing it (STATUS).
@@ -172,6 +223,7 @@ public struct LeaseManager {
                 tx.delete(keys.address(address))
             }
         }
+        try blocks?.mark(addresses, used: false, in: tx)
         tx.delete(keys.owner(attachment))
     }
 

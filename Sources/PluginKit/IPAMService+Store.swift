@@ -4,10 +4,15 @@ import Identity
 import Stores
 
 extension IPAMService {
-    /// The service a request's `ipam` section describes, on the store the same section names.
+    /// The service a request's `ipam` section describes, on the store the same section names, in
+    /// blocks when that store is shared (etcd).
     init(networkConfig stdin: [UInt8], network: NetworkName) throws {
         let (config, store) = try IPAMConfig.decode(networkConfig: stdin, with: StoreConfiguration.self)
-        self.init(config: config, network: network, store: try openStore(store))
+        // Blocks only where hosts share the store: on the local store, one host's leases gain
+        // nothing from them.
+        var hostID: String?
+        if case .etcd(let settings, _) = store { hostID = try settings.resolvedHostID() }
+        self.init(config: config, network: network, store: try openStore(store), hostID: hostID)
     }
 
     init<C>(for request: AttachmentRequest<C>) throws {

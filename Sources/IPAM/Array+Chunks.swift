@@ -1,0 +1,6 @@
+extension Array {
+    /// The elements in consecutive slices of at most `size`.
+    func chunks(of size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

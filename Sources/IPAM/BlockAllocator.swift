@@ -1,0 +1,159 @@
+import Addressing
+import Identity
+import KV
+
+/// Leases addresses from blocks that hosts claim, so that hosts sharing one store rarely contend:
+/// each ADD is one compare-and-swap transaction on the blocks it touches and the lease's keys.
+///
+/// A host leases from its own blocks first, round robin inside each; when they are full it claims a
+/// free block (created only if absent, so no block ever has two owners); when no block is free it
+/// takes a free address from another host's block, in the same one transaction. The blocks as last
+/// read are kept, so a long-lived allocator commits without reading first; a failed commit reads
+/// them again.
+public final class BlockAllocator {
+    let store: any KeyValueStore
+    let keys: LeaseKeys
+    let layout: BlockLayout
+    /// The network's range sets, which say where a released address's block is.
+    let rangeSets: [RangeSet]
+    /// Each block as last seen, with its mod revision; `nil` until read.
+    private var known: [Subnet: (state: BlockState, revision: Int64)]?
+    /// Addresses found held whose bits were clear (leased before the blocks counted them).
+    private var taken: Set<IPAddress> = []
+
+    /// How many commits one `acquire` tries before giving up with `KVError.contention`.
+    static let attempts = 20
+
+    public init(store: any KeyValueStore, network: NetworkName, rangeSets: [RangeSet], layout: BlockLayout) {
+        self.store = store
+        keys = LeaseKeys(network: network)
+        self.rangeSets = rangeSets
+        self.layout = layout
+    }
+
+    /// Leases one address per range set to `attachment`, which must hold none, taking `requested`
+    /// addresses where they fall. `nil` when the store shows the attachment already holds a lease.
+    func acquire(for attachment: Attachment, from rangeSets: [RangeSet], requested: [IPAddress]) throws -> [Lease]? {
+        for _ in 1...Self.attempts {
+            let blocks = try known ?? load()
+            var changed: [Subnet: BlockState] = [:]
+            var leases: [Lease] = []
+            var unplaced = requested
+            for set in rangeSets {
+                let (lease, block, state): (Lease, Subnet, BlockState)
+                if let wanted = unplaced.firstIndex(where: { set.range(containing: $0) != nil }) {
+                    (lease, block, state) = try pick(unplaced.remove(at: wanted), in: set, blocks, changed)
+                } else {
+                    (lease, block, state) = try pickNext(in: set, blocks, changed)
+                }
+                changed[block] = state
+                leases.append(lease)
+            }
+            if let stray = unplaced.first {
+                throw IPAMError.invalidRequest(
+                    "requested address \(stray) is outside every range of this network "
+                        + "(\(rangeSets.map(\.description).joined(separator: "; ")))")
+            }
+            let ownerKey = keys.owner(attachment)
+            var compares = [Compare.absent(ownerKey)]
+            var writes: [Operation] = []
+            for lease in leases {
+                compares.append(.absent(keys.address(lease.address)))
+                writes.append(.put(keys.address(lease.address), Array(keys.addressValue(attachment).utf8)))
+            }
+            for (block, state) in changed {
+                let key = keys.block(block)
+                compares.append(blocks[block].map { .modRevision(key, .equal, $0.revision) } ?? .absent(key))
+                writes.append(.put(key, Array(state.value.utf8)))
+            }
+            writes.append(.put(ownerKey, Array(LeaseKeys.ownerValue(holding: leases.map(\.address)).utf8)))
+            let result = try store.commit(Transaction(compares: compares, success: writes,
+                                                      failure: [.get(ownerKey)] + leases.map { .get(keys.address($0.address)) }))
+            if result.succeeded {
+                for (block, state) in changed { known?[block] = (state, result.revision) }
+                return leases
+            }
+            known = nil
+            guard case .range(let owner)? = result.results.first, owner.isEmpty else { return nil }
+            for case (let lease, .range(let held)) in zip(leases, result.results.dropFirst()) where !held.isEmpty {
+                taken.insert(lease.address)
+            }
+        }
+        throw KVError.contention("\(Self.attempts) attempts in a row to lease from \(keys.network)'s blocks were overtaken by other writers")
+    }
+
+    /// Marks `addresses` leased or free in their blocks that exist, inside the caller's transaction
+    /// (an address of a block no host claimed is held by its address key alone).
+    func mark(_ addresses: [IPAddress], used: Bool, in tx: TransactionContext) throws {
+        for address in addresses {
+            guard let range = rangeSets.lazy.compactMap({ $0.range(containing: address) }).first else { continue }
+            let block = layout.block(of: address, in: range)
+            let key = keys.block(block)
+            guard let kv = try tx.get(key), var state = BlockState(value: kv.string, size: Self.size(of: block)) else { continue }
+            state.mark(address, in: block, used: used)
+            tx.put(key, state.value)
+        }
+    }
+
+    private func load() throws -> [Subnet: (state: BlockState, revision: Int64)] {
+        var blocks: [Subnet: (state: BlockState, revision: Int64)] = [:]
+        for kv in try store.range(prefix: keys.blocks).kvs {
+            guard let block = keys.block(fromKey: kv.key),
+                  let state = BlockState(value: kv.string, size: Self.size(of: block)) else { continue }
+            blocks[block] = (state, kv.modRevision)
+        }
+        known = blocks
+        return blocks
+    }
+
+    private typealias Pick = (Lease, Subnet, BlockState)
+
+    private func pick(_ address: IPAddress, in set: RangeSet, _ blocks: [Subnet: (state: BlockState, revision: Int64)],
+                      _ changed: [Subnet: BlockState]) throws -> Pick {
+        guard let range = set.range(leasing: address) else {
+            let reason = set.range(containing: address)?.reservationReason(address)
+                ?? "is outside the allocation range \(set)"
+            throw IPAMError.invalidRequest("requested address \(address) \(reason)")
+        }
+        let block = layout.block(of: address, in: range)
+        var state = changed[block] ?? blocks[block]?.state ?? BlockState(owner: layout.hostID, size: Self.size(of: block))
+        if state.isUsed(address, in: block) || taken.contains(address) {
+            let holder = try store.get(keys.address(address))
+            throw IPAMError.addressInUse(address, owner: holder.map { $0.string } ?? "a lease not yet released")
+        }
+        state.mark(address, in: block, used: true)
+        return (Lease(address: address, range: range), block, state)
+    }
+
+    private func pickNext(in set: RangeSet, _ blocks: [Subnet: (state: BlockState, revision: Int64)],
+                          _ changed: [Subnet: BlockState]) throws -> Pick {
+        func current(_ block: Subnet) -> BlockState? { changed[block] ?? blocks[block]?.state }
+        func take(_ block: Subnet, _ range: IPRange, _ state: BlockState) -> Pick? {
+            guard let address = state.free(in: block, range: range, skipping: taken) else { return nil }
+            var state = state
+            state.mark(address, in: block, used: true)
+            return (Lease(address: address, range: range), block, state)
+        }
+        let ranges = set.ranges.sorted { $0.start < $1.start }
+        let ours = blocks.keys.filter { current($0)?.owner == layout.hostID }.sorted { $0.network < $1.network }
+        for block in ours {
+            if let range = ranges.first(where: { $0.subnet.contains(block.network) }),
+               let picked = take(block, range, current(block)!) { return picked }
+        }
+        for range in ranges {
+            for block in layout.blocks(of: range) where current(block) == nil {
+                if let picked = take(block, range, BlockState(owner: layout.hostID, size: Self.size(of: block))) {
+                    return picked
+                }
+            }
+        }
+        for range in ranges {
+            for block in blocks.keys.sorted(by: { $0.network < $1.network }) where range.subnet.contains(block.network) {
+                if let picked = take(block, range, current(block)!) { return picked }
+            }
+        }
+        throw IPAMError.exhausted(rangeSet: set.description)
+    }
+
+    static func size(of block: Subnet) -> Int { 1 << (block.family.bitWidth - block.prefixLength) }
+}
