@@ -6,19 +6,27 @@
 #include <string.h>
 #include <sys/uio.h>
 
-int csystem_receive_datagrams(int fd, struct csystem_datagram *datagrams, unsigned count) {
-    struct mmsghdr headers[CSYSTEM_BATCH_MAX];
-    struct iovec vectors[CSYSTEM_BATCH_MAX];
+/* Points each header at its datagram's buffer and peer; `receiving` offers the whole buffer and
+   peer storage, otherwise the length and peer to send. Returns the count, capped at the batch size. */
+static unsigned prepare(struct mmsghdr *headers, struct iovec *vectors, struct csystem_datagram *datagrams,
+                        unsigned count, int receiving) {
     if (count > CSYSTEM_BATCH_MAX) count = CSYSTEM_BATCH_MAX;
     memset(headers, 0, sizeof(headers[0]) * count);
     for (unsigned i = 0; i < count; i++) {
         vectors[i].iov_base = datagrams[i].buffer;
-        vectors[i].iov_len = datagrams[i].capacity;
+        vectors[i].iov_len = receiving ? datagrams[i].capacity : datagrams[i].length;
         headers[i].msg_hdr.msg_name = &datagrams[i].peer;
-        headers[i].msg_hdr.msg_namelen = sizeof(datagrams[i].peer);
+        headers[i].msg_hdr.msg_namelen = receiving ? sizeof(datagrams[i].peer) : datagrams[i].peer_length;
         headers[i].msg_hdr.msg_iov = &vectors[i];
         headers[i].msg_hdr.msg_iovlen = 1;
     }
+    return count;
+}
+
+int csystem_receive_datagrams(int fd, struct csystem_datagram *datagrams, unsigned count) {
+    struct mmsghdr headers[CSYSTEM_BATCH_MAX];
+    struct iovec vectors[CSYSTEM_BATCH_MAX];
+    count = prepare(headers, vectors, datagrams, count, 1);
     int received = recvmmsg(fd, headers, count, MSG_DONTWAIT, NULL);
     if (received < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
     for (int i = 0; i < received; i++) {
@@ -31,16 +39,7 @@ int csystem_receive_datagrams(int fd, struct csystem_datagram *datagrams, unsign
 int csystem_send_datagrams(int fd, struct csystem_datagram *datagrams, unsigned count) {
     struct mmsghdr headers[CSYSTEM_BATCH_MAX];
     struct iovec vectors[CSYSTEM_BATCH_MAX];
-    if (count > CSYSTEM_BATCH_MAX) count = CSYSTEM_BATCH_MAX;
-    memset(headers, 0, sizeof(headers[0]) * count);
-    for (unsigned i = 0; i < count; i++) {
-        vectors[i].iov_base = datagrams[i].buffer;
-        vectors[i].iov_len = datagrams[i].length;
-        headers[i].msg_hdr.msg_name = &datagrams[i].peer;
-        headers[i].msg_hdr.msg_namelen = datagrams[i].peer_length;
-        headers[i].msg_hdr.msg_iov = &vectors[i];
-        headers[i].msg_hdr.msg_iovlen = 1;
-    }
+    count = prepare(headers, vectors, datagrams, count, 0);
     return sendmmsg(fd, headers, count, MSG_DONTWAIT);
 }
 
