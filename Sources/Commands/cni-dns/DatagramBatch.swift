@@ -1,3 +1,4 @@
+import Addressing
 import CSystem
 import Glibc
 

@@ -64,27 +64,7 @@ enum DNSProbe {
         let fd = socket(Int32(server.family.rawValue), Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Errno(errno) }
         defer { close(fd) }
-        var storage = sockaddr_storage()
-        let length = withUnsafeMutableBytes(of: &storage) { raw -> Int in
-            let bytes = server.bytes
-            if server.family == .ipv4 {
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = in_port_t(53).bigEndian
-                withUnsafeMutableBytes(of: &address.sin_addr) { $0.copyBytes(from: bytes) }
-                raw.copyBytes(from: withUnsafeBytes(of: address) { Array($0) })
-                return MemoryLayout<sockaddr_in>.size
-            }
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = in_port_t(53).bigEndian
-            withUnsafeMutableBytes(of: &address.sin6_addr) { $0.copyBytes(from: bytes) }
-            raw.copyBytes(from: withUnsafeBytes(of: address) { Array($0) })
-            return MemoryLayout<sockaddr_in6>.size
-        }
-        let connected = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(length)) }
-        }
+        let connected = SocketAddress(address: server, port: 53).withSockAddr { connect(fd, $0, $1) }
         guard connected == 0 else { throw Errno(errno) }
         guard query.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == query.count else { throw Errno(errno) }
         let deadline = ContinuousClock.now + timeout

@@ -1,13 +1,12 @@
-import Addressing
 import Glibc
 
 /// An IPv4 or IPv6 socket address, convertible to and from the kernel's structures.
-struct SocketAddress: Hashable {
-    let address: IPAddress
-    let port: UInt16
+public struct SocketAddress: Hashable, Sendable {
+    public let address: IPAddress
+    public let port: UInt16
 
     /// Calls `body` with the address as a `sockaddr` and its length.
-    func withSockAddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+    public func withSockAddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         switch address {
         case .v4(let v4):
             var sin = sockaddr_in()
@@ -29,7 +28,7 @@ struct SocketAddress: Hashable {
     }
 
     /// Writes the address into `storage`, returning its length.
-    func write(to storage: UnsafeMutablePointer<sockaddr_storage>) -> socklen_t {
+    public func write(to storage: UnsafeMutablePointer<sockaddr_storage>) -> socklen_t {
         withSockAddr { pointer, length in
             UnsafeMutableRawPointer(storage).copyMemory(from: pointer, byteCount: Int(length))
             return length
@@ -37,7 +36,7 @@ struct SocketAddress: Hashable {
     }
 
     /// Reads an AF_INET or AF_INET6 address; `nil` for any other family.
-    init?(_ storage: UnsafePointer<sockaddr_storage>) {
+    public init?(_ storage: UnsafePointer<sockaddr_storage>) {
         switch Int32(storage.pointee.ss_family) {
         case AF_INET:
             let sin = UnsafeRawPointer(storage).load(as: sockaddr_in.self)
@@ -58,32 +57,8 @@ struct SocketAddress: Hashable {
         }
     }
 
-    init(address: IPAddress, port: UInt16) {
+    public init(address: IPAddress, port: UInt16) {
         self.address = address
         self.port = port
     }
-}
-
-/// A system call that failed, with its errno.
-struct SystemCallError: Error, CustomStringConvertible {
-    let call: String
-    let errno: Int32
-
-    init(_ call: String, errno: Int32 = Glibc.errno) {
-        self.call = call
-        self.errno = errno
-    }
-
-    var description: String { "\(call): \(String(cString: strerror(errno)))" }
-}
-
-/// Clears O_NONBLOCK on `descriptor`.
-func setBlocking(_ descriptor: Int32) {
-    _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
-}
-
-/// Sets an integer socket option.
-func setOption(_ descriptor: Int32, _ level: Int32, _ name: Int32, _ value: Int32 = 1) {
-    var value = value
-    _ = setsockopt(descriptor, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
 }
