@@ -45,10 +45,13 @@ let package = Package(
         .executable(name: "portmap", targets: ["portmap"]),
         .executable(name: "dnsname", targets: ["dnsname"]),
         .executable(name: "cni-dns", targets: ["cni-dns"]),
+        .executable(name: "netctl", targets: ["netctl"]),
     ],
     dependencies: [
         // Long-running programs only (daemons, netctl); no plugin links it.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // netctl's command line only.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // C libraries, each behind exactly one Swift wrapper module.
@@ -142,6 +145,13 @@ let package = Package(
 
         .executableTarget(name: "dnsname", dependencies: ["DNSNamePlugin", "CNI"], path: "Sources/Commands/dnsname",
                          linkerSettings: pluginLinking),
+
+        // The command people run by hand: namespace labs, a CNI runner, inspection. Static as the plugins
+        // are, so one archive installs everywhere.
+        .executableTarget(name: "netctl",
+                          dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/Commands/netctl",
+                          linkerSettings: pluginLinking),
 
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// `netctl`: namespace labs, a CNI runner that does what libcni does, and inspection of what swift-cni
+/// knows about a network.
+///
+/// Exit status: 0 when the command did what it was asked, 1 when it failed (the message says what to do
+/// next), 2 when the command line itself was wrong.
+@main
+struct NetCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "netctl",
+        abstract: "Namespace labs, a CNI runner, and network inspection.",
+        discussion: """
+            Exit status: 0 on success, 1 when the operation failed, 2 on a usage error.
+            """,
+        subcommands: []
+    )
+}
