@@ -16,6 +16,8 @@
 //   DNSWire  ->  Addressing            DNSResponder  ->  DNSRecords, DNSWire, Addressing
 //   cni-dns (daemon)  ->  DNSResponder, DNSRecords, DNSWire, Stores, KV, ServiceLog
 //   ServiceLog  ->  swift-log          (daemons and netctl only; no plugin links it)
+//   Labs  ->  Netlink, Firewall, Identity, Addressing, JSON, POSIX      (namespace labs; knows nothing of netctl)
+//   netctl  ->  Labs, Netlink, Addressing, JSON, POSIX, swift-argument-parser
 //
 // Plugins never import a C module: only Netlink, KVSQLite and Firewall do.
 import PackageDescription
@@ -103,6 +105,9 @@ let package = Package(
         // What the responder answers from the records: the zone, scoping, answers and forwarding decisions.
         .target(name: "DNSResponder", dependencies: ["Addressing", "DNSRecords", "DNSWire"]),
 
+        // Namespace labs: the topology model, its file formats, and applying it with rollback.
+        .target(name: "Labs", dependencies: ["Addressing", "Firewall", "Identity", "JSON", "Netlink", "POSIX"]),
+
         // Logging for the daemons and netctl, through swift-log; never linked into a plugin.
         .target(name: "ServiceLog", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
@@ -149,7 +154,14 @@ let package = Package(
         // The command people run by hand: namespace labs, a CNI runner, inspection. Static as the plugins
         // are, so one archive installs everywhere.
         .executableTarget(name: "netctl",
-                          dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          dependencies: [
+                              .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                              "Addressing",
+                              "JSON",
+                              "Labs",
+                              "Netlink",
+                              "POSIX",
+                          ],
                           path: "Sources/Commands/netctl",
                           linkerSettings: pluginLinking),
 
@@ -168,6 +180,7 @@ let package = Package(
         .testTarget(name: "DNSWireTests", dependencies: ["Addressing", "DNSWire"]),
         .testTarget(name: "DNSResponderTests", dependencies: ["Addressing", "CNI", "DNSRecords", "DNSResponder", "DNSWire",
                                                               "Identity"]),
+        .testTarget(name: "LabsTests", dependencies: ["Addressing", "Labs"]),
         .testTarget(name: "ServiceLogTests", dependencies: ["ServiceLog", .product(name: "Logging", package: "swift-log")]),
         // The plugins' own logic that needs no kernel: their configs, names and entries.
         .testTarget(name: "PluginTests", dependencies: ["BridgePlugin", "DNSNamePlugin", "MacvlanPlugin", "PortmapPlugin", "PluginKit",

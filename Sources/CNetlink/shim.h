@@ -27,6 +27,7 @@
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/macvlan.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/link/vxlan.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/route.h>
 #include <netlink/route/nexthop.h>
@@ -72,6 +73,21 @@ static inline int cnl_mount_bind(const char *source, const char *target, int rec
 }
 
 static inline int cnl_umount_detach(const char *path) { return umount2(path, MNT_DETACH); }
+
+#define CNL_CLONE_NEWNS 0x00020000
+
+/// A private copy of the mount namespace whose mounts no longer propagate back to the parent's, as
+/// `ip netns exec` makes before it binds /etc/netns/<name>/ files and remounts /sys.
+static inline int cnl_unshare_mounts_privately(void) {
+    if (unshare(CNL_CLONE_NEWNS) != 0) return -1;
+    return mount("", "/", "none", MS_SLAVE | MS_REC, NULL);
+}
+
+/// Replaces /sys with a sysfs of the calling thread's network namespace, so /sys/class/net lists its links.
+static inline int cnl_remount_sysfs(void) {
+    if (umount2("/sys", MNT_DETACH) != 0) return -1;
+    return mount("sysfs", "/sys", "sysfs", 0, NULL);
+}
 
 // MARK: Capabilities
 

@@ -5,7 +5,7 @@ import Glibc
 
 /// Named namespaces under `/run/netns`, created and removed the way `ip netns add` / `ip netns del` do,
 /// so `ip netns` and other tools see them. Plugins only open namespaces; creating them is for the tests
-/// and the coming `netctl` lab tool.
+/// and `netctl`'s labs.
 extension NetworkNamespace {
     /// Where named namespaces are bind-mounted.
     public static let namedDirectory = "/run/netns"
@@ -63,7 +63,36 @@ extension NetworkNamespace {
         return true
     }
 
-    private static func namedPath(_ name: String) throws -> String {
+    /// Opens the namespace pinned at `/run/netns/<name>`.
+    ///
+    /// - Throws: `NetlinkError.namespaceNotFound` if there is none.
+    public static func open(named name: String) throws -> NetworkNamespace {
+        try open(path: namedPath(name))
+    }
+
+    /// Whether `/run/netns/<name>` exists.
+    public static func exists(named name: String) throws -> Bool {
+        access(try namedPath(name), F_OK) == 0
+    }
+
+    /// The names under `/run/netns`, sorted; empty when the directory does not exist.
+    public static func names() throws -> [String] {
+        guard let listing = opendir(namedDirectory) else {
+            if errno == ENOENT { return [] }
+            throw NetlinkError.system("list \(namedDirectory)", errno: errno)
+        }
+        defer { closedir(listing) }
+        var names: [String] = []
+        while let entry = readdir(listing) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    static func namedPath(_ name: String) throws -> String {
         guard !name.isEmpty, name != ".", name != "..", !name.contains("/"), name.utf8.count <= 255 else {
             throw NetlinkError.invalidArgument("\"\(name)\" is not a valid network namespace name")
         }

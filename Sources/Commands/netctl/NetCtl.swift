@@ -13,6 +13,11 @@ struct NetCtl: ParsableCommand {
         discussion: """
             Exit status: 0 on success, 1 when the operation failed, 2 on a usage error.
             """,
-        subcommands: []
+        subcommands: [
+            NetNSCommand.self,
+            VethCommand.self,
+            BridgeCommand.self,
+            LabCommand.self,
+        ]
     )
 }
