@@ -10,8 +10,8 @@ struct LabCommand: ParsableCommand {
         commandName: "lab",
         abstract: "Bring namespace labs up and down from a topology file (YAML or JSON).",
         discussion: """
-            A lab file declares namespaces, bridges, veth pairs, VXLAN links, addresses, routes, sysctls and
-            masquerading; `up` makes them exist in that order, `down` removes exactly what `up` made. Shipped
+            A lab file declares namespaces, bridges, veth pairs, VXLAN links, addresses, routes, sysctls and \
+            masquerading; `up` makes them exist in that order, `down` removes exactly what `up` made. Shipped \
             labs are in conf/labs/; the format is in docs/labs.md.
 
             Example:
@@ -25,7 +25,7 @@ struct LabCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make everything a lab file declares exist; a second `up` changes nothing.",
             discussion: """
-                Each step prints as it is done. If one fails, everything this run made is removed again and
+                Each step prints as it is done. If one fails, everything this run made is removed again and \
                 netctl exits 1. Objects that exist but are not the lab's (a namespace or link of the same name)
                 stop the run rather than being taken over.
 
@@ -48,7 +48,7 @@ struct LabCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove what `lab up` made, and nothing else.",
             discussion: """
-                Takes the lab's file or its name (as `netctl lab ls` shows it). A lab that is not up is not an
+                Takes the lab's file or its name (as `netctl lab ls` shows it). A lab that is not up is not an \
                 error. Links that no longer carry the lab's alias are left alone.
 
                 Example:

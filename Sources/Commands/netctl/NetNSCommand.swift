@@ -94,7 +94,7 @@ struct NetNSCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run a command inside a network namespace (as `ip netns exec` does).",
             discussion: """
-                Files in /etc/netns/NAME/ are seen in place of their namesakes in /etc (resolv.conf, hosts), and
+                Files in /etc/netns/NAME/ are seen in place of their namesakes in /etc (resolv.conf, hosts), and \
                 /sys shows the namespace's links. The command's exit status is netctl's.
 
                 Example:

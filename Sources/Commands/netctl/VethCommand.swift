@@ -14,7 +14,7 @@ struct VethCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a veth pair, each end in its namespace, addressed and up.",
             discussion: """
-                Each end is made directly in its namespace under its final name. If addressing fails the pair is
+                Each end is made directly in its namespace under its final name. If addressing fails the pair is \
                 removed again.
 
                 Example:
