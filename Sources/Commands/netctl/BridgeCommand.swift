@@ -7,6 +7,11 @@ struct BridgeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bridge",
         abstract: "Create and remove Linux bridges.",
+        discussion: """
+            Example:
+              netctl bridge add labbr0 --addr 10.213.2.1/24
+              netctl bridge del labbr0
+            """,
         subcommands: [Add.self, Del.self])
 
     struct Add: ParsableCommand {

@@ -8,6 +8,11 @@ struct VethCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "veth",
         abstract: "Create and remove veth pairs between namespaces.",
+        discussion: """
+            Example:
+              netctl veth add veth-a veth-b --ns-a lab-a --ns-b lab-b --addr-a 10.213.1.1/24 --addr-b 10.213.1.2/24
+              netctl veth del veth-a --ns lab-a
+            """,
         subcommands: [Add.self, Del.self])
 
     struct Add: ParsableCommand {

@@ -1,0 +1,323 @@
+"""netctl's labs: the shipped topologies come up, carry their traffic and go down leaving nothing;
+`lab up` twice is `lab up` once; a failing step rolls back; objects that are not the lab's are never
+taken over; bad files and bad command lines exit 1 and 2 with messages naming what is wrong; and
+`netctl netns|veth|bridge` do what `ip` would."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import harness
+from harness import BRIDGE_PREFIX, NS_PREFIX, PID, REPO, nft, ours_dir, sh
+from traffic import address_of, ask, outside, servers  # noqa: F401 (fixtures)
+
+LABS = REPO / "conf" / "labs"
+STATE_DIR = Path("/run/netctl/labs")
+# The shipped labs' addresses, which must not be routed on the host running them.
+SHIPPED_RANGE = ipaddress.ip_network("10.213.0.0/16")
+
+pytestmark = pytest.mark.ours_only
+
+
+def netctl(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+    return sh(str(ours_dir() / "netctl"), *args, check=check, timeout=timeout)
+
+
+# --------------------------------------------------------------------------------------------
+# What the host looks like, to compare before and after
+
+
+def snapshot() -> dict:
+    """Everything a lab could leave: namespaces, host links (with alias and master), host routes in
+    every table, nftables elements (swift-cni's) and tables, chains and rules outside swift-cni's
+    schema, the host's forwarding sysctl, and lab state files."""
+    ruleset = json.loads(sh("nft", "-j", "list", "ruleset").stdout)["nftables"]
+    foreign = sorted(json.dumps(item, sort_keys=True) for item in ruleset
+                     if "metainfo" not in item and next(iter(item.values())).get("table", next(iter(item.values())).get("name")) != nft.TABLE)
+    return {
+        "namespaces": harness.netns_names(),
+        "links": sorted((l["ifname"], l.get("ifalias", ""), l.get("master", "")) for l in harness.links()),
+        "routes": sorted(json.dumps(r, sort_keys=True) for r in json.loads(sh("ip", "-j", "route", "show", "table", "all").stdout)),
+        "nft elements": sorted(map(str, nft.elements())),
+        "nft other": foreign,
+        "ip_forward": Path("/proc/sys/net/ipv4/ip_forward").read_text(),
+        "lab states": sorted(p.name for p in STATE_DIR.glob("*.json")) if STATE_DIR.is_dir() else [],
+    }
+
+
+def clean_up(before: dict, lab: str, file: Path | None) -> None:
+    """`lab down`, then removes by force whatever is new since `before` (so a broken down cannot leak)."""
+    if file is not None:
+        netctl("lab", "down", str(file), check=False)
+    after = snapshot()
+    for name in set(after["namespaces"]) - set(before["namespaces"]):
+        harness.delete_netns(name)
+    for name, _, _ in set(after["links"]) - set(before["links"]):
+        harness.delete_link(name)
+    nft.delete_elements(nft.owned_by(f"lab {lab}/"))
+    Path("/proc/sys/net/ipv4/ip_forward").write_text(before["ip_forward"])
+    (STATE_DIR / f"{lab}.json").unlink(missing_ok=True)
+
+
+@pytest.fixture
+def lab_host():
+    """Yields `bring(file, lab)`, which snapshots the host and registers the lab for clean-up; at the end
+    asserts nothing the test made is left, and removes it if it is."""
+    registered: list[tuple[dict, str, Path]] = []
+
+    def bring(file: Path, lab: str) -> dict:
+        before = snapshot()
+        registered.append((before, lab, file))
+        return before
+
+    yield bring
+    for before, lab, file in reversed(registered):
+        clean_up(before, lab, file)
+
+
+def shipped(name: str) -> Path:
+    if harness.host_routes_overlap(SHIPPED_RANGE):
+        pytest.skip(f"the host routes part of {SHIPPED_RANGE}, which the shipped labs use")
+    return LABS / name
+
+
+def assert_up_output(out: str, lab: str, steps: int, outcome: str = "done") -> None:
+    lines = [line for line in out.splitlines() if line.startswith("[")]
+    assert len(lines) == steps, out
+    assert all(line.startswith(f"[{i}/{steps}] ") and line.endswith(f": {outcome}") for i, line in enumerate(lines, 1)), out
+    assert f"lab {lab} is up" in out, out
+
+
+def down_and_compare(file: Path, before: dict) -> None:
+    netctl("lab", "down", str(file))
+    assert snapshot() == before
+    assert all(entry["file"] != str(file) for entry in json.loads(netctl("lab", "ls", "--json").stdout))
+
+
+def in_ns(netns: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Runs a command through `netctl netns exec`, the way the labs' READMEs say to."""
+    return netctl("netns", "exec", netns, "--", *args, check=check)
+
+
+def ping(netns: str, address: str) -> None:
+    harness.wait_until(lambda: in_ns(netns, "ping", "-c", "1", "-W", "1", address, check=False).returncode == 0,
+                       timeout=10, interval=0.05, what=f"ping {address} from {netns}")
+
+
+# --------------------------------------------------------------------------------------------
+# The shipped labs
+
+
+def test_veth_pair_lab_pings_and_leaves_nothing(lab_host):
+    file = shipped("veth-pair.yaml")
+    before = lab_host(file, "veth-pair")
+    up = netctl("lab", "up", str(file))
+    assert_up_output(up.stdout, "veth-pair", 3)
+    ping("lab-a", "10.213.1.2")
+    ping("lab-b", "10.213.1.1")
+    assert harness.link("veth-a", "lab-a")["ifalias"] == "netctl-lab:veth-pair"
+    down_and_compare(file, before)
+
+
+def test_bridge_nat_lab_bridges_three_namespaces_and_masquerades(lab_host, outside, servers):
+    file = shipped("bridge-nat.yaml")
+    before = lab_host(file, "bridge-nat")
+    netctl("lab", "up", str(file))
+    ping("lab-c1", "10.213.2.13")
+    ping("lab-c2", "10.213.2.1")
+    assert set(harness.bridge_ports("labbr0")) == {"labc1", "labc2", "labc3"}
+    # Beyond the host, the lab's addresses are hidden behind the host's own.
+    servers(outside.netns, "outside", "tcp", 7000)
+    for netns in ("lab-c1", "lab-c3"):
+        assert address_of(ask(netns, "tcp", outside.address, 7000)) == outside.host
+    assert len(nft.owned_by("lab bridge-nat/")) > 0
+    down_and_compare(file, before)
+    assert nft.owned_by("lab bridge-nat/") == []
+
+
+def test_vxlan_lab_carries_the_containers_traffic_over_the_tunnel(lab_host):
+    file = shipped("vxlan.yaml")
+    before = lab_host(file, "vxlan")
+    netctl("lab", "up", str(file))
+
+    def tunnelled() -> int:
+        entry = json.loads(sh("ip", "-n", "lab-host1", "-j", "-s", "link", "show", "vx42").stdout)[0]
+        return entry["stats64"]["tx"]["packets"]
+
+    sent = tunnelled()
+    ping("lab-ctr1", "10.213.4.2")
+    assert tunnelled() > sent, "the ping did not go through the VXLAN link"
+    vxlan = harness.link("vx42", "lab-host2")["linkinfo"]["info_data"]
+    assert (vxlan["id"], vxlan["remote"], vxlan["port"]) == (42, "10.213.3.1", 4789)
+    down_and_compare(file, before)
+
+
+# --------------------------------------------------------------------------------------------
+# Idempotence, rollback, ownership
+
+
+def lab_file(tmp_path: Path, lab: str, text: str) -> Path:
+    file = tmp_path / f"{lab}.yaml"
+    file.write_text(text)
+    return file
+
+
+def test_up_twice_is_up_once_and_down_leaves_nothing(lab_host, tmp_path, session):
+    lab, ns, bridge = f"t{PID}-twice", f"{NS_PREFIX}tw", f"{BRIDGE_PREFIX}tw"
+    v4, _ = session.subnets()
+    gateway, peer = v4.network_address + 1, v4.network_address + 2
+    file = lab_file(tmp_path, lab, f"""
+name: {lab}
+namespaces: [{ns}]
+bridges: [{{name: {bridge}, addresses: ["{gateway}/24"]}}]
+veths:
+  - a: {{name: {bridge}p, master: {bridge}}}
+    b: {{name: eth0, namespace: {ns}, addresses: ["{peer}/24"]}}
+routes: [{{namespace: {ns}, to: default, via: "{gateway}"}}]
+sysctls: [{{namespace: {ns}, key: net.ipv4.conf.all.forwarding, value: 1}}]
+masquerade: ["{v4}"]
+""")
+    before = lab_host(file, lab)
+    first = netctl("lab", "up", str(file))
+    state = json.loads(netctl("lab", "ls", "--json").stdout)
+    links = snapshot()["links"]
+    second = netctl("lab", "up", str(file))
+    assert second.stdout.count(": already there") == 6, second.stdout
+    assert ": done" not in second.stdout
+    assert json.loads(netctl("lab", "ls", "--json").stdout) == state
+    assert snapshot()["links"] == links
+    assert "done" in first.stdout
+    assert in_ns(ns, "cat", "/proc/sys/net/ipv4/conf/all/forwarding").stdout.strip() == "1"
+    ping(ns, str(gateway))
+    netctl("lab", "down", lab)
+    assert snapshot() == before
+    assert "is not up" in netctl("lab", "down", str(file)).stdout
+
+
+def test_a_failing_third_step_rolls_back_everything(lab_host, tmp_path, session):
+    lab, ns, bridge = f"t{PID}-fail", f"{NS_PREFIX}fl", f"{BRIDGE_PREFIX}fl"
+    v4, _ = session.subnets()
+    unreachable = v4.network_address + 1
+    # The gateway is on no link of the namespace: the kernel refuses the route, the third step.
+    file = lab_file(tmp_path, lab, f"""
+name: {lab}
+namespaces: [{ns}]
+bridges: [{{name: {bridge}}}]
+routes: [{{namespace: {ns}, to: "{v4}", via: "{unreachable}"}}]
+""")
+    before = lab_host(file, lab)
+    failed = netctl("lab", "up", str(file), check=False)
+    assert failed.returncode == 1
+    assert "step 3/3" in failed.stderr and "rolled back (2 objects removed)" in failed.stderr, failed.stderr
+    assert "[3/3] route" in failed.stdout and "FAILED" in failed.stdout
+    assert snapshot() == before
+    assert all(entry["name"] != lab for entry in json.loads(netctl("lab", "ls", "--json").stdout))
+
+
+def test_objects_that_are_not_the_labs_are_never_taken_over(lab_host, tmp_path, make_netns):
+    theirs = make_netns()
+    lab, ns = f"t{PID}-foreign", f"{NS_PREFIX}fo"
+    file = lab_file(tmp_path, lab, f"name: {lab}\nnamespaces: [{ns}, {theirs.name}]\n")
+    before = lab_host(file, lab)
+    failed = netctl("lab", "up", str(file), check=False)
+    assert failed.returncode == 1
+    assert f"namespace {theirs.name} exists and is not part of lab {lab}" in failed.stderr, failed.stderr
+    assert snapshot() == before  # the lab's own namespace rolled back, the other one still there
+    assert theirs.name in harness.netns_names()
+
+
+def test_down_leaves_a_link_that_lost_the_labs_tag(lab_host, tmp_path):
+    lab, bridge = f"t{PID}-tag", f"{BRIDGE_PREFIX}tg"
+    file = lab_file(tmp_path, lab, f"name: {lab}\nbridges: [{{name: {bridge}}}]\n")
+    before = lab_host(file, lab)
+    netctl("lab", "up", str(file))
+    sh("ip", "link", "set", bridge, "alias", "someone else's")
+    down = netctl("lab", "down", str(file))
+    assert "kept: no longer tagged" in down.stdout
+    assert harness.link_exists(bridge)
+    harness.delete_link(bridge)
+    assert snapshot() == before
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input
+
+
+@pytest.mark.parametrize("text, field", [
+    ("name: x\nveth: []\n", "veth: unknown field"),
+    ("name: x\nnamespaces: [a]\nveths:\n  - a: {name: v1, namespace: a}\n    b: {name: v2, namespace: zz}\n",
+     "veths[0].b.namespace: \"zz\" is not among the lab's namespaces"),
+    ("name: x\nbridges: [{name: b0, addresses: [10.1.2.3]}]\n", "bridges[0].addresses[0]"),
+    ("name: x\n  bad: indentation\n", "invalid YAML: line 2"),
+])
+def test_a_bad_file_exits_1_naming_the_file_and_field(tmp_path, text, field):
+    file = tmp_path / "bad.yaml"
+    file.write_text(text)
+    before = snapshot()
+    failed = netctl("lab", "up", str(file), check=False)
+    assert failed.returncode == 1
+    assert f"{file}: {field}" in failed.stderr, failed.stderr
+    assert snapshot() == before
+
+
+def test_usage_errors_exit_2_and_missing_files_exit_1(tmp_path):
+    assert netctl("lab", "up", check=False).returncode == 2
+    assert netctl("veth", "add", "only-one", check=False).returncode == 2
+    bad_address = netctl("bridge", "add", "b0", "--addr", "10.1.2.3", check=False)
+    assert bad_address.returncode == 2 and "10.1.2.3" in bad_address.stderr
+    missing = netctl("lab", "up", str(tmp_path / "nope.yaml"), check=False)
+    assert missing.returncode == 1 and str(tmp_path / "nope.yaml") in missing.stderr
+    for command in (["netns"], ["netns", "add"], ["netns", "del"], ["netns", "ls"], ["netns", "exec"], ["veth"],
+                    ["veth", "add"], ["veth", "del"], ["bridge"], ["bridge", "add"], ["bridge", "del"], ["lab"],
+                    ["lab", "up"], ["lab", "down"], ["lab", "ls"]):
+        assert "Example:" in netctl(*command, "--help").stdout, command
+
+
+# --------------------------------------------------------------------------------------------
+# The single-object commands
+
+
+def test_netns_veth_and_bridge_commands(session):
+    a, b, bridge = f"{NS_PREFIX}ca", f"{NS_PREFIX}cb", f"{BRIDGE_PREFIX}cm"
+    v4, _ = session.subnets()
+    etc = Path("/etc/netns") / a
+    try:
+        netctl("netns", "add", a)
+        netctl("netns", "add", b)
+        assert "exists already" in netctl("netns", "add", a, check=False).stderr
+        listed = {entry["name"]: entry for entry in json.loads(netctl("netns", "ls", "--json").stdout)}
+        assert listed[a] == {"name": a, "links": 0}
+        assert a in sh("ip", "netns", "list").stdout  # ip netns sees ours
+
+        netctl("veth", "add", "va", "vb", "--ns-a", a, "--ns-b", b,
+               "--addr-a", f"{v4.network_address + 1}/24", "--addr-b", f"{v4.network_address + 2}/24")
+        ping(a, str(v4.network_address + 2))
+        assert in_ns(a, "ls", "/sys/class/net").stdout.split() == ["lo", "va"]
+        assert in_ns(a, "sh", "-c", "exit 7", check=False).returncode == 7
+
+        etc.mkdir(parents=True)
+        (etc / "resolv.conf").write_text("nameserver 10.213.255.53\n")
+        assert in_ns(a, "cat", "/etc/resolv.conf").stdout == "nameserver 10.213.255.53\n"
+
+        netctl("bridge", "add", bridge, "--addr", f"{v4.network_address + 129}/25", "--ns", b)
+        assert harness.link(bridge, b)["linkinfo"]["info_kind"] == "bridge"
+        refused = netctl("bridge", "del", "vb", "--ns", b, check=False)
+        assert refused.returncode == 1 and "not a bridge" in refused.stderr
+        netctl("bridge", "del", bridge, "--ns", b)
+        assert not harness.link_exists(bridge, b)
+        netctl("veth", "del", "vb", "--ns", b)
+        assert not harness.link_exists("va", a)
+
+        netctl("netns", "del", a)
+        assert not Path("/run/netns", a).exists()
+        assert netctl("netns", "del", a, check=False).returncode == 1
+    finally:
+        for name in (a, b):
+            harness.delete_netns(name)
+        shutil.rmtree(etc, ignore_errors=True)
