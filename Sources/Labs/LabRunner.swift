@@ -50,6 +50,10 @@ public final class LabRunner {
     /// - Throws: `LabError.stepFailed` after removing what this run made, `LabError.foreign` (the same,
     ///   wrapped) when a name the lab uses is taken by something that is not the lab's.
     public func up(_ topology: Topology, file: String, progress: (LabProgress) -> Void) throws {
+        try store.locked { try bringUp(topology, file: file, progress: progress) }
+    }
+
+    private func bringUp(_ topology: Topology, file: String, progress: (LabProgress) -> Void) throws {
         var state = try store.load(topology.name) ?? LabState(lab: topology.name, file: file)
         state.file = file
         let recorded = state.objects
@@ -85,6 +89,10 @@ public final class LabRunner {
     /// - Throws: `LabError.leftBehind` naming what could not be removed, which stays recorded.
     @discardableResult
     public func down(_ lab: LabName, progress: (LabProgress) -> Void) throws -> Bool {
+        try store.locked { try takeDown(lab, progress: progress) }
+    }
+
+    private func takeDown(_ lab: LabName, progress: (LabProgress) -> Void) throws -> Bool {
         guard var state = try store.load(lab) else { return false }
         let total = state.objects.count
         var number = 0

@@ -79,6 +79,20 @@ public struct LabStateStore: Sendable {
         }
     }
 
+    /// Runs `body` holding the directory's lock, so two `up`s or `down`s of labs never interleave their
+    /// steps or their state files. The lock file is the directory's one non-lab file.
+    public func locked<T>(_ body: () throws -> T) throws -> T {
+        try makeDirectory()
+        let path = "\(directory)/.lock"
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw LabError.state(path: path, problem: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw LabError.state(path: path, problem: "cannot lock: \(String(cString: strerror(errno)))") }
+        }
+        return try body()
+    }
+
     private func makeDirectory() throws {
         var prefix = ""
         for component in directory.split(separator: "/") {
