@@ -9,6 +9,7 @@ import ipaddress
 import json
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,33 +34,40 @@ def netctl(*args: str, check: bool = True, timeout: float = 60) -> subprocess.Co
 # What the host looks like, to compare before and after
 
 
-def snapshot() -> dict:
-    """Everything a lab could leave: namespaces, host links (with alias and master), host routes in
-    every table, nftables elements (swift-cni's) and tables, chains and rules outside swift-cni's
-    schema, the host's forwarding sysctl, and lab state files."""
+def snapshot(markers: tuple[str, ...]) -> dict:
+    """Everything of the host a lab could leave that mentions one of `markers` (the lab's names and
+    subnets; other sessions change the rest of the host meanwhile): namespaces, host links (with alias
+    and master), host routes in every table, nftables elements and other nftables objects; and the
+    host's forwarding sysctl and the lab state files, whole."""
+    def mine(items) -> list[str]:
+        return sorted(text for text in map(str, items) if any(marker in text for marker in markers))
+
     ruleset = json.loads(sh("nft", "-j", "list", "ruleset").stdout)["nftables"]
-    foreign = sorted(json.dumps(item, sort_keys=True) for item in ruleset
-                     if "metainfo" not in item and next(iter(item.values())).get("table", next(iter(item.values())).get("name")) != nft.TABLE)
     return {
-        "namespaces": harness.netns_names(),
-        "links": sorted((l["ifname"], l.get("ifalias", ""), l.get("master", "")) for l in harness.links()),
-        "routes": sorted(json.dumps(r, sort_keys=True) for r in json.loads(sh("ip", "-j", "route", "show", "table", "all").stdout)),
-        "nft elements": sorted(map(str, nft.elements())),
-        "nft other": foreign,
+        "namespaces": mine(harness.netns_names()),
+        "links": mine((l["ifname"], l.get("ifalias", ""), l.get("master", "")) for l in harness.links()),
+        "routes": mine(json.dumps(r, sort_keys=True) for r in json.loads(sh("ip", "-j", "route", "show", "table", "all").stdout)),
+        "nft elements": mine(nft.elements()),
+        "nft other": mine(json.dumps(item, sort_keys=True) for item in ruleset if "set" not in item and "map" not in item),
         "ip_forward": Path("/proc/sys/net/ipv4/ip_forward").read_text(),
         "lab states": sorted(p.name for p in STATE_DIR.glob("*.json")) if STATE_DIR.is_dir() else [],
     }
 
 
-def clean_up(before: dict, lab: str, file: Path | None) -> None:
+def markers_of(lab: str, *names: str) -> tuple[str, ...]:
+    """What the lab's objects mention: its tag, its firewall owner, and `names` (object names, subnets)."""
+    return (f"netctl-lab:{lab}", f"lab {lab}/") + names
+
+
+def clean_up(before: dict, lab: str, file: Path | None, markers: tuple[str, ...]) -> None:
     """`lab down`, then removes by force whatever is new since `before` (so a broken down cannot leak)."""
     if file is not None:
         netctl("lab", "down", str(file), check=False)
-    after = snapshot()
+    after = snapshot(markers)
     for name in set(after["namespaces"]) - set(before["namespaces"]):
         harness.delete_netns(name)
-    for name, _, _ in set(after["links"]) - set(before["links"]):
-        harness.delete_link(name)
+    for entry in set(after["links"]) - set(before["links"]):
+        harness.delete_link(eval(entry)[0])
     nft.delete_elements(nft.owned_by(f"lab {lab}/"))
     Path("/proc/sys/net/ipv4/ip_forward").write_text(before["ip_forward"])
     (STATE_DIR / f"{lab}.json").unlink(missing_ok=True)
@@ -69,16 +77,26 @@ def clean_up(before: dict, lab: str, file: Path | None) -> None:
 def lab_host():
     """Yields `bring(file, lab)`, which snapshots the host and registers the lab for clean-up; at the end
     asserts nothing the test made is left, and removes it if it is."""
-    registered: list[tuple[dict, str, Path]] = []
+    registered: list[tuple[dict, str, Path, tuple[str, ...]]] = []
 
-    def bring(file: Path, lab: str) -> dict:
-        before = snapshot()
-        registered.append((before, lab, file))
-        return before
+    def bring(file: Path, lab: str, *names: str) -> Snapshot:
+        markers = markers_of(lab, *names)
+        before = snapshot(markers)
+        registered.append((before, lab, file, markers))
+        return Snapshot(before, markers)
 
     yield bring
-    for before, lab, file in reversed(registered):
-        clean_up(before, lab, file)
+    for before, lab, file, markers in reversed(registered):
+        clean_up(before, lab, file, markers)
+
+
+@dataclass
+class Snapshot:
+    before: dict
+    markers: tuple[str, ...]
+
+    def unchanged(self) -> bool:
+        return snapshot(self.markers) == self.before
 
 
 def shipped(name: str) -> Path:
@@ -94,9 +112,9 @@ def assert_up_output(out: str, lab: str, steps: int, outcome: str = "done") -> N
     assert f"lab {lab} is up" in out, out
 
 
-def down_and_compare(file: Path, before: dict) -> None:
+def down_and_compare(file: Path, host: Snapshot) -> None:
     netctl("lab", "down", str(file))
-    assert snapshot() == before
+    assert snapshot(host.markers) == host.before
     assert all(entry["file"] != str(file) for entry in json.loads(netctl("lab", "ls", "--json").stdout))
 
 
@@ -116,18 +134,18 @@ def ping(netns: str, address: str) -> None:
 
 def test_veth_pair_lab_pings_and_leaves_nothing(lab_host):
     file = shipped("veth-pair.yaml")
-    before = lab_host(file, "veth-pair")
+    host = lab_host(file, "veth-pair", "lab-a", "lab-b", "veth-a", "veth-b", "10.213.")
     up = netctl("lab", "up", str(file))
     assert_up_output(up.stdout, "veth-pair", 3)
     ping("lab-a", "10.213.1.2")
     ping("lab-b", "10.213.1.1")
     assert harness.link("veth-a", "lab-a")["ifalias"] == "netctl-lab:veth-pair"
-    down_and_compare(file, before)
+    down_and_compare(file, host)
 
 
 def test_bridge_nat_lab_bridges_three_namespaces_and_masquerades(lab_host, outside, servers):
     file = shipped("bridge-nat.yaml")
-    before = lab_host(file, "bridge-nat")
+    host = lab_host(file, "bridge-nat", "lab-c", "labbr0", "labc", "10.213.")
     netctl("lab", "up", str(file))
     ping("lab-c1", "10.213.2.13")
     ping("lab-c2", "10.213.2.1")
@@ -137,13 +155,13 @@ def test_bridge_nat_lab_bridges_three_namespaces_and_masquerades(lab_host, outsi
     for netns in ("lab-c1", "lab-c3"):
         assert address_of(ask(netns, "tcp", outside.address, 7000)) == outside.host
     assert len(nft.owned_by("lab bridge-nat/")) > 0
-    down_and_compare(file, before)
+    down_and_compare(file, host)
     assert nft.owned_by("lab bridge-nat/") == []
 
 
 def test_vxlan_lab_carries_the_containers_traffic_over_the_tunnel(lab_host):
     file = shipped("vxlan.yaml")
-    before = lab_host(file, "vxlan")
+    host = lab_host(file, "vxlan", "lab-host", "lab-ctr", "under", "vx42", "10.213.")
     netctl("lab", "up", str(file))
 
     def tunnelled() -> int:
@@ -155,7 +173,7 @@ def test_vxlan_lab_carries_the_containers_traffic_over_the_tunnel(lab_host):
     assert tunnelled() > sent, "the ping did not go through the VXLAN link"
     vxlan = harness.link("vx42", "lab-host2")["linkinfo"]["info_data"]
     assert (vxlan["id"], vxlan["remote"], vxlan["port"]) == (42, "10.213.3.1", 4789)
-    down_and_compare(file, before)
+    down_and_compare(file, host)
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,23 +198,28 @@ veths:
   - a: {{name: {bridge}p, master: {bridge}}}
     b: {{name: eth0, namespace: {ns}, addresses: ["{peer}/24"]}}
 routes: [{{namespace: {ns}, to: default, via: "{gateway}"}}]
-sysctls: [{{namespace: {ns}, key: net.ipv4.conf.all.forwarding, value: 1}}]
+sysctls:
+  - {{namespace: {ns}, key: net.ipv4.conf.all.forwarding, value: 1}}
+  - {{key: net/ipv4/conf/{bridge}/arp_ignore, value: 1}}   # the host's, on the lab's own bridge
 masquerade: ["{v4}"]
 """)
-    before = lab_host(file, lab)
+    host = lab_host(file, lab, ns, bridge, str(v4.network_address)[:-1])
     first = netctl("lab", "up", str(file))
     state = json.loads(netctl("lab", "ls", "--json").stdout)
-    links = snapshot()["links"]
+    links = snapshot(host.markers)["links"]
     second = netctl("lab", "up", str(file))
-    assert second.stdout.count(": already there") == 6, second.stdout
+    assert second.stdout.count(": already there") == 7, second.stdout
     assert ": done" not in second.stdout
     assert json.loads(netctl("lab", "ls", "--json").stdout) == state
-    assert snapshot()["links"] == links
+    assert snapshot(host.markers)["links"] == links
     assert "done" in first.stdout
     assert in_ns(ns, "cat", "/proc/sys/net/ipv4/conf/all/forwarding").stdout.strip() == "1"
     ping(ns, str(gateway))
-    netctl("lab", "down", lab)
-    assert snapshot() == before
+    [recorded] = [o for entry in state if entry["name"] == lab for o in entry["objects"] if o["kind"] == "sysctl"]
+    assert recorded == {"kind": "sysctl", "name": f"net/ipv4/conf/{bridge}/arp_ignore", "previous": "0", "value": "1"}
+    down = netctl("lab", "down", lab)
+    assert f"sysctl net/ipv4/conf/{bridge}/arp_ignore (back to 0): removed" in down.stdout, down.stdout
+    assert host.unchanged()
     assert "is not up" in netctl("lab", "down", str(file)).stdout
 
 
@@ -211,12 +234,12 @@ namespaces: [{ns}]
 bridges: [{{name: {bridge}}}]
 routes: [{{namespace: {ns}, to: "{v4}", via: "{unreachable}"}}]
 """)
-    before = lab_host(file, lab)
+    host = lab_host(file, lab, ns, bridge, str(v4.network_address)[:-1])
     failed = netctl("lab", "up", str(file), check=False)
     assert failed.returncode == 1
     assert "step 3/3" in failed.stderr and "rolled back (2 objects removed)" in failed.stderr, failed.stderr
     assert "[3/3] route" in failed.stdout and "FAILED" in failed.stdout
-    assert snapshot() == before
+    assert host.unchanged()
     assert all(entry["name"] != lab for entry in json.loads(netctl("lab", "ls", "--json").stdout))
 
 
@@ -224,25 +247,25 @@ def test_objects_that_are_not_the_labs_are_never_taken_over(lab_host, tmp_path, 
     theirs = make_netns()
     lab, ns = f"t{PID}-foreign", f"{NS_PREFIX}fo"
     file = lab_file(tmp_path, lab, f"name: {lab}\nnamespaces: [{ns}, {theirs.name}]\n")
-    before = lab_host(file, lab)
+    host = lab_host(file, lab, ns, theirs.name)
     failed = netctl("lab", "up", str(file), check=False)
     assert failed.returncode == 1
     assert f"namespace {theirs.name} exists and is not part of lab {lab}" in failed.stderr, failed.stderr
-    assert snapshot() == before  # the lab's own namespace rolled back, the other one still there
+    assert host.unchanged()  # the lab's own namespace rolled back, the other one still there
     assert theirs.name in harness.netns_names()
 
 
 def test_down_leaves_a_link_that_lost_the_labs_tag(lab_host, tmp_path):
     lab, bridge = f"t{PID}-tag", f"{BRIDGE_PREFIX}tg"
     file = lab_file(tmp_path, lab, f"name: {lab}\nbridges: [{{name: {bridge}}}]\n")
-    before = lab_host(file, lab)
+    host = lab_host(file, lab, bridge)
     netctl("lab", "up", str(file))
     sh("ip", "link", "set", bridge, "alias", "someone else's")
     down = netctl("lab", "down", str(file))
-    assert "kept: no longer tagged" in down.stdout
+    assert "kept: changed since" in down.stdout
     assert harness.link_exists(bridge)
     harness.delete_link(bridge)
-    assert snapshot() == before
+    assert host.unchanged()
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,11 +282,12 @@ def test_down_leaves_a_link_that_lost_the_labs_tag(lab_host, tmp_path):
 def test_a_bad_file_exits_1_naming_the_file_and_field(tmp_path, text, field):
     file = tmp_path / "bad.yaml"
     file.write_text(text)
-    before = snapshot()
+    markers = markers_of("x")
+    before = snapshot(markers)
     failed = netctl("lab", "up", str(file), check=False)
     assert failed.returncode == 1
     assert f"{file}: {field}" in failed.stderr, failed.stderr
-    assert snapshot() == before
+    assert snapshot(markers) == before
 
 
 def test_usage_errors_exit_2_and_missing_files_exit_1(tmp_path):

@@ -10,8 +10,9 @@ public struct LabProgress: Sendable {
         case present = "already there"
         case removed = "removed"
         case absent = "already gone"
-        /// A recorded link that no longer carries the lab's alias: someone else's now.
-        case kept = "kept: no longer tagged for this lab"
+        /// A recorded link that no longer carries the lab's alias, or a host sysctl changed from the lab's value
+        /// since: someone else's now.
+        case kept = "kept: changed since, no longer the lab's"
         case failed = "FAILED"
         case rolledBack = "rolled back"
     }
@@ -220,7 +221,7 @@ public final class LabRunner {
         // A lab namespace's settings go with it; the host's are put back by `down`. The first value seen is
         // the one to restore: a second `up` sees the lab's own.
         let recorded = state.objects.contains { $0.kind == .sysctl && $0.name == spec.key }
-        return spec.namespace == nil && !recorded ? [.sysctl(spec.key, previous: current)] : []
+        return spec.namespace == nil && !recorded ? [.sysctl(spec.key, previous: current, value: spec.value)] : []
     }
 
     private func ensureMasquerade(_ topology: Topology, state: LabState) throws -> [LabObject]? {
@@ -288,6 +289,7 @@ public final class LabRunner {
             }
         case .sysctl:
             guard let key = object.name, let previous = object.previous else { return .absent }
+            if let value = object.value, try Sysctl.read(key) != value { return .kept }
             return try Sysctl.write(key, previous) ? .removed : .absent
         case .masquerade:
             let firewall = try Firewall()
