@@ -172,7 +172,7 @@ def test_vxlan_lab_carries_the_containers_traffic_over_the_tunnel(lab_host):
     ping("lab-ctr1", "10.213.4.2")
     assert tunnelled() > sent, "the ping did not go through the VXLAN link"
     vxlan = harness.link("vx42", "lab-host2")["linkinfo"]["info_data"]
-    assert (vxlan["id"], vxlan["remote"], vxlan["port"]) == (42, "10.213.3.1", 4789)
+    assert (vxlan["id"], vxlan["remote"], vxlan["local"], vxlan["link"], vxlan["port"]) == (42, "10.213.3.1", "10.213.3.2", "under2", 4789)
     down_and_compare(file, host)
 
 

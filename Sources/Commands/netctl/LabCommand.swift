@@ -95,13 +95,9 @@ struct LabCommand: ParsableCommand {
                       namespaces: state.objects.filter { $0.kind == .namespace }.compactMap(\.name),
                       links: state.count(.link), objects: state.objects)
             }
-            if json {
-                LabOutput.line(try LabOutput.json(entries))
-            } else if entries.isEmpty {
-                LabOutput.line("no labs are up; `netctl lab up FILE` brings one up (conf/labs/ has examples)")
-            } else {
-                LabOutput.line(LabOutput.table(["NAME", "NAMESPACES", "LINKS", "FILE"],
-                                      entries.map { [$0.name, $0.namespaces.joined(separator: ","), String($0.links), $0.file] }))
+            try LabOutput.list(entries, json: json, none: "no labs are up; `netctl lab up FILE` brings one up (conf/labs/ has examples)",
+                               header: ["NAME", "NAMESPACES", "LINKS", "FILE"]) {
+                [$0.name, $0.namespaces.joined(separator: ","), String($0.links), $0.file]
             }
         }
     }

@@ -19,6 +19,18 @@ enum LabOutput {
         _ = ProcessIO.writeAll(1, Array((text + "\n").utf8))
     }
 
+    /// Prints `entries` as JSON, or as a table with `header` and a row per entry, or `none` when empty.
+    static func list<Entry: Encodable>(_ entries: [Entry], json: Bool, none: String, header: [String],
+                                       row: (Entry) -> [String]) throws {
+        if json {
+            line(try self.json(entries))
+        } else if entries.isEmpty {
+            line(none)
+        } else {
+            line(table(header, entries.map(row)))
+        }
+    }
+
     static func json(_ value: some Encodable) throws -> String {
         String(decoding: try JSONCodec.encode(value), as: UTF8.self)
     }

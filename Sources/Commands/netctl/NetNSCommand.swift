@@ -79,13 +79,9 @@ struct NetNSCommand: ParsableCommand {
                 let links = try? NetlinkSocket(in: NetworkNamespace.open(named: name)).links().filter { $0.name != "lo" }.count
                 return Entry(name: name, lab: owners[name], links: links)
             }
-            if json {
-                LabOutput.line(try LabOutput.json(entries))
-            } else if entries.isEmpty {
-                LabOutput.line("no network namespaces; `netctl netns add NAME` creates one")
-            } else {
-                LabOutput.line(LabOutput.table(["NAME", "LAB", "LINKS"],
-                                      entries.map { [$0.name, $0.lab ?? "-", $0.links.map(String.init) ?? "unreadable"] }))
+            try LabOutput.list(entries, json: json, none: "no network namespaces; `netctl netns add NAME` creates one",
+                               header: ["NAME", "LAB", "LINKS"]) {
+                [$0.name, $0.lab ?? "-", $0.links.map(String.init) ?? "unreadable"]
             }
         }
     }
