@@ -241,6 +241,8 @@ routes: [{{namespace: {ns}, to: "{v4}", via: "{unreachable}"}}]
     assert "[3/3] route" in failed.stdout and "FAILED" in failed.stdout
     assert host.unchanged()
     assert all(entry["name"] != lab for entry in json.loads(netctl("lab", "ls", "--json").stdout))
+    assert "is not up; nothing to remove" in netctl("lab", "down", str(file)).stdout
+    assert host.unchanged()
 
 
 def test_objects_that_are_not_the_labs_are_never_taken_over(lab_host, tmp_path, make_netns):

@@ -39,8 +39,14 @@ struct LabCommand: ParsableCommand {
             let topology = try TopologyFile.load(path: file)
             let runner = LabRunner()
             LabOutput.line("lab \(topology.name): \(file)")
-            try runner.up(topology, file: file, progress: show)
-            LabOutput.line("lab \(topology.name) is up; `netctl lab down \(file)` removes it")
+            var present = 0
+            try runner.up(topology, file: file) { progress in
+                if progress.outcome == .present { present += 1 }
+                show(progress)
+            }
+            let total = runner.plan(topology).count
+            let summary = present == total ? "nothing to do, every step was already there" : "\(total - present) of \(total) steps done"
+            LabOutput.line("lab \(topology.name) is up (\(summary)); `netctl lab down \(file)` removes it")
         }
     }
 
