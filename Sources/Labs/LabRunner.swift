@@ -118,36 +118,35 @@ public final class LabRunner {
     private func steps(_ topology: Topology, state: LabState) -> [Step] {
         let lab = topology.name
         let tag = Self.tag(lab)
-        func where_(_ namespace: NamespaceName?) -> String { namespace?.rawValue ?? "host" }
         func addresses(_ end: LinkEnd) -> String { end.addresses.isEmpty ? "" : " " + end.addresses.map(\.description).joined(separator: ",") }
 
         var steps: [Step] = topology.namespaces.map { name in
             Step(what: "namespace \(name)") { try self.ensureNamespace(name, state: state, lab: lab) }
         }
         steps += topology.bridges.map { bridge in
-            Step(what: "bridge \(bridge.name) (\(where_(bridge.namespace)))\(addresses(bridge))") {
+            Step(what: "bridge \(bridge.name) (\(Topology.shortPlace(bridge.namespace)))\(addresses(bridge))") {
                 try self.ensureLink(bridge, also: [], state: state, lab: lab) { try self.links.createBridge(bridge, alias: tag) }
             }
         }
         steps += topology.veths.map { veth in
-            Step(what: "veth \(veth.a.name) (\(where_(veth.a.namespace)))\(addresses(veth.a)) <-> \(veth.b.name) (\(where_(veth.b.namespace)))\(addresses(veth.b))") {
+            Step(what: "veth \(veth.a.name) (\(Topology.shortPlace(veth.a.namespace)))\(addresses(veth.a)) <-> \(veth.b.name) (\(Topology.shortPlace(veth.b.namespace)))\(addresses(veth.b))") {
                 try self.ensureLink(veth.a, also: [veth.b], state: state, lab: lab) { try self.links.createVeth(veth, alias: tag) }
             }
         }
         steps += topology.vxlans.map { vxlan in
-            Step(what: "vxlan \(vxlan.link.name) (\(where_(vxlan.link.namespace))) VNI \(vxlan.vni) to \(vxlan.remote.map(\.description) ?? "?")\(addresses(vxlan.link))") {
+            Step(what: "vxlan \(vxlan.link.name) (\(Topology.shortPlace(vxlan.link.namespace))) VNI \(vxlan.vni) to \(vxlan.remote.map(\.description) ?? "?")\(addresses(vxlan.link))") {
                 try self.ensureLink(vxlan.link, also: [], state: state, lab: lab) { try self.links.createVxlan(vxlan, alias: tag) }
             }
         }
         steps += topology.routes.map { route in
             let via = route.via.map { " via \($0)" } ?? ""
             let dev = route.dev.map { " dev \($0)" } ?? ""
-            return Step(what: "route \(route.to.prefixLength == 0 ? "default" : "\(route.to)")\(via)\(dev) (\(where_(route.namespace)))") {
+            return Step(what: "route \(route.to.prefixLength == 0 ? "default" : "\(route.to)")\(via)\(dev) (\(Topology.shortPlace(route.namespace)))") {
                 try self.ensureRoute(route)
             }
         }
         steps += topology.sysctls.map { sysctl in
-            Step(what: "sysctl \(sysctl.key)=\(sysctl.value) (\(where_(sysctl.namespace)))") {
+            Step(what: "sysctl \(sysctl.key)=\(sysctl.value) (\(Topology.shortPlace(sysctl.namespace)))") {
                 try self.ensureSysctl(sysctl, state: state)
             }
         }

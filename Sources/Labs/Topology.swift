@@ -30,10 +30,6 @@ public struct Topology: Sendable, Equatable {
     }
 }
 
-/// Where something lives: a lab namespace, or the host's namespace when `nil` (the `namespace` field
-/// left out).
-public typealias Placement = NamespaceName?
-
 /// One end of a link as the lab configures it: its name, namespace, addresses, bridge, MTU.
 public struct LinkEnd: Sendable, Equatable, Codable {
     public var name: InterfaceName

@@ -70,7 +70,13 @@ extension Topology {
         return nil
     }
 
-    static func place(_ namespace: NamespaceName?) -> String {
+    /// "namespace lab-a", "the host namespace": for messages.
+    public static func place(_ namespace: NamespaceName?) -> String {
         namespace.map { "namespace \($0)" } ?? "the host namespace"
+    }
+
+    /// "lab-a", "host": for progress lines and tables.
+    public static func shortPlace(_ namespace: NamespaceName?) -> String {
+        namespace?.rawValue ?? "host"
     }
 }

@@ -37,7 +37,7 @@ struct BridgeCommand: ParsableCommand {
             } catch NetlinkError.exists(let what) {
                 throw LabCommandError("\(what): the name is taken; pick another or `netctl bridge del \(name)` first")
             }
-            LabOutput.line("created bridge \(bridge.name) (\(place(bridge.namespace)))")
+            LabOutput.line("created bridge \(bridge.name) (\(Topology.shortPlace(bridge.namespace)))")
         }
     }
 

@@ -48,7 +48,7 @@ struct VethCommand: ParsableCommand {
             } catch NetlinkError.exists(let what) {
                 throw LabCommandError("\(what): the name is taken; pick another or remove the link first")
             }
-            LabOutput.line("created veth \(veth.a.name) (\(place(veth.a.namespace))) <-> \(veth.b.name) (\(place(veth.b.namespace)))")
+            LabOutput.line("created veth \(veth.a.name) (\(Topology.shortPlace(veth.a.namespace))) <-> \(veth.b.name) (\(Topology.shortPlace(veth.b.namespace)))")
         }
     }
 
@@ -80,17 +80,15 @@ func linkEnd(_ name: String, namespace: String?, addresses: [String] = [], mtu: 
     return LinkEnd(name: interface, namespace: try namespace.map(namespaceName), addresses: parsed, mtu: mtu)
 }
 
-func place(_ namespace: NamespaceName?) -> String { namespace?.rawValue ?? "host" }
-
 /// Deletes the link `end` names if it is of `kind`; refuses anything else, so a typo cannot remove `eth0`.
 func deleteLink(_ end: LinkEnd, kind: String) throws {
     let links = LinkBuilder()
     guard let link = try links.existing(end) else {
-        throw LabCommandError("no link \(end.name) in \(place(end.namespace)); `ip -n NS link` lists a namespace's links")
+        throw LabCommandError("no link \(end.name) in \(Topology.place(end.namespace)); `ip link` (`ip -n NS link` in a namespace) lists the links")
     }
     guard link.kind == kind else {
-        throw LabCommandError("\(end.name) in \(place(end.namespace)) is \(link.kind.map { "a \($0)" } ?? "no virtual link"), not a \(kind); not removed")
+        throw LabCommandError("\(end.name) in \(Topology.place(end.namespace)) is \(link.kind.map { "a \($0)" } ?? "no virtual link"), not a \(kind); not removed")
     }
     try links.delete(end)
-    LabOutput.line("removed \(kind) \(end.name) (\(place(end.namespace)))")
+    LabOutput.line("removed \(kind) \(end.name) (\(Topology.shortPlace(end.namespace)))")
 }
