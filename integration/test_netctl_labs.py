@@ -135,6 +135,10 @@ def ping(netns: str, address: str) -> None:
 def test_veth_pair_lab_pings_and_leaves_nothing(lab_host):
     file = shipped("veth-pair.yaml")
     host = lab_host(file, "veth-pair", "lab-a", "lab-b", "veth-a", "veth-b", "10.213.")
+    dry = netctl("lab", "up", "--dry-run", str(file))
+    assert dry.stdout.splitlines()[:3] == ["[1/3] namespace lab-a", "[2/3] namespace lab-b",
+                                           "[3/3] veth veth-a (lab-a) 10.213.1.1/24 <-> veth-b (lab-b) 10.213.1.2/24"]
+    assert host.unchanged()
     up = netctl("lab", "up", str(file))
     assert_up_output(up.stdout, "veth-pair", 3)
     ping("lab-a", "10.213.1.2")

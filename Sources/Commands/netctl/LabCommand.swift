@@ -30,14 +30,22 @@ struct LabCommand: ParsableCommand {
                 stop the run rather than being taken over.
 
                 Example:
+                  netctl lab up --dry-run conf/labs/bridge-nat.yaml
                   netctl lab up conf/labs/bridge-nat.yaml
                 """)
 
         @Argument(help: "The topology file (.yaml, .yml or .json).") var file: String
+        @Flag(help: "Check the file and print the steps, changing nothing.") var dryRun = false
 
         func run() throws {
             let topology = try TopologyFile.load(path: file)
             let runner = LabRunner()
+            if dryRun {
+                let steps = runner.plan(topology)
+                for (offset, step) in steps.enumerated() { LabOutput.line("[\(offset + 1)/\(steps.count)] \(step)") }
+                LabOutput.line("\(file) is a valid lab; `netctl lab up \(file)` applies it")
+                return
+            }
             LabOutput.line("lab \(topology.name): \(file)")
             var present = 0
             try runner.up(topology, file: file) { progress in
