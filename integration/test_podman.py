@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -73,6 +74,11 @@ def store_mentions(data_dir: Path, text: str) -> list[str]:
     return [str(row["key"]) for row in rows if text in str(row["key"]) or text in str(row["value"])]
 
 
+def published_to(port: int) -> list[str]:
+    """The container addresses swift-cni's publish4 map sends TCP host port `port` to."""
+    return re.findall(rf'tcp \. {port} comment "[^"]*" : ([0-9.]+) \. 80', nft.listing())
+
+
 def host_links_of(container_id: str) -> list[str]:
     """Host links whose alias names the container (our bridge tags its host veths so)."""
     return [entry["ifname"] for entry in links() if container_id in (entry.get("ifalias") or "")]
@@ -90,17 +96,40 @@ def fetch(netns: str | None, url: str) -> str | None:
 # Fixtures
 
 
+# The reference firewall plugin's iptables chains, which it creates on first use and never removes.
+FIREWALL_CHAINS = ("CNI-FORWARD", "CNI-ADMIN")
+FIREWALL_JUMP = ("FORWARD", "-m", "comment", "--comment", "CNI firewall plugin rules", "-j", "CNI-FORWARD")
+
+
+def firewall_chains(tool: str) -> bool:
+    return subprocess.run([tool, "-S", FIREWALL_CHAINS[0]], capture_output=True).returncode == 0
+
+
+def remove_firewall_chains(tool: str) -> None:
+    subprocess.run([tool, "-D", *FIREWALL_JUMP], capture_output=True)
+    for chain in FIREWALL_CHAINS:
+        subprocess.run([tool, "-F", chain], capture_output=True)
+    for chain in FIREWALL_CHAINS:
+        subprocess.run([tool, "-X", chain], capture_output=True)
+
+
 @pytest.fixture(scope="module")
 def podman(session):
     # Resolved before podman exists, so a missing build fails clearly instead of "network not found".
     for plugin in ("bridge", "portmap", "dnsname", "cni-dns", "kv-ipam"):
         ours(plugin)
+    had_chains = {tool: firewall_chains(tool) for tool in ("iptables", "ip6tables")}
     instance = podman_harness.Podman(Path(session.root) / f"podman{session.unique()}",
                                      [harness.ours_dir(), REFERENCE_DIR])
     try:
         yield instance
     finally:
-        instance.close()
+        try:
+            instance.close()
+        finally:
+            for tool, had in had_chains.items():
+                if not had:
+                    remove_firewall_chains(tool)
 
 
 class Networks:
@@ -204,6 +233,7 @@ def test_published_port_reaches_the_container_from_the_host_and_another_namespac
                                                                                   outside):
     port = 32000 + session.unique()
     web = podman.run(name(session, "web"), [network.name], "-p", f"{port}:80")
+    assert published_to(port) == [web.ip(network.name)]
     assert fetch(outside.netns, f"http://{outside.host}:{port}/") == web.name  # another host on the LAN
     assert fetch(None, f"http://{outside.host}:{port}/") == web.name  # the host, to its own address
     assert fetch(None, f"http://127.0.0.1:{port}/") == web.name  # the host, over loopback
@@ -255,7 +285,7 @@ def test_rm_f_leaves_no_link_lease_dns_record_or_firewall_element(network, podma
     assert network.leases_of(gone.id) == [gone_ip]
     assert other.resolves("doomed") == gone_ip
     assert store_mentions(network.data_dir, gone.id)
-    assert nft.owned_by(gone.id)
+    assert nft.owned_by(gone.id) and published_to(port) == [gone_ip]
     assert gone_ip in harness.sh("nft", "list", "ruleset").stdout
 
     podman("rm", "-f", "-t", "0", gone.name)
@@ -265,7 +295,7 @@ def test_rm_f_leaves_no_link_lease_dns_record_or_firewall_element(network, podma
     assert network.leases_of(gone.id) == []
     assert other.resolves(gone.name) is None and other.resolves("doomed") is None
     assert store_mentions(network.data_dir, gone.id) == []
-    assert nft.owned_by(gone.id) == []
+    assert nft.owned_by(gone.id) == [] and published_to(port) == []
     ruleset = harness.sh("nft", "list", "ruleset").stdout
     assert gone_ip not in ruleset and gone.id not in ruleset
     other.pings(network.gateway)
@@ -286,21 +316,5 @@ def test_a_restarted_container_keeps_working(network, podman, session):
     assert client.resolves("frontend") == web_ip
     web.pings(client.name)
     assert fetch(None, f"http://127.0.0.1:{port}/") == web.name
-    assert {ip for ip, _ in _portmap_targets(web.id)} <= {web_ip}
+    assert published_to(port) == [web_ip]
 
-
-def _portmap_targets(container_id: str) -> list[tuple[str, object]]:
-    """(container address, key) of every port mapping element the container owns."""
-    found = []
-    for _, _, key, comment in nft.owned_by(container_id):
-        if comment.startswith("portmap "):
-            text = json.dumps(key)
-            found += [(word, key) for word in text.replace('"', " ").split() if _is_ipv4(word)]
-    return found
-
-
-def _is_ipv4(word: str) -> bool:
-    try:
-        return ipaddress.ip_address(word).version == 4
-    except ValueError:
-        return False

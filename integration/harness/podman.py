@@ -154,6 +154,19 @@ runroot = "{self.runroot}"
         self("network", "rm", "-f", name, check=False)
         (self.net_dir / f"{name}.conflist").unlink(missing_ok=True)
 
+    def processes(self) -> list[int]:
+        """Processes whose command line names this instance's store: conmon, podman's cleanup."""
+        wanted = str(self.storage).encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and int(entry.name) != os.getpid():
+                try:
+                    if wanted in (entry / "cmdline").read_bytes():
+                        found.append(int(entry.name))
+                except OSError:
+                    continue
+        return found
+
     # ----------------------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -161,6 +174,12 @@ runroot = "{self.runroot}"
         deletes `root`."""
         self.remove_all()
         self("rmi", "-a", "-f", check=False)
+        # conmon, and the `podman container cleanup` it runs when a container exits, outlive `rm`.
+        try:
+            wait_until(lambda: not self.processes(), timeout=30, interval=0.1, what="podman's processes to exit")
+        except AssertionError:
+            for pid in self.processes():
+                subprocess.run(["kill", "-9", str(pid)], capture_output=True)
         mounted = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()
                    if line.split()[1].startswith(str(self.root))]
         for point in sorted(mounted, key=len, reverse=True):
@@ -225,5 +244,6 @@ class Container:
         return None
 
     def fetch(self, url: str) -> str | None:
-        proc = self.exec("wget", "-q", "-T", "3", "-O", "-", url, check=False)
+        # busybox 1.35's wget crashes with -q or -T; the progress goes to stderr.
+        proc = self.exec("wget", "-O", "-", url, check=False, timeout=15)
         return proc.stdout.strip() if proc.returncode == 0 else None
