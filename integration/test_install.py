@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -29,6 +30,7 @@ def suite_version() -> str:
     return re.search(r'public static let current = "(\d+\.\d+\.\d+)"', text).group(1)
 
 
+@functools.cache
 def package_executables() -> set[str]:
     env = {k: v for k, v in os.environ.items() if k != "SWIFT_CNI_BENCH"}
     env["PATH"] = "/opt/swift/usr/bin:" + env.get("PATH", "")
