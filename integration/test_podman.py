@@ -204,12 +204,24 @@ def name(session, what: str) -> str:
 # Tests
 
 
-def test_the_plugins_podman_runs_are_ours_first(network, podman):
-    """podman lists the network, and our plugins answer its VERSION probe (a conflist whose
-    plugins did not would be dropped)."""
+def test_podman_loads_the_network_as_a_bridge_network_with_dns(network, podman):
+    """podman probes every plugin of a conflist with VERSION and drops the conflist if one refuses;
+    this one is listed, on its bridge, with DNS (the dnsname plugin)."""
     listed = json.loads(podman("network", "inspect", network.name).stdout)[0]
     assert listed["name"] == network.name and listed["network_interface"] == network.bridge
     assert listed["dns_enabled"] is True
+
+
+def test_a_plugin_error_reaches_the_podman_user_and_leaves_nothing(networks, podman, session):
+    """An address outside the subnet: podman leaves that check to kv-ipam, whose CNI error podman
+    prints; the failed ADD is rolled back."""
+    network = networks.make("hand-written")
+    outside_subnet = str(network.subnet.network_address + 256)
+    failed = podman.run_failing(name(session, "bad"), [network.name], "--ip", outside_subnet)
+    assert failed.returncode == 126, failed.stderr
+    assert 'plugin type="bridge" failed (add)' in failed.stderr and outside_subnet in failed.stderr, failed.stderr
+    assert network.leases() == {} and bridge_ports(network.bridge) == []
+    assert nft.owned_by(f"{network.name}/") == []
 
 
 def test_containers_ping_each_other_by_ip_name_and_alias(network, podman, session):

@@ -20,7 +20,7 @@ from .processes import wait_until
 IMAGE = "localhost/swift-cni-busybox:test"
 
 # The applets the tests run inside containers; every one is a link to the one static busybox.
-APPLETS = ("sh", "ip", "ping", "nslookup", "wget", "httpd", "sleep", "cat", "echo", "hostname", "true")
+APPLETS = ("sh", "ip", "ping", "nslookup", "wget", "httpd", "sleep", "cat")
 
 
 def available() -> str | None:
@@ -116,17 +116,17 @@ runroot = "{self.runroot}"
     # ----------------------------------------------------------------------------------------
     # Containers
 
-    def run(self, name: str, networks: list[str], *options: str,
-            command: tuple[str, ...] = ()) -> "Container":
+    def run(self, name: str, networks: list[str], *options: str) -> "Container":
         """`podman run -d` of a container serving HTTP on port 80 (its body is the container's name)
         on `networks`, with ping allowed. Fails the test if podman does."""
         serve = ("sh", "-c", f"echo {name} > /www/index.html && exec httpd -f -p 80 -h /www")
         argv = ["run", "-d", "--name", name, "--cap-add", "NET_RAW", *self._network_options(networks), *options,
-                IMAGE, *(command or serve)]
+                IMAGE, *serve]
         container_id = self(*argv).stdout.strip().splitlines()[-1]
         return Container(self, name, container_id)
 
     def run_failing(self, name: str, networks: list[str], *options: str) -> subprocess.CompletedProcess:
+        """`podman run -d` expected to fail: podman's exit status and output."""
         return self("run", "-d", "--name", name, *self._network_options(networks), *options, IMAGE, "sleep",
                     "600", check=False)
 
