@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,13 +175,19 @@ class Networks:
             if network.kind == "podman-created":
                 shutil.rmtree(HOST_LOCAL_DIR / network.name, ignore_errors=True)
         # A responder exits once its networks have no names; one this test started and left is ended.
-        started = [pid for network in self.made for pid in responder_pids(network.data_dir)
-                   if network.data_dir != DEFAULT_DATA_DIR or pid not in self.default_responders]
-        for pid in set(started):
-            try:
-                harness.wait_until(lambda: not Path(f"/proc/{pid}").exists(), timeout=5, what=f"cni-dns {pid} to exit")
-            except AssertionError:
-                subprocess.run(["kill", "-9", str(pid)], capture_output=True)
+        # (An exited one may stay a zombie a while: its command line is empty, so it is not listed.)
+        def started() -> set[int]:
+            return {pid for network in self.made for pid in responder_pids(network.data_dir)
+                    if network.data_dir != DEFAULT_DATA_DIR or pid not in self.default_responders}
+
+        try:
+            harness.wait_until(lambda: not started(), timeout=5, what="the responders to exit")
+        except AssertionError:
+            for pid in started():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
 
 @pytest.fixture

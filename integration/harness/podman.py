@@ -11,6 +11,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tarfile
 from pathlib import Path
@@ -179,7 +180,10 @@ runroot = "{self.runroot}"
             wait_until(lambda: not self.processes(), timeout=30, interval=0.1, what="podman's processes to exit")
         except AssertionError:
             for pid in self.processes():
-                subprocess.run(["kill", "-9", str(pid)], capture_output=True)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         mounted = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()
                    if line.split()[1].startswith(str(self.root))]
         for point in sorted(mounted, key=len, reverse=True):
