@@ -151,7 +151,7 @@ private struct HostLikePlugin: CNIPlugin {
     @Test func aCommandLineThePluginDoesNotTakeGetsTheAboutText() {
         let output = PluginRunner.run(ProbePlugin.self, environment: [:], arguments: ["other"], stdin: [])
         #expect(output.stdout.isEmpty)
-        #expect(String(decoding: output.stderr, as: UTF8.self).hasPrefix("probe plugin (swift-cni "))
+        #expect(String(decoding: output.stderr, as: UTF8.self).hasPrefix("CNI probe plugin v\(SuiteVersion.current) (swift-cni)\n"))
     }
 
     @Test func withACommandTheCommandLineIsNotRead() {
