@@ -14,7 +14,7 @@
 //   Firewall  ->  CNftables (libnftnl), CMnl (libmnl), Addressing, Identity      (knows nothing of CNI)
 //   Identity  ->  Addressing          POSIX, Addressing, JSON  ->  nothing of ours
 //   DNSWire  ->  Addressing            DNSResponder  ->  DNSRecords, DNSWire, Addressing
-//   cni-dns (daemon)  ->  DNSResponder, DNSRecords, DNSWire, Stores, KV, ServiceLog
+//   cni-dns (daemon)  ->  DNSResponder, DNSRecords, DNSWire, Stores, KV, ServiceLog, CNI (the suite version)
 //   ServiceLog  ->  swift-log          (daemons and netctl only; no plugin links it)
 //   Labs  ->  Netlink, Firewall, Identity, Addressing, JSON, POSIX      (namespace labs; knows nothing of netctl)
 //   netctl  ->  Labs, Netlink, Addressing, JSON, POSIX, swift-argument-parser
@@ -128,7 +128,7 @@ let package = Package(
                 path: "Sources/Plugins/DNSName"),
         // The DNS responder daemon: sockets, the control protocol, forwarding, the store.
         .executableTarget(name: "cni-dns",
-                          dependencies: ["Addressing", "CSystem", "DNSRecords", "DNSResponder", "DNSWire", "KV", "POSIX", "ServiceLog", "Stores",
+                          dependencies: ["Addressing", "CNI", "CSystem", "DNSRecords", "DNSResponder", "DNSWire", "KV", "POSIX", "ServiceLog", "Stores",
                                          .product(name: "Logging", package: "swift-log")],
                           path: "Sources/Commands/cni-dns",
                           // Linked as the plugins are: a static, stripped binary maps a third of the pages.

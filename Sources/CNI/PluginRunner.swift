@@ -6,16 +6,14 @@ import POSIX
 /// `PluginRunner.main(MyPlugin.self)`.
 ///
 /// The order of checks follows libcni's skel, so a runtime sees the same error for the same
-/// mistake: no CNI_COMMAND prints the "about" text, or answers the plugin's own command line when
-/// there are arguments (see `CNIPlugin.commandLine`); VERSION answers without reading stdin; then the
+/// mistake: no CNI_COMMAND prints the "about" text on stderr as skel does, or on stdout for
+/// `--version`, or answers the plugin's own command line when there are other arguments (see
+/// `CNIPlugin.commandLine`); VERSION answers without reading stdin; then the
 /// environment (codes 4 and 3), stdin (5), the shared config (6, 1, 7), the command's minimum
 /// version (1), the plugin's own config (6 or 7; a key it does not read is named on stderr, see
 /// `ConfigKeys`), and for ADD, DEL and CHECK the namespace guard
 /// (3 and 8, see `NamespaceCheck`). Only then is the plugin created and called.
 public enum PluginRunner {
-    /// This plugin suite's version, printed by the "about" text.
-    public static let suiteVersion = "0.1.0"
-
     /// What a run writes and how it exits.
     public struct Output: Sendable, Equatable {
         public var stdout: [UInt8]
@@ -115,17 +113,18 @@ public enum PluginRunner {
         }
     }
 
-    /// A plugin started by hand: its own command's answer, or skel's "about" text.
+    /// A plugin started by hand: the "about" text asked for with `--version`, its own command's
+    /// answer, or skel's "about" text.
     private static func answer<P: CNIPlugin>(_ plugin: P.Type, commandLine arguments: [String]) -> Output {
-        guard !arguments.isEmpty, let output = P.commandLine(arguments) else { return about(plugin) }
+        if arguments == ["--version"] { return Output(stdout: about(plugin)) }
+        guard !arguments.isEmpty, let output = P.commandLine(arguments) else { return Output(stderr: about(plugin)) }
         return output
     }
 
-    /// skel's text for a plugin started by hand.
-    private static func about<P: CNIPlugin>(_ plugin: P.Type) -> Output {
+    /// skel's text for a plugin started by hand: name, suite version, the CNI versions it speaks.
+    private static func about<P: CNIPlugin>(_ plugin: P.Type) -> [UInt8] {
         let versions = CNIVersion.allCases.map(\.rawValue).joined(separator: ", ")
-        let text = "\(P.name) plugin (swift-cni \(suiteVersion))\nCNI protocol versions supported: \(versions)\n"
-        return Output(stderr: Array(text.utf8))
+        return Array("\(SuiteVersion.banner(P.name))\nCNI protocol versions supported: \(versions)\n".utf8)
     }
 
     /// VERSION's answer. skel reports the current version rather than echoing stdin's, and so do we.

@@ -123,10 +123,23 @@ private struct HostLikePlugin: CNIPlugin {
         #expect(output.exitCode == 0)
         #expect(output.stdout.isEmpty)
         #expect(String(decoding: output.stderr, as: UTF8.self) == """
-            probe plugin (swift-cni \(PluginRunner.suiteVersion))
+            CNI probe plugin v\(SuiteVersion.current) (swift-cni)
             CNI protocol versions supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0
 
             """)
+    }
+
+    @Test func versionOptionPrintsTheAboutTextToStdout() {
+        let output = PluginRunner.run(ProbePlugin.self, environment: [:], arguments: ["--version"], stdin: [])
+        #expect(output.exitCode == 0)
+        #expect(output.stderr.isEmpty)
+        #expect(String(decoding: output.stdout, as: UTF8.self).hasPrefix("CNI probe plugin v\(SuiteVersion.current) (swift-cni)\n"))
+    }
+
+    @Test func theSuiteVersionIsMajorMinorPatch() {
+        let parts = SuiteVersion.current.split(separator: ".", omittingEmptySubsequences: false)
+        #expect(parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) })
+        #expect(SuiteVersion.tag == "v" + SuiteVersion.current)
     }
 
     @Test func withoutACommandThePluginAnswersItsOwnCommandLine() {
@@ -138,7 +151,7 @@ private struct HostLikePlugin: CNIPlugin {
     @Test func aCommandLineThePluginDoesNotTakeGetsTheAboutText() {
         let output = PluginRunner.run(ProbePlugin.self, environment: [:], arguments: ["other"], stdin: [])
         #expect(output.stdout.isEmpty)
-        #expect(String(decoding: output.stderr, as: UTF8.self).hasPrefix("probe plugin (swift-cni "))
+        #expect(String(decoding: output.stderr, as: UTF8.self).hasPrefix("CNI probe plugin v\(SuiteVersion.current) (swift-cni)\n"))
     }
 
     @Test func withACommandTheCommandLineIsNotRead() {

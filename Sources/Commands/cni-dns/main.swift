@@ -1,3 +1,4 @@
+import CNI
 import DNSRecords
 import Glibc
 import Logging
@@ -5,11 +6,11 @@ import POSIX
 import ServiceLog
 import Stores
 
-/// cni-dns [--data-dir DIR] [--foreground]
+/// cni-dns [--data-dir DIR] [--foreground] | --version
 ///
 /// The DNS responder for every network of the host whose attachments registered names (see
 /// docs/cni-dns.md). Exits 0 at once if another instance holds the lock of DIR.
-let usage = "usage: cni-dns [--data-dir DIR] [--foreground]"
+let usage = "usage: cni-dns [--data-dir DIR] [--foreground] | cni-dns --version"
 
 struct Options {
     var dataDir = StoreConfiguration.defaultDataDir
@@ -23,6 +24,9 @@ struct Options {
             case "--foreground": foreground = true
             case "-h", "--help":
                 print(usage)
+                exit(0)
+            case "--version":
+                print("cni-dns \(SuiteVersion.tag) (swift-cni)")
                 exit(0)
             default:
                 _ = ProcessIO.writeAll(STDERR_FILENO, Array("cni-dns: unknown argument \(argument)\n\(usage)\n".utf8))
