@@ -5,6 +5,7 @@
 //   Commands/<plugin>  ->  Plugins/<Plugin>  ->  PluginKit  ->  CNI, CNIClient, IPAM, Stores, Netlink, Firewall
 //   CNI (the protocol)            ->  Addressing, Identity, JSON, POSIX
 //   CNIClient (a runtime's side)  ->  CNI, Addressing, Identity, JSON, POSIX
+//   CNIRuntime (libcni's runner: lists, result cache)  ->  CNIClient, CNI, Addressing, Identity, JSON, POSIX
 //   IPAM      ->  KV, CNI, Identity, Addressing, JSON, POSIX
 //   DNSRecords ->  KV, Identity, Addressing, JSON      (records the dnsname plugin writes and cni-dns serves)
 //   Stores    ->  KV, KVSQLite, KVEtcd, JSON, POSIX   (the one place a store is chosen from the configuration)
@@ -16,6 +17,7 @@
 //   DNSWire  ->  Addressing            DNSResponder  ->  DNSRecords, DNSWire, Addressing
 //   cni-dns (daemon)  ->  DNSResponder, DNSRecords, DNSWire, Stores, KV, ServiceLog
 //   ServiceLog  ->  swift-log          (daemons and netctl only; no plugin links it)
+//   netctl (command)  ->  CNIRuntime, CNI, Identity, Addressing, JSON, POSIX, swift-argument-parser
 //
 // Plugins never import a C module: only Netlink, KVSQLite and Firewall do.
 import PackageDescription
@@ -75,6 +77,8 @@ let package = Package(
         .target(name: "CNI", dependencies: ["Addressing", "Identity", "JSON", "POSIX"]),
         // The CNI client side a runtime needs: running delegates, chaining results.
         .target(name: "CNIClient", dependencies: ["Addressing", "CNI", "Identity", "JSON", "POSIX"]),
+        // What a runtime does with configuration lists, as libcni does it: loading, chaining, the result cache.
+        .target(name: "CNIRuntime", dependencies: ["Addressing", "CNI", "CNIClient", "Identity", "JSON", "POSIX"]),
         // Typed Swift over libnl-route-3: namespaces, links, addresses, routes, sysctls.
         .target(name: "Netlink", dependencies: ["CNetlink", "Addressing"]),
         // The key-value store protocol with etcd v3 semantics, and what its backends share.
@@ -149,7 +153,8 @@ let package = Package(
         // The command people run by hand: namespace labs, a CNI runner, inspection. Static as the plugins
         // are, so one archive installs everywhere.
         .executableTarget(name: "netctl",
-                          dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          dependencies: ["Addressing", "CNI", "CNIRuntime", "Identity", "JSON", "POSIX",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/Commands/netctl",
                           linkerSettings: pluginLinking),
 
@@ -159,6 +164,7 @@ let package = Package(
         .testTarget(name: "POSIXTests", dependencies: ["POSIX"]),
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI", "Identity"]),
         .testTarget(name: "CNIClientTests", dependencies: ["Addressing", "CNI", "CNIClient", "JSON", "Identity"]),
+        .testTarget(name: "CNIRuntimeTests", dependencies: ["CNI", "CNIRuntime", "Identity", "JSON"]),
         .testTarget(name: "KVTests", dependencies: ["CSQLite", "KV", "KVEtcd", "KVMemory", "KVSQLite"]),
         .testTarget(name: "IPAMTests", dependencies: ["Addressing", "CNI", "IPAM", "Identity", "KV", "KVMemory"]),
         .testTarget(name: "DNSRecordsTests", dependencies: ["Addressing", "DNSRecords", "Identity", "KVMemory"]),

@@ -13,6 +13,12 @@ struct NetCtl: ParsableCommand {
         discussion: """
             Exit status: 0 on success, 1 when the operation failed, 2 on a usage error.
             """,
-        subcommands: []
+        subcommands: [
+            Add.self,
+            Del.self,
+            Check.self,
+            GC.self,
+            Status.self,
+        ]
     )
 }
