@@ -17,7 +17,9 @@
 //   DNSWire  ->  Addressing            DNSResponder  ->  DNSRecords, DNSWire, Addressing
 //   cni-dns (daemon)  ->  DNSResponder, DNSRecords, DNSWire, Stores, KV, ServiceLog
 //   ServiceLog  ->  swift-log          (daemons and netctl only; no plugin links it)
-//   netctl (command)  ->  CNIRuntime, CNI, Identity, Addressing, JSON, POSIX, swift-argument-parser
+//   NetworkInspection (what the host knows of a network)  ->  CNIRuntime, IPAM, DNSRecords, DNSWire, Firewall, Netlink,
+//                                                              Stores, KV, PluginKit, CNI, Identity, Addressing, JSON, POSIX
+//   netctl (command)  ->  NetworkInspection, CNIRuntime, DNSWire, CNI, Identity, Addressing, JSON, POSIX, swift-argument-parser
 //
 // Plugins never import a C module: only Netlink, KVSQLite and Firewall do.
 import PackageDescription
@@ -102,6 +104,12 @@ let package = Package(
         .target(name: "PluginKit",
                 dependencies: ["Addressing", "CNI", "CNIClient", "Firewall", "IPAM", "Identity", "KV", "Netlink", "Stores"]),
 
+        // What the host knows of a network, read from its configuration, the result cache, the leases, the DNS
+        // records, the firewall and the kernel; and checks of the host itself. For netctl; reads only.
+        .target(name: "NetworkInspection",
+                dependencies: ["Addressing", "CNI", "CNIRuntime", "DNSRecords", "DNSWire", "Firewall", "IPAM", "Identity", "JSON", "KV",
+                               "Netlink", "PluginKit", "POSIX", "Stores"]),
+
         // The DNS message format: names with compression, the records we serve, EDNS, truncation.
         .target(name: "DNSWire", dependencies: ["Addressing"]),
         // What the responder answers from the records: the zone, scoping, answers and forwarding decisions.
@@ -153,7 +161,7 @@ let package = Package(
         // The command people run by hand: namespace labs, a CNI runner, inspection. Static as the plugins
         // are, so one archive installs everywhere.
         .executableTarget(name: "netctl",
-                          dependencies: ["Addressing", "CNI", "CNIRuntime", "Identity", "JSON", "POSIX",
+                          dependencies: ["Addressing", "CNI", "CNIRuntime", "DNSWire", "Identity", "JSON", "NetworkInspection", "POSIX",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/Commands/netctl",
                           linkerSettings: pluginLinking),

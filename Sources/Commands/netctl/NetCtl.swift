@@ -19,6 +19,10 @@ struct NetCtl: ParsableCommand {
             Check.self,
             GC.self,
             Status.self,
+            Network.self,
+            Leases.self,
+            DNS.self,
+            Doctor.self,
         ]
     )
 }

@@ -24,11 +24,11 @@ struct Add: ParsableCommand {
 
     func run() throws {
         let runtime = try attachment.runtime()
+        let list = try options.runner.negotiate(try options.list(named: attachment.network))
         guard access(runtime.netns!, F_OK) == 0 else {
             throw CommandFailure("the namespace \(runtime.netns!) does not exist",
                                  hint: "create it first: `ip netns add \(attachment.netns)` (or `netctl netns add`)")
         }
-        let list = try options.runner.negotiate(try options.list(named: attachment.network))
         let result = try options.runner.add(list, runtime)
         if output.json {
             Output.json(try result.encoded(as: list.cniVersion))
