@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Benchmark: `netctl add` + `del` of a bridge conflist, against cnitool doing the same and against
+the plugin run directly, in one run.
+
+    sudo python3 integration/bench/bench_netctl.py [--count 100]
+
+Not a test: it prints figures and the target beside them, and exits 0 unless something broke.
+  netctl's own overhead (its median minus the plugin's, ADD and DEL each) <= 1 ms
+
+The conflist is one plugin, our bridge with kv-ipam. Three contenders attach a namespace each per
+round, in rotating order, every operation timed from spawn to exit of one process:
+  plugin   the bridge executable, run with the environment and stdin a runtime builds (the floor);
+  netctl   `netctl add|del NETWORK NETNS` (config loading, VERSION-free chaining, the result cache);
+  cnitool  cnitool's main over Debian's libcni (golang-github-containernetworking-cni-dev), built
+           here with Debian's Go: the package ships libcni's source but not cnitool's, so the
+           benchmark builds the same few lines cnitool/cnitool.go runs (LoadConfList,
+           AddNetworkList/DelNetworkList with the cnitool-<sha512> container ID), nothing vendored.
+Without Go or that package, cnitool is left out and said so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import harness  # noqa: E402
+from figures import MS, summary, verdict  # noqa: E402
+from lab import Namespaces, install_contenders, pick_base, require_root, settle, workspace  # noqa: E402
+
+LIBCNI = Path("/usr/share/gocode/src/github.com/containernetworking/cni/libcni")
+
+CNITOOL_MAIN = r'''
+package main
+
+import (
+	"context"
+	"crypto/sha512"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/containernetworking/cni/libcni"
+)
+
+// cnitool's add and del: the configuration list from NETCONFPATH, plugins from CNI_PATH, the
+// container ID cnitool derives from the namespace path, the result cache in CNI_CACHE_DIR.
+func main() {
+	conf, err := libcni.LoadConfList(os.Getenv("NETCONFPATH"), os.Args[2])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	netns, _ := filepath.Abs(os.Args[3])
+	sum := sha512.Sum512([]byte(netns))
+	rt := &libcni.RuntimeConf{ContainerID: fmt.Sprintf("cnitool-%x", sum[:10]), NetNS: netns, IfName: "eth0"}
+	cni := libcni.NewCNIConfigWithCacheDir(filepath.SplitList(os.Getenv("CNI_PATH")), os.Getenv("CNI_CACHE_DIR"), nil)
+	switch os.Args[1] {
+	case "add":
+		result, err := cni.AddNetworkList(context.TODO(), conf, rt)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		_ = result.Print()
+	case "del":
+		if err := cni.DelNetworkList(context.TODO(), conf, rt); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+}
+'''
+
+
+def build_cnitool(root: Path) -> Path | None:
+    go = shutil.which("go")
+    if go is None or not LIBCNI.is_dir():
+        print("bench: cnitool left out: needs Debian's golang-go and golang-github-containernetworking-cni-dev "
+              "(.ci/install-deps installs both)")
+        return None
+    source = root / "cnitool-src"
+    source.mkdir()
+    (source / "main.go").write_text(CNITOOL_MAIN)
+    env = {**os.environ, "GOPATH": "/usr/share/gocode", "GO111MODULE": "off", "GOCACHE": str(root / "go-cache"),
+           "GOFLAGS": "", "CGO_ENABLED": "0"}
+    binary = root / "cnitool"
+    build = subprocess.run([go, "build", "-o", str(binary), "main.go"], cwd=source, env=env, capture_output=True, text=True)
+    if build.returncode != 0:
+        print(f"bench: cnitool left out: go build failed:\n{build.stderr}")
+        return None
+    version = subprocess.run([go, "version"], capture_output=True, text=True).stdout.strip()
+    print(f"bench: cnitool built from Debian's libcni ({LIBCNI.parent}) with {version}")
+    return binary
+
+
+def timed(cmd: list[str], env: dict[str, str], stdin: bytes = b"") -> tuple[float, bytes]:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, input=stdin, capture_output=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout.decode()}\n{proc.stderr.decode()}")
+    return elapsed, proc.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=100, help="rounds (each contender attaches one namespace per round)")
+    args = parser.parse_args()
+    require_root()
+    print(f"bench: load before the run: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)")
+
+    with workspace() as root:
+        bin_dir, _ = install_contenders(root, ["bridge", "kv-ipam", "netctl"], [])
+        cnitool = build_cnitool(root)
+        conf_dir, cache_dir, data_dir = root / "net.d", root / "cache", root / "data"
+        conf_dir.mkdir()
+        network = f"{harness.NS_PREFIX}bench"
+        bridge = f"{harness.BRIDGE_PREFIX}nc"
+        plugin = {"type": "bridge", "bridge": bridge, "isGateway": True,
+                  "ipam": {"type": "kv-ipam", "ranges": [[{"subnet": str(pick_base())}]], "dataDir": str(data_dir)}}
+        conflist = {"cniVersion": "1.0.0", "name": network, "plugins": [plugin]}
+        (conf_dir / "10-bench.conflist").write_text(json.dumps(conflist))
+        request = {**plugin, "name": network, "cniVersion": "1.0.0"}
+
+        base_env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")}
+        netctl = [str(bin_dir / "netctl")]
+        paths = ["--conf-dir", str(conf_dir), "--cache-dir", str(cache_dir), "--plugin-dir", str(bin_dir)]
+        tool_env = {**base_env, "NETCONFPATH": str(conf_dir), "CNI_PATH": str(bin_dir), "CNI_CACHE_DIR": str(root / "libcni-cache")}
+
+        def plugin_env(command: str, ns: harness.Netns, cid: str) -> dict[str, str]:
+            return {**base_env, "CNI_COMMAND": command, "CNI_CONTAINERID": cid, "CNI_NETNS": ns.path,
+                    "CNI_IFNAME": "eth0", "CNI_PATH": str(bin_dir)}
+
+        def run_plugin(ns: harness.Netns, n: int) -> tuple[float, float]:
+            cid = f"direct-{n}"
+            add, result = timed([str(bin_dir / "bridge")], plugin_env("ADD", ns, cid), json.dumps(request).encode())
+            settle()
+            stdin = json.dumps({**request, "prevResult": json.loads(result)}).encode()
+            delete, _ = timed([str(bin_dir / "bridge")], plugin_env("DEL", ns, cid), stdin)
+            return add, delete
+
+        def run_netctl(ns: harness.Netns, n: int) -> tuple[float, float]:
+            add, _ = timed(netctl + ["add", network, ns.path, "--json"] + paths, base_env)
+            settle()
+            delete, _ = timed(netctl + ["del", network, ns.path] + paths, base_env)
+            return add, delete
+
+        def run_cnitool(ns: harness.Netns, n: int) -> tuple[float, float]:
+            add, _ = timed([str(cnitool), "add", network, ns.path], tool_env)
+            settle()
+            delete, _ = timed([str(cnitool), "del", network, ns.path], tool_env)
+            return add, delete
+
+        contenders = {"plugin": run_plugin, "netctl": run_netctl}
+        if cnitool:
+            contenders["cnitool"] = run_cnitool
+        figures = {name: ([], []) for name in contenders}
+        namespaces = Namespaces()
+        names = list(contenders)
+        # One untimed round first: the bridge, the store and the page cache exist before timing starts.
+        for name, ns in zip(names, namespaces(len(names))):
+            contenders[name](ns, -1)
+            settle()
+        for n in range(args.count):
+            order = names[n % len(names):] + names[:n % len(names)]
+            for name, ns in zip(order, namespaces(len(order))):
+                add, delete = contenders[name](ns, n)
+                settle()
+                figures[name][0].append(add)
+                figures[name][1].append(delete)
+                harness.delete_netns(ns.name)
+
+        print(f"bench: {args.count} rounds, load after: {os.getloadavg()[0]:.2f} (1 min)")
+        for name, (adds, dels) in figures.items():
+            print(f"  {name:8s} ADD {summary(adds)}   DEL {summary(dels)}")
+        floor_add, floor_del = (statistics.median(v) for v in figures["plugin"])
+        ok = True
+        for name in [n for n in names if n != "plugin"]:
+            add, delete = (statistics.median(v) for v in figures[name])
+            print(f"  {name:8s} overhead over the plugin: ADD {(add - floor_add) * MS:+.2f} ms, DEL {(delete - floor_del) * MS:+.2f} ms")
+        over_add = (statistics.median(figures["netctl"][0]) - floor_add) * MS
+        over_del = (statistics.median(figures["netctl"][1]) - floor_del) * MS
+        ok = over_add <= 1.0 and over_del <= 1.0
+        print(f"  target: netctl's overhead <= 1 ms (ADD {over_add:+.2f}, DEL {over_del:+.2f}): {verdict(ok)}")
+        if cnitool:
+            for index, op in enumerate(["ADD", "DEL"]):
+                ratio = statistics.median(figures["netctl"][index]) / statistics.median(figures["cnitool"][index])
+                print(f"  netctl / cnitool {op} median: {ratio:.2f}")
+        harness.delete_bridge(bridge)
+
+
+if __name__ == "__main__":
+    main()

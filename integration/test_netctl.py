@@ -1,0 +1,260 @@
+"""netctl's runner and inspection, run as a person or a runtime runs them: against our bridge+portmap
+and the reference bridge+portmap+firewall+tuning chain, with its own configuration directory and
+result cache per test, inside namespaces the test makes (all removed at teardown)."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import harness
+from conftest import STACKS, leases, ours
+from harness import REFERENCE_DIR, nft
+
+
+class NetCtl:
+    """netctl with a configuration directory, a cache directory and a plugin path of the test's own."""
+
+    def __init__(self, root: Path, plugin_dirs: list[Path]):
+        self.conf_dir = root / "net.d"
+        self.cache_dir = root / "cache"
+        self.conf_dir.mkdir()
+        self.plugin_dirs = plugin_dirs
+
+    def write(self, name: str, conflist: dict | str) -> Path:
+        path = self.conf_dir / name
+        path.write_text(conflist if isinstance(conflist, str) else json.dumps(conflist))
+        return path
+
+    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [str(ours("netctl")), *args, "--conf-dir", str(self.conf_dir), "--cache-dir", str(self.cache_dir)]
+        for directory in self.plugin_dirs:
+            cmd += ["--plugin-dir", str(directory)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        if check:
+            assert proc.returncode == 0, f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+        return proc
+
+    def cache_file(self, network: str, container_id: str, ifname: str = "eth0") -> Path:
+        return self.cache_dir / "results" / f"{network}-{container_id}-{ifname}"
+
+
+def ours_conflist(net, port_mappings: bool = True) -> dict:
+    plugins = [{"type": "bridge", "bridge": net.bridge, "isGateway": True, "ipMasq": True,
+                "ipam": {"type": "kv-ipam", "ranges": [[{"subnet": str(net.v4)}]], "dataDir": str(net.data_dir)}}]
+    if port_mappings:
+        plugins.append({"type": "portmap", "capabilities": {"portMappings": True}})
+    return {"cniVersion": "1.0.0", "cniVersions": ["1.0.0", "1.1.0"], "name": net.name, "plugins": plugins}
+
+
+def reference_conflist(net) -> dict:
+    return {"cniVersion": "1.0.0", "name": net.name, "plugins": [
+        {"type": "bridge", "bridge": net.bridge, "isGateway": True, "ipMasq": True,
+         "ipam": {"type": "host-local", "ranges": [[{"subnet": str(net.v4)}]], "dataDir": str(net.data_dir)}},
+        {"type": "portmap", "capabilities": {"portMappings": True}},
+        {"type": "firewall"},
+        {"type": "tuning", "sysctl": {"net.ipv4.conf.eth0.arp_notify": "1"}},
+    ]}
+
+
+def host_local_ips(net) -> set[str]:
+    directory = net.data_dir / net.name
+    return {p.name for p in directory.iterdir() if _is_ip(p.name)} if directory.is_dir() else set()
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def mapping(port: int) -> str:
+    return "portMappings=" + json.dumps([{"hostPort": port, "containerPort": 80, "protocol": "tcp"}])
+
+
+@pytest.fixture
+def netctl(tmp_root):
+    return NetCtl(tmp_root, [harness.ours_dir(), REFERENCE_DIR])
+
+
+@pytest.fixture
+def ours_net(make_network):
+    return make_network(STACKS["ours"])
+
+
+def test_runner_drives_our_bridge_and_portmap(netctl, ours_net, make_netns, container_id, session):
+    net, ns, cid = ours_net, make_netns(), container_id()
+    path = netctl.write("10-ours.conflist", ours_conflist(net))
+    port = 20000 + session.unique()
+    result = json.loads(netctl("add", net.name, ns.path, "--container-id", cid, "--cap", mapping(port), "--json").stdout)
+
+    # Negotiated from cniVersions: our plugins speak 1.1.0.
+    assert result["cniVersion"] == "1.1.0"
+    address = result["ips"][0]["address"]
+    assert ipaddress.ip_interface(address).ip in net.v4
+    assert address in harness.addresses("eth0", ns.name)
+    ns.ping(str(net.v4.network_address + 1))
+    assert [ip for ip, owner in leases(net.data_dir, net.name).items() if owner == (cid, "eth0")] == [address.split("/")[0]]
+    assert any(e[3].startswith("portmap ") for e in nft.owned_by(cid))
+
+    cached = json.loads(netctl.cache_file(net.name, cid).read_text())
+    assert cached["kind"] == "cniCacheV1" and cached["containerId"] == cid and cached["ifName"] == "eth0"
+    assert cached["networkName"] == net.name and cached["netns"] == ns.path
+    assert base64.b64decode(cached["config"]) == path.read_bytes()
+    assert cached["result"]["ips"][0]["address"] == address
+    assert cached["capabilityArgs"]["portMappings"][0]["hostPort"] == port
+
+    netctl("check", net.name, ns.path, "--container-id", cid)
+    netctl("status", net.name)
+    netctl("del", net.name, ns.path, "--container-id", cid)
+    assert not netctl.cache_file(net.name, cid).exists()
+    assert (cid, "eth0") not in leases(net.data_dir, net.name).values()
+    assert nft.owned_by(cid) == []
+    assert ns.link_names() == set(ns.baseline)
+
+
+def test_runner_drives_the_reference_chain(netctl, make_network, make_netns, container_id, session):
+    net = make_network(STACKS["reference"])
+    ns, cid = make_netns(), container_id()
+    netctl.write("20-ref.conflist", reference_conflist(net))
+    port = 20000 + session.unique()
+    result = json.loads(netctl("add", net.name, ns.name, "--container-id", cid, "--cap", mapping(port), "--json").stdout)
+
+    assert result["cniVersion"] == "1.0.0"
+    address = result["ips"][0]["address"]
+    assert address in harness.addresses("eth0", ns.name)
+    assert host_local_ips(net) == {address.split("/")[0]}
+    assert ns.exec("sysctl", "-n", "net.ipv4.conf.eth0.arp_notify").stdout.strip() == "1"
+    ns.ping(str(net.v4.network_address + 1))
+    host_veth = next(i["name"] for i in result["interfaces"] if "sandbox" not in i and i["name"] != net.bridge)
+    assert harness.link_exists(host_veth)
+    netctl("check", net.name, ns.name, "--container-id", cid)
+
+    # DEL after the namespace is gone: everything comes from the cache.
+    harness.delete_netns(ns.name)
+    netctl("del", net.name, ns.name, "--container-id", cid)
+    assert host_local_ips(net) == set()
+    assert not harness.link_exists(host_veth)
+    assert not netctl.cache_file(net.name, cid).exists()
+
+
+def test_del_from_the_cache_when_namespace_and_configuration_are_gone(netctl, ours_net, make_netns, container_id):
+    net, ns, cid = ours_net, make_netns(), container_id()
+    path = netctl.write("10-ours.conflist", ours_conflist(net, port_mappings=False))
+    netctl("add", net.name, ns.path, "--container-id", cid)
+    assert (cid, "eth0") in leases(net.data_dir, net.name).values()
+    harness.delete_netns(ns.name)
+    path.unlink()
+
+    proc = netctl("del", net.name, ns.path, "--container-id", cid)
+    assert "using the configuration cached at ADD time" in proc.stderr
+    assert (cid, "eth0") not in leases(net.data_dir, net.name).values()
+    assert not netctl.cache_file(net.name, cid).exists()
+    # A second DEL finds nothing cached and no configuration: an error that names the network.
+    again = netctl("del", net.name, ns.path, "--container-id", cid, check=False)
+    assert again.returncode == 1 and f'no network "{net.name}"' in again.stderr
+
+
+def test_gc_deletes_attachments_whose_namespace_is_gone(netctl, ours_net, make_netns, container_id):
+    net = ours_net
+    netctl.write("10-ours.conflist", ours_conflist(net, port_mappings=False))
+    kept, gone = make_netns(), make_netns()
+    kept_id, gone_id = container_id(), container_id()
+    netctl("add", net.name, kept.path, "--container-id", kept_id)
+    netctl("add", net.name, gone.path, "--container-id", gone_id)
+    harness.delete_netns(gone.name)
+
+    report = json.loads(netctl("gc", net.name, "--json").stdout)
+    assert report["deleted"] == [f"{net.name}/{gone_id}/eth0"]
+    assert report["valid"] == [f"{net.name}/{kept_id}/eth0"]
+    owners = set(leases(net.data_dir, net.name).values())
+    assert (kept_id, "eth0") in owners and (gone_id, "eth0") not in owners
+    assert netctl.cache_file(net.name, kept_id).exists() and not netctl.cache_file(net.name, gone_id).exists()
+    netctl("del", net.name, kept.path, "--container-id", kept_id)
+
+
+def test_inspect_agrees_with_the_kernel_and_the_store(netctl, ours_net, make_netns, container_id, session):
+    net = ours_net
+    netctl.write("10-ours.conflist", ours_conflist(net))
+    attached = {}
+    for _ in range(2):
+        ns, cid = make_netns(), container_id()
+        port = 20000 + session.unique()
+        netctl("add", net.name, ns.path, "--container-id", cid, "--cap", mapping(port))
+        attached[cid] = (ns, port)
+
+    report = json.loads(netctl("network", "inspect", net.name, "--json").stdout)
+    assert report["driver"] == "bridge" and report["bridge"] == net.bridge and report["ipam"] == "kv-ipam"
+    assert report["subnets"][0]["subnet"] == str(net.v4)
+    store = leases(net.data_dir, net.name)
+    by_id = {a["containerID"]: a for a in report["attachments"]}
+    assert set(by_id) == set(attached)
+    for cid, (ns, port) in attached.items():
+        entry = by_id[cid]
+        kernel_ips = [a for a in harness.addresses("eth0", ns.name) if not a.startswith("fe80")]
+        assert entry["ips"] == kernel_ips
+        assert entry["mac"] == harness.link("eth0", ns.name)["address"]
+        assert sorted(entry["leasedIPs"]) == sorted(ip for ip, owner in store.items() if owner == (cid, "eth0"))
+        assert entry["hostVeth"] in harness.bridge_ports(net.bridge)
+        assert entry["publishedPorts"] == [f"{port}->80/tcp"]
+        assert entry["problems"] == []
+
+    listing = json.loads(netctl("network", "ls", "--json").stdout)
+    assert [(n["name"], n["driver"], n["attachments"]) for n in listing] == [(net.name, "bridge", 2)]
+    assert {tuple(lease["addresses"]) for lease in json.loads(netctl("leases", net.name, "--json").stdout)} == \
+        {tuple(ip for ip, owner in store.items() if owner == (cid, "eth0")) for cid in attached}
+
+    # A host veth removed behind the plugins' back: the lease is left without its link.
+    victim = next(iter(attached))
+    harness.delete_link(by_id[victim]["hostVeth"])
+    flagged = {a["containerID"]: a for a in json.loads(netctl("network", "inspect", net.name, "--json").stdout)["attachments"]}
+    assert any("lease without link" in p for p in flagged[victim]["problems"])
+    assert all(not a["problems"] for c, a in flagged.items() if c != victim)
+    for cid, (ns, _) in attached.items():
+        netctl("del", net.name, ns.path, "--container-id", cid)
+
+
+def test_bad_input_exits_non_zero_naming_what_is_wrong(netctl, ours_net, make_netns, container_id):
+    net, ns, cid = ours_net, make_netns(), container_id()
+
+    unknown = netctl("add", "no-such-net", ns.path, check=False)
+    assert unknown.returncode == 1 and 'no network "no-such-net"' in unknown.stderr and str(netctl.conf_dir) in unknown.stderr
+
+    broken = netctl.write("05-broken.conflist", '{"cniVersion": "1.0.0", "name": ')
+    bad = netctl("add", "anything", ns.path, check=False)
+    assert bad.returncode == 1 and str(broken) in bad.stderr and "invalid JSON" in bad.stderr
+    listed = netctl("network", "ls", check=False)
+    assert listed.returncode == 1 and str(broken) in listed.stderr
+    broken.unlink()
+
+    conflist = ours_conflist(net, port_mappings=False)
+    conflist["plugins"].append({"type": "no-such-plugin"})
+    netctl.write("10-missing.conflist", conflist)
+    missing = netctl("add", net.name, ns.path, "--container-id", cid, check=False)
+    assert missing.returncode == 1 and '"no-such-plugin"' in missing.stderr
+    # The ADD was rolled back: no lease, no interface, nothing cached.
+    assert (cid, "eth0") not in leases(net.data_dir, net.name).values()
+    assert ns.link_names() == set(ns.baseline)
+    assert not netctl.cache_file(net.name, cid).exists()
+
+    usage = netctl("add", net.name, check=False)
+    assert usage.returncode == 2 and "Missing expected argument" in usage.stderr
+    bad_cap = netctl("add", net.name, ns.path, "--cap", "portMappings=[", check=False)
+    assert bad_cap.returncode == 2 and "--cap portMappings" in bad_cap.stderr
+
+
+def test_help_and_completion():
+    netctl = str(ours("netctl"))
+    for sub in (["add"], ["del"], ["network", "inspect"], ["doctor"], ["dns", "query"], ["leases"], ["gc"]):
+        proc = subprocess.run([netctl, *sub, "--help"], capture_output=True, text=True, timeout=30)
+        assert proc.returncode == 0 and "Example:" in proc.stdout, sub
+    assert "Exit status" in subprocess.run([netctl, "--help"], capture_output=True, text=True, timeout=30).stdout
+    completion = subprocess.run([netctl, "--generate-completion-script", "bash"], capture_output=True, text=True, timeout=30)
+    assert completion.returncode == 0 and "_netctl" in completion.stdout and "inspect" in completion.stdout
