@@ -172,7 +172,7 @@ let package = Package(
         .testTarget(name: "POSIXTests", dependencies: ["POSIX"]),
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI", "Identity"]),
         .testTarget(name: "CNIClientTests", dependencies: ["Addressing", "CNI", "CNIClient", "JSON", "Identity"]),
-        .testTarget(name: "CNIRuntimeTests", dependencies: ["CNI", "CNIRuntime", "Identity", "JSON"]),
+        .testTarget(name: "CNIRuntimeTests", dependencies: ["Addressing", "CNI", "CNIRuntime", "Identity", "JSON"]),
         .testTarget(name: "KVTests", dependencies: ["CSQLite", "KV", "KVEtcd", "KVMemory", "KVSQLite"]),
         .testTarget(name: "IPAMTests", dependencies: ["Addressing", "CNI", "IPAM", "Identity", "KV", "KVMemory"]),
         .testTarget(name: "DNSRecordsTests", dependencies: ["Addressing", "DNSRecords", "Identity", "KVMemory"]),

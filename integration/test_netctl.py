@@ -58,7 +58,7 @@ def reference_conflist(net) -> dict:
          "ipam": {"type": "host-local", "ranges": [[{"subnet": str(net.v4)}]], "dataDir": str(net.data_dir)}},
         {"type": "portmap", "capabilities": {"portMappings": True}},
         {"type": "firewall"},
-        {"type": "tuning", "sysctl": {"net.ipv4.conf.eth0.arp_notify": "1"}},
+        {"type": "tuning", "sysctl": {"net.ipv4.conf.eth0.rp_filter": "2"}},
     ]}
 
 
@@ -131,7 +131,7 @@ def test_runner_drives_the_reference_chain(netctl, make_network, make_netns, con
     address = result["ips"][0]["address"]
     assert address in harness.addresses("eth0", ns.name)
     assert host_local_ips(net) == {address.split("/")[0]}
-    assert ns.exec("sysctl", "-n", "net.ipv4.conf.eth0.arp_notify").stdout.strip() == "1"
+    assert ns.exec("sysctl", "-n", "net.ipv4.conf.eth0.rp_filter").stdout.strip() == "2"  # tuning ran
     ns.ping(str(net.v4.network_address + 1))
     host_veth = next(i["name"] for i in result["interfaces"] if "sandbox" not in i and i["name"] != net.bridge)
     assert harness.link_exists(host_veth)
@@ -258,3 +258,14 @@ def test_help_and_completion():
     assert "Exit status" in subprocess.run([netctl, "--help"], capture_output=True, text=True, timeout=30).stdout
     completion = subprocess.run([netctl, "--generate-completion-script", "bash"], capture_output=True, text=True, timeout=30)
     assert completion.returncode == 0 and "_netctl" in completion.stdout and "inspect" in completion.stdout
+
+
+def test_doctor_reports_what_the_host_has(netctl, ours_net):
+    netctl.write("10-ours.conflist", ours_conflist(ours_net))
+    proc = netctl("doctor", "--json", check=False)
+    checks = {c["name"]: c for c in json.loads(proc.stdout)}
+    forwarding = Path("/proc/sys/net/ipv4/ip_forward").read_text().strip()
+    assert checks["IPv4 forwarding"]["found"] == f"net/ipv4/ip_forward = {forwarding}"
+    assert (checks["IPv4 forwarding"]["verdict"] == "ok") == (forwarding == "1")
+    assert checks["store"]["verdict"] == "ok" and str(ours_net.data_dir) in checks["store"]["found"]
+    assert proc.returncode == (1 if any(c["verdict"] == "problem" for c in checks.values()) else 0)

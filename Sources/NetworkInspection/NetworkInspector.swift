@@ -142,7 +142,7 @@ public struct NetworkInspector {
                 if !published.isEmpty { report.publishedPorts = published }
             }
             let linkExists = report.hostVeth.map { hostLinks[$0] != nil } ?? false
-            if report.seenIn.contains("lease"), !linkExists, network.driver == "bridge" || network.driver == "macvlan" && report.hostVeth != nil {
+            if report.seenIn.contains("lease"), !linkExists, network.driver == "bridge" {
                 report.problems.append("lease without link: \(report.leasedIPs.joined(separator: ", ")) is leased but no host link exists (`netctl gc \(network.name)` releases it)")
             }
             if report.seenIn.contains("link"), !report.seenIn.contains("lease"), network.ipamType == "kv-ipam" {

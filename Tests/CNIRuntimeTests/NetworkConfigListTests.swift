@@ -62,7 +62,7 @@ import Testing
         #expect(list.cniVersion == .v0_3_1)
         #expect(list.plugins.count == 1)
         guard case .object(let members) = list.plugins[0].object else { Issue.record("not an object"); return }
-        #expect(members["bridge"] == .string("b0"))
+        #expect(members["bridge"] == JSONValue.string("b0"))
     }
 
     @Test func aDirectoryReadsListsBeforeSingleFilesAndTheFirstNameWins() throws {

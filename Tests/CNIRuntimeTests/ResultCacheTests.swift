@@ -1,3 +1,4 @@
+import Addressing
 import CNI
 import CNIRuntime
 import Foundation
@@ -34,9 +35,10 @@ import Testing
                                      result: .object(["cniVersion": .string("1.0.0")]))
         guard case .object(let members) = try JSONParser.parse(entry.encoded()) else { Issue.record("not an object"); return }
         #expect(Set(members.keys) == ["kind", "containerId", "config", "ifName", "networkName", "netns", "cniArgs", "capabilityArgs", "result"])
-        #expect(members["kind"] == .string("cniCacheV1"))
-        #expect(members["config"] == .string("eyJuYW1lIjoibmV0In0="))
-        #expect(members["cniArgs"] == .array([.array([.string("IgnoreUnknown"), .string("1")]), .array([.string("IP"), .string("10.1.2.3")])]))
+        #expect(members["kind"] == JSONValue.string("cniCacheV1"))
+        #expect(members["config"] == JSONValue.string("eyJuYW1lIjoibmV0In0="))
+        let pairs: JSONValue = .array([.array([.string("IgnoreUnknown"), .string("1")]), .array([.string("IP"), .string("10.1.2.3")])])
+        #expect(members["cniArgs"] == pairs)
 
         var bare = Self.runtime
         bare.netns = nil
