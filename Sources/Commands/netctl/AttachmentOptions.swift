@@ -28,6 +28,21 @@ struct AttachmentOptions: ParsableArguments {
                                valueName: "name=json"))
     var capabilities: [String] = []
 
+    var arguments: AttachmentArguments {
+        AttachmentArguments(network: network, netns: netns, ifname: ifname, containerID: containerID, args: args,
+                            capabilities: capabilities)
+    }
+}
+
+/// NETWORK NETNS and the runtime's values as given on the command line, however it was read.
+struct AttachmentArguments {
+    var network: String
+    var netns: String
+    var ifname = "eth0"
+    var containerID: String?
+    var args: String?
+    var capabilities: [String] = []
+
     /// The namespace path: names without a slash are under /var/run/netns.
     var netnsPath: String {
         netns.contains("/") ? netns : "/var/run/netns/" + netns

@@ -8,6 +8,10 @@ extension NetCtl {
     /// usage status (64) becomes 2, as most Unix tools use it.
     static func main() {
         do {
+            if let (operation, attachment, paths, json) = FastCommandLine.invocation(Array(CommandLine.arguments.dropFirst())) {
+                try operation.run(attachment, paths, json: json)
+                Glibc.exit(0)
+            }
             var command = try parseAsRoot()
             try command.run()
         } catch let failure as CommandFailure {

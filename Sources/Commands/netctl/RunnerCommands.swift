@@ -23,19 +23,7 @@ struct Add: ParsableCommand {
     @OptionGroup var output: JSONFlag
 
     func run() throws {
-        let runtime = try attachment.runtime()
-        let list = try options.runner.negotiate(try options.list(named: attachment.network))
-        guard access(runtime.netns!, F_OK) == 0 else {
-            throw CommandFailure("the namespace \(runtime.netns!) does not exist",
-                                 hint: "create it first: `ip netns add \(attachment.netns)` (or `netctl netns add`)")
-        }
-        let result = try options.runner.add(list, runtime)
-        if output.json {
-            Output.json(try result.encoded(as: list.cniVersion))
-        } else {
-            print("added \(runtime.containerID) \(runtime.interface) to \(list.name) (cniVersion \(list.cniVersion.rawValue))")
-            ResultTable.print(result)
-        }
+        try AttachmentOperation.add.run(attachment.arguments, options.paths, json: output.json)
     }
 }
 
@@ -54,10 +42,7 @@ struct Del: ParsableCommand {
     @OptionGroup var options: RunnerOptions
 
     func run() throws {
-        let runtime = try attachment.runtime()
-        let list = try listForCachedAttachment(options, network: attachment.network, runtime: runtime)
-        try options.runner.del(list, runtime)
-        print("deleted \(runtime.containerID) \(runtime.interface) from \(list.name)")
+        try AttachmentOperation.del.run(attachment.arguments, options.paths, json: false)
     }
 }
 
@@ -76,11 +61,7 @@ struct Check: ParsableCommand {
     @OptionGroup var options: RunnerOptions
 
     func run() throws {
-        let runtime = try attachment.runtime()
-        let list = try listForCachedAttachment(options, network: attachment.network, runtime: runtime)
-        try options.runner.check(list, runtime)
-        print(list.disableCheck ? "\(list.name): disableCheck is set, nothing checked"
-            : "\(runtime.containerID) \(runtime.interface) on \(list.name): ok")
+        try AttachmentOperation.check.run(attachment.arguments, options.paths, json: false)
     }
 }
 
@@ -153,18 +134,52 @@ struct Status: ParsableCommand {
     }
 }
 
-/// The network's configuration for DEL and CHECK: the file's, or when the network has no file any
-/// more, the one cached at ADD time.
-func listForCachedAttachment(_ options: RunnerOptions, network: String, runtime: RuntimeConfig) throws -> NetworkConfigList {
-    do {
-        return try options.configDirectory.list(named: network)
-    } catch {
-        if let name = NetworkName(network),
-           let cached = try options.runner.cache.entry(network: name, attachment: runtime.attachment), !cached.config.isEmpty {
-            Output.warning("\(error); using the configuration cached at ADD time")
-            return try NetworkConfigList(parsing: cached.config)
+/// ADD, DEL and CHECK of one attachment, whichever parser read the command line (see `FastCommandLine`).
+enum AttachmentOperation: String {
+    case add, del, check
+
+    func run(_ attachment: AttachmentArguments, _ paths: RunnerPaths, json: Bool) throws {
+        let runtime = try attachment.runtime()
+        let runner = paths.runner
+        switch self {
+        case .add:
+            let list = try runner.negotiate(try paths.list(named: attachment.network))
+            guard access(runtime.netns!, F_OK) == 0 else {
+                throw CommandFailure("the namespace \(runtime.netns!) does not exist",
+                                     hint: "create it first: `ip netns add \(attachment.netns)` (or `netctl netns add`)")
+            }
+            let result = try runner.add(list, runtime)
+            if json {
+                Output.json(try result.encoded(as: list.cniVersion))
+            } else {
+                print("added \(runtime.containerID) \(runtime.interface) to \(list.name) (cniVersion \(list.cniVersion.rawValue))")
+                ResultTable.print(result)
+            }
+        case .del:
+            let list = try Self.listForCachedAttachment(paths, network: attachment.network, runtime: runtime)
+            try runner.del(list, runtime)
+            print("deleted \(runtime.containerID) \(runtime.interface) from \(list.name)")
+        case .check:
+            let list = try Self.listForCachedAttachment(paths, network: attachment.network, runtime: runtime)
+            try runner.check(list, runtime)
+            print(list.disableCheck ? "\(list.name): disableCheck is set, nothing checked"
+                : "\(runtime.containerID) \(runtime.interface) on \(list.name): ok")
         }
-        throw CommandFailure("\(error)", hint: "`netctl network ls --conf-dir \(options.confDir)` lists the networks there")
+    }
+
+    /// The network's configuration for DEL and CHECK: the file's, or when the network has no file any
+    /// more, the one cached at ADD time.
+    static func listForCachedAttachment(_ paths: RunnerPaths, network: String, runtime: RuntimeConfig) throws -> NetworkConfigList {
+        do {
+            return try paths.configDirectory.list(named: network)
+        } catch {
+            if let name = NetworkName(network),
+               let cached = try paths.runner.cache.entry(network: name, attachment: runtime.attachment), !cached.config.isEmpty {
+                Output.warning("\(error); using the configuration cached at ADD time")
+                return try NetworkConfigList(parsing: cached.config)
+            }
+            throw CommandFailure("\(error)", hint: "`netctl network ls --conf-dir \(paths.confDir)` lists the networks there")
+        }
     }
 }
 

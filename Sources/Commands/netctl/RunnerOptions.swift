@@ -17,6 +17,19 @@ struct RunnerOptions: ParsableArguments {
     @Option(name: .customLong("cache-dir"), help: ArgumentHelp("libcni's cache directory (results in DIR/results).", valueName: "dir"))
     var cacheDir: String = ResultCache.defaultDirectory
 
+    var paths: RunnerPaths { RunnerPaths(confDir: confDir, pluginDirs: pluginDirs, cacheDir: cacheDir) }
+    var configDirectory: ConfigDirectory { paths.configDirectory }
+    var runner: NetworkRunner { paths.runner }
+
+    func list(named name: String) throws -> NetworkConfigList { try paths.list(named: name) }
+}
+
+/// Where configurations, plugins and the cache are, however the command line was read.
+struct RunnerPaths {
+    var confDir = ConfigDirectory.defaultPath
+    var pluginDirs: [String] = []
+    var cacheDir = ResultCache.defaultDirectory
+
     var configDirectory: ConfigDirectory { ConfigDirectory(path: confDir) }
 
     var searchPath: [String] {
