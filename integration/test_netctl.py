@@ -5,6 +5,7 @@ result cache per test, inside namespaces the test makes (all removed at teardown
 from __future__ import annotations
 
 import base64
+import os
 import ipaddress
 import json
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 import harness
 from conftest import STACKS, leases, ours
 from harness import REFERENCE_DIR, nft
+from harness.dns import DOMAIN, responder_pids
 
 
 class NetCtl:
@@ -269,3 +271,70 @@ def test_doctor_reports_what_the_host_has(netctl, ours_net):
     assert (checks["IPv4 forwarding"]["verdict"] == "ok") == (forwarding == "1")
     assert checks["store"]["verdict"] == "ok" and str(ours_net.data_dir) in checks["store"]["found"]
     assert proc.returncode == (1 if any(c["verdict"] == "problem" for c in checks.values()) else 0)
+
+
+@pytest.fixture
+def cnitool(tmp_root):
+    binary = harness.build_cnitool(tmp_root)
+    if binary is None:
+        pytest.skip(harness.cnitool_availability())
+    return binary
+
+
+def test_the_cache_interoperates_with_libcni(netctl, cnitool, make_network, make_netns, container_id):
+    """What netctl adds, libcni (cnitool, podman) deletes from the cache, and the other way round."""
+    net = make_network(STACKS["reference"])
+    netctl.write("20-ref.conflist", reference_conflist(net))
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "NETCONFPATH": str(netctl.conf_dir), "CNI_CACHE_DIR": str(netctl.cache_dir),
+           "CNI_PATH": f"{harness.ours_dir()}:{REFERENCE_DIR}"}
+
+    def run_cnitool(*args: str, cid: str) -> subprocess.CompletedProcess:
+        proc = subprocess.run([str(cnitool), *args], env={**env, "CNITOOL_CONTAINERID": cid}, capture_output=True, text=True,
+                              timeout=60)
+        assert proc.returncode == 0, f"cnitool {args} exited {proc.returncode}:\n{proc.stderr}"
+        return proc
+
+    ours_ns, ours_id = make_netns(), container_id()
+    netctl("add", net.name, ours_ns.path, "--container-id", ours_id)
+    run_cnitool("check", net.name, ours_ns.path, cid=ours_id)      # libcni reads netctl's entry as its prevResult
+    harness.delete_netns(ours_ns.name)
+    run_cnitool("del", net.name, ours_ns.path, cid=ours_id)
+    assert not netctl.cache_file(net.name, ours_id).exists() and host_local_ips(net) == set()
+
+    their_ns, their_id = make_netns(), container_id()
+    added = json.loads(run_cnitool("add", net.name, their_ns.path, cid=their_id).stdout)
+    assert netctl.cache_file(net.name, their_id).exists()
+    netctl("check", net.name, their_ns.path, "--container-id", their_id)
+    report = json.loads(netctl("network", "inspect", net.name, "--json").stdout)
+    assert [(a["containerID"], a["ips"]) for a in report["attachments"]] == [(their_id, [added["ips"][0]["address"]])]
+    harness.delete_netns(their_ns.name)
+    netctl("del", net.name, their_ns.path, "--container-id", their_id)
+    assert not netctl.cache_file(net.name, their_id).exists() and host_local_ips(net) == set()
+
+
+def test_dns_query_asks_the_networks_responder(netctl, ours_net, make_netns, container_id):
+    net, ns, cid = ours_net, make_netns(), container_id()
+    conflist = ours_conflist(net, port_mappings=False)
+    conflist["plugins"].append({"type": "dnsname", "domainName": DOMAIN, "dataDir": str(net.data_dir), "upstreams": []})
+    netctl.write("30-dns.conflist", conflist)
+    try:
+        result = json.loads(netctl("add", net.name, ns.path, "--container-id", cid, "--args", "IgnoreUnknown=1;K8S_POD_NAME=web",
+                                   "--json").stdout)
+        address = result["ips"][0]["address"].split("/")[0]
+        answer = json.loads(netctl("dns", "query", "web", "--network", net.name, "--json").stdout)
+        assert answer["server"] == str(net.v4.network_address + 1) and answer["rcode"] == 0
+        assert [r.split()[-1] for r in answer["records"]] == [address]
+        missing = netctl("dns", "query", "nobody", "--network", net.name, check=False)
+        assert missing.returncode == 1 and "NXDOMAIN" in missing.stdout
+
+        entry = json.loads(netctl("network", "inspect", net.name, "--json").stdout)["attachments"][0]
+        assert any(name.startswith("web") for name in entry["dnsNames"])
+        checks = [c for c in json.loads(netctl("doctor", "--json", check=False).stdout) if c["name"] == "DNS responder"]
+        assert checks and checks[0]["verdict"] == "ok" and "running" in checks[0]["found"]
+        netctl("del", net.name, ns.path, "--container-id", cid)
+    finally:
+        for pid in responder_pids(net.data_dir):
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass

@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -39,72 +38,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import harness  # noqa: E402
 from figures import MS, summary, verdict  # noqa: E402
 from lab import Namespaces, install_contenders, pick_base, require_root, settle, workspace  # noqa: E402
-
-LIBCNI = Path("/usr/share/gocode/src/github.com/containernetworking/cni/libcni")
-
-CNITOOL_MAIN = r'''
-package main
-
-import (
-	"context"
-	"crypto/sha512"
-	"fmt"
-	"os"
-	"path/filepath"
-
-	"github.com/containernetworking/cni/libcni"
-)
-
-// cnitool's add and del: the configuration list from NETCONFPATH, plugins from CNI_PATH, the
-// container ID cnitool derives from the namespace path, the result cache in CNI_CACHE_DIR.
-func main() {
-	conf, err := libcni.LoadConfList(os.Getenv("NETCONFPATH"), os.Args[2])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	netns, _ := filepath.Abs(os.Args[3])
-	sum := sha512.Sum512([]byte(netns))
-	rt := &libcni.RuntimeConf{ContainerID: fmt.Sprintf("cnitool-%x", sum[:10]), NetNS: netns, IfName: "eth0"}
-	cni := libcni.NewCNIConfigWithCacheDir(filepath.SplitList(os.Getenv("CNI_PATH")), os.Getenv("CNI_CACHE_DIR"), nil)
-	switch os.Args[1] {
-	case "add":
-		result, err := cni.AddNetworkList(context.TODO(), conf, rt)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		_ = result.Print()
-	case "del":
-		if err := cni.DelNetworkList(context.TODO(), conf, rt); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-	}
-}
-'''
-
-
-def build_cnitool(root: Path) -> Path | None:
-    go = shutil.which("go")
-    if go is None or not LIBCNI.is_dir():
-        print("bench: cnitool left out: needs Debian's golang-go and golang-github-containernetworking-cni-dev "
-              "(.ci/install-deps installs both)")
-        return None
-    source = root / "cnitool-src"
-    source.mkdir()
-    (source / "main.go").write_text(CNITOOL_MAIN)
-    env = {**os.environ, "GOPATH": "/usr/share/gocode", "GO111MODULE": "off", "GOCACHE": str(root / "go-cache"),
-           "GOFLAGS": "", "CGO_ENABLED": "0"}
-    binary = root / "cnitool"
-    build = subprocess.run([go, "build", "-o", str(binary), "main.go"], cwd=source, env=env, capture_output=True, text=True)
-    if build.returncode != 0:
-        print(f"bench: cnitool left out: go build failed:\n{build.stderr}")
-        return None
-    version = subprocess.run([go, "version"], capture_output=True, text=True).stdout.strip()
-    print(f"bench: cnitool built from Debian's libcni ({LIBCNI.parent}) with {version}")
-    return binary
-
 
 CPU: dict[str, list[float]] = {}
 
@@ -136,7 +69,8 @@ def main() -> None:
 
     with workspace() as root:
         bin_dir, _ = install_contenders(root, ["bridge", "kv-ipam", "netctl"], [])
-        cnitool = build_cnitool(root)
+        cnitool = harness.build_cnitool(root)
+        print(f"bench: {harness.cnitool_availability()}")
         conf_dir, cache_dir, data_dir = root / "net.d", root / "cache", root / "data"
         conf_dir.mkdir()
         network = f"{harness.NS_PREFIX}bench"
