@@ -34,15 +34,7 @@ public struct NetworkConfigList: Sendable {
     /// Parses a `.conflist` document. Errors name `path` (or "configuration list") and say what is wrong.
     public init(parsing bytes: [UInt8], path: String? = nil) throws {
         let source = path ?? "configuration list"
-        let document: JSONValue
-        do {
-            document = try JSONParser.parse(bytes)
-        } catch {
-            throw CNIError(.decodingFailure, "\(source): invalid JSON", details: error.description)
-        }
-        guard case .object(let members) = document else {
-            throw CNIError(.invalidNetworkConfig, "\(source): a configuration list must be a JSON object")
-        }
+        let members = try Self.object(bytes, source: source, kind: "a configuration list")
         guard case .string(let nameText)? = members["name"] else {
             throw CNIError(.invalidNetworkConfig, "\(source): no \"name\" (a string) in the configuration list")
         }
@@ -101,17 +93,8 @@ public struct NetworkConfigList: Sendable {
     /// Parses a single-plugin `.conf`/`.json` file as a list of that one plugin, as libcni's
     /// `ConfListFromConf` does.
     public init(parsingSinglePlugin bytes: [UInt8], path: String? = nil) throws {
-        let source = path ?? "network configuration"
-        let document: JSONValue
-        do {
-            document = try JSONParser.parse(bytes)
-        } catch {
-            throw CNIError(.decodingFailure, "\(source): invalid JSON", details: error.description)
-        }
-        guard case .object(let members) = document else {
-            throw CNIError(.invalidNetworkConfig, "\(source): a network configuration must be a JSON object")
-        }
-        var list: [String: JSONValue] = ["plugins": .array([document])]
+        let members = try Self.object(bytes, source: path ?? "network configuration", kind: "a network configuration")
+        var list: [String: JSONValue] = ["plugins": .array([.object(members)])]
         list["name"] = members["name"]
         list["cniVersion"] = members["cniVersion"]
         try self.init(parsing: JSONWriter.write(.object(list)), path: path)
@@ -128,6 +111,20 @@ public struct NetworkConfigList: Sendable {
 
     /// The plugin that makes the interface: the first one (the others are chained after it).
     public var mainPlugin: Plugin { plugins[0] }
+
+    /// The document's members; code 6 for text that is not JSON, 7 for JSON that is not an object.
+    private static func object(_ bytes: [UInt8], source: String, kind: String) throws -> [String: JSONValue] {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(bytes)
+        } catch {
+            throw CNIError(.decodingFailure, "\(source): invalid JSON", details: error.description)
+        }
+        guard case .object(let members) = document else {
+            throw CNIError(.invalidNetworkConfig, "\(source): \(kind) must be a JSON object")
+        }
+        return members
+    }
 
     /// libcni's booleans: `true`/`false`, or those words as strings in any case.
     private static func flag(_ key: String, in members: [String: JSONValue], source: String) throws -> Bool {
