@@ -338,3 +338,25 @@ def test_dns_query_asks_the_networks_responder(netctl, ours_net, make_netns, con
                 os.kill(pid, 9)
             except ProcessLookupError:
                 pass
+
+
+def test_results_are_converted_to_the_lists_version(netctl, ours_net, make_netns, container_id):
+    net, ns, cid = ours_net, make_netns(), container_id()
+    conflist = ours_conflist(net)
+    conflist["cniVersion"] = "0.4.0"
+    del conflist["cniVersions"]
+    netctl.write("10-old.conflist", conflist)
+    result = json.loads(netctl("add", net.name, ns.path, "--container-id", cid, "--json").stdout)
+    assert result["cniVersion"] == "0.4.0" and result["ips"][0]["version"] == "4"
+    cached = json.loads(netctl.cache_file(net.name, cid).read_text())["result"]
+    assert cached["cniVersion"] == "0.4.0" and cached["ips"][0]["version"] == "4"
+    netctl("check", net.name, ns.path, "--container-id", cid)
+    netctl("del", net.name, ns.path, "--container-id", cid)
+
+    conflist["cniVersion"] = "0.3.1"
+    netctl.write("10-old.conflist", conflist)
+    netctl("add", net.name, ns.path, "--container-id", cid)
+    refused = netctl("check", net.name, ns.path, "--container-id", cid, check=False)
+    assert refused.returncode == 1 and "does not support the CHECK command" in refused.stderr
+    netctl("del", net.name, ns.path, "--container-id", cid)
+    assert (cid, "eth0") not in leases(net.data_dir, net.name).values()
