@@ -143,8 +143,7 @@ public struct NetworkRunner: Sendable {
     /// The versions the plugin `type` answers VERSION with.
     public func supportedVersions(of type: String) throws -> [String] {
         let path = try Delegate.executable(named: type, in: searchPath)
-        var variables = DelegateEnvironment(searchPath: searchPath, inherited: inherited).variables(for: .version)
-        variables["CNI_COMMAND"] = "VERSION"
+        let variables = DelegateEnvironment(searchPath: searchPath, inherited: inherited).variables(for: .version)
         let process: Subprocess
         do {
             process = try Subprocess.run(path, environment: variables, stdin: Array(#"{"cniVersion":"\#(CNIVersion.latest.rawValue)"}"#.utf8))
