@@ -5,6 +5,7 @@
 //   Commands/<plugin>  ->  Plugins/<Plugin>  ->  PluginKit  ->  CNI, CNIClient, IPAM, Stores, Netlink, Firewall
 //   CNI (the protocol)            ->  Addressing, Identity, JSON, POSIX
 //   CNIClient (a runtime's side)  ->  CNI, Addressing, Identity, JSON, POSIX
+//   CNIRuntime (libcni's runner: lists, result cache)  ->  CNIClient, CNI, Addressing, Identity, JSON, POSIX
 //   IPAM      ->  KV, CNI, Identity, Addressing, JSON, POSIX
 //   DNSRecords ->  KV, Identity, Addressing, JSON      (records the dnsname plugin writes and cni-dns serves)
 //   Stores    ->  KV, KVSQLite, KVEtcd, JSON, POSIX   (the one place a store is chosen from the configuration)
@@ -17,7 +18,9 @@
 //   cni-dns (daemon)  ->  DNSResponder, DNSRecords, DNSWire, Stores, KV, ServiceLog, CNI (the suite version)
 //   ServiceLog  ->  swift-log          (daemons and netctl only; no plugin links it)
 //   Labs  ->  Netlink, Firewall, Identity, Addressing, JSON, POSIX      (namespace labs; knows nothing of netctl)
-//   netctl  ->  Labs, Netlink, Addressing, JSON, POSIX, swift-argument-parser
+//   NetworkInspection (what the host knows of a network)  ->  CNIRuntime, IPAM, DNSRecords, DNSWire, Firewall, Netlink,
+//                                                              Stores, KV, PluginKit, CNI, Identity, Addressing, JSON, POSIX
+//   netctl (command)  ->  Labs, Netlink, NetworkInspection, CNIRuntime, DNSWire, CNI, Identity, Addressing, JSON, POSIX, swift-argument-parser
 //
 // Plugins never import a C module: only Netlink, KVSQLite and Firewall do.
 import PackageDescription
@@ -77,6 +80,8 @@ let package = Package(
         .target(name: "CNI", dependencies: ["Addressing", "Identity", "JSON", "POSIX"]),
         // The CNI client side a runtime needs: running delegates, chaining results.
         .target(name: "CNIClient", dependencies: ["Addressing", "CNI", "Identity", "JSON", "POSIX"]),
+        // What a runtime does with configuration lists, as libcni does it: loading, chaining, the result cache.
+        .target(name: "CNIRuntime", dependencies: ["Addressing", "CNI", "CNIClient", "Identity", "JSON", "POSIX"]),
         // Typed Swift over libnl-route-3: namespaces, links, addresses, routes, sysctls.
         .target(name: "Netlink", dependencies: ["CNetlink", "Addressing"]),
         // The key-value store protocol with etcd v3 semantics, and what its backends share.
@@ -99,6 +104,12 @@ let package = Package(
         // What every plugin shares beyond the protocol: IPAM driver selection, error codes.
         .target(name: "PluginKit",
                 dependencies: ["Addressing", "CNI", "CNIClient", "Firewall", "IPAM", "Identity", "KV", "Netlink", "Stores"]),
+
+        // What the host knows of a network, read from its configuration, the result cache, the leases, the DNS
+        // records, the firewall and the kernel; and checks of the host itself. For netctl; reads only.
+        .target(name: "NetworkInspection",
+                dependencies: ["Addressing", "CNI", "CNIRuntime", "DNSRecords", "DNSWire", "Firewall", "IPAM", "Identity", "JSON", "KV",
+                               "Netlink", "PluginKit", "POSIX", "Stores"]),
 
         // The DNS message format: names with compression, the records we serve, EDNS, truncation.
         .target(name: "DNSWire", dependencies: ["Addressing"]),
@@ -154,14 +165,9 @@ let package = Package(
         // The command people run by hand: namespace labs, a CNI runner, inspection. Static as the plugins
         // are, so one archive installs everywhere.
         .executableTarget(name: "netctl",
-                          dependencies: [
-                              .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                              "Addressing",
-                              "JSON",
-                              "Labs",
-                              "Netlink",
-                              "POSIX",
-                          ],
+                          dependencies: ["Addressing", "CNI", "CNIRuntime", "DNSWire", "Identity", "JSON", "Labs", "Netlink",
+                                         "NetworkInspection", "POSIX",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/Commands/netctl",
                           linkerSettings: pluginLinking),
 
@@ -171,6 +177,7 @@ let package = Package(
         .testTarget(name: "POSIXTests", dependencies: ["POSIX"]),
         .testTarget(name: "CNITests", dependencies: ["Addressing", "CNI", "Identity"]),
         .testTarget(name: "CNIClientTests", dependencies: ["Addressing", "CNI", "CNIClient", "JSON", "Identity"]),
+        .testTarget(name: "CNIRuntimeTests", dependencies: ["Addressing", "CNI", "CNIRuntime", "Identity", "JSON"]),
         .testTarget(name: "KVTests", dependencies: ["CSQLite", "KV", "KVEtcd", "KVMemory", "KVSQLite"]),
         .testTarget(name: "IPAMTests", dependencies: ["Addressing", "CNI", "IPAM", "Identity", "KV", "KVMemory"]),
         .testTarget(name: "DNSRecordsTests", dependencies: ["Addressing", "DNSRecords", "Identity", "KVMemory"]),

@@ -9,6 +9,7 @@
 - `nft`: swift-cni's nftables tables as the `nft` command shows them
 - `sweep`: removing what this or a dead earlier session left
 - `etcd`: a real etcd on loopback for the etcd store's tests
+- `cnitool`: cnitool's main built over Debian's libcni, the reference runner
 
 The names below are the ones callers use as `harness.<name>`.
 """
@@ -22,3 +23,4 @@ from .processes import (Invocation, adopting_orphans, finish_plugin, limited_to_
                         sh, start_plugin, wait_until)
 from .sweep import sweep, sweep_dead_sessions
 from .etcd import EtcdServer, etcd_available
+from .cnitool import build_cnitool, cnitool_availability

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNI
 
 /// `netctl`: namespace labs, a CNI runner that does what libcni does, and inspection of what swift-cni
 /// knows about a network.
@@ -13,11 +14,21 @@ struct NetCtl: ParsableCommand {
         discussion: """
             Exit status: 0 on success, 1 when the operation failed, 2 on a usage error.
             """,
+        version: "netctl \(SuiteVersion.tag) (swift-cni)",
         subcommands: [
             NetNSCommand.self,
             VethCommand.self,
             BridgeCommand.self,
             LabCommand.self,
+            Add.self,
+            Del.self,
+            Check.self,
+            GC.self,
+            Status.self,
+            Network.self,
+            Leases.self,
+            DNS.self,
+            Doctor.self,
         ]
     )
 }

@@ -1,5 +1,5 @@
-/// Standard base64 (RFC 4648, padded), as etcd's JSON gateway writes `bytes` fields.
-enum Base64 {
+/// Standard base64 (RFC 4648, padded): how etcd's JSON gateway and Go's encoding/json write bytes.
+public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     private static let values: [UInt8] = {
         var table = [UInt8](repeating: 0xFF, count: 256)
@@ -7,7 +7,7 @@ enum Base64 {
         return table
     }()
 
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         var out = [UInt8]()
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var index = 0
@@ -26,7 +26,7 @@ enum Base64 {
     }
 
     /// `nil` for text that is not padded base64.
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         let input = Array(text.utf8)
         guard input.count % 4 == 0 else { return nil }
         var out = [UInt8]()

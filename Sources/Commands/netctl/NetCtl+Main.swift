@@ -1,0 +1,52 @@
+import ArgumentParser
+import CNI
+import Glibc
+
+extension NetCtl {
+    /// Parses, runs, and exits with the documented status: 0 done, 1 the operation failed (the
+    /// message says what to do next), 2 the command line was wrong. swift-argument-parser's own
+    /// usage status (64) becomes 2, as most Unix tools use it.
+    static func main() {
+        do {
+            if let (operation, attachment, paths, json) = FastCommandLine.invocation(Array(CommandLine.arguments.dropFirst())) {
+                try operation.run(attachment, paths, json: json)
+                Glibc.exit(0)
+            }
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as CommandFailure {
+            Output.error(failure.description)
+            Glibc.exit(1)
+        } catch let error as CNIError {
+            Output.error(error.description)
+            Glibc.exit(1)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Glibc.exit(0)
+            }
+            Output.error(fullMessage(for: error).replacingPrefix("Error: ", with: ""))
+            Glibc.exit(code == .validationFailure ? 2 : 1)
+        }
+    }
+}
+
+/// A failure of the operation asked for: what went wrong, then what to do about it.
+struct CommandFailure: Error, CustomStringConvertible {
+    let message: String
+    let hint: String?
+
+    init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
+
+    var description: String { hint.map { "\(message)\n  hint: \($0)" } ?? message }
+}
+
+extension String {
+    func replacingPrefix(_ prefix: String, with replacement: String) -> String {
+        hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : self
+    }
+}
