@@ -1,4 +1,5 @@
 import JSON
+import TLS
 
 /// How to reach an etcd cluster: its members, how long any one request may take, and credentials.
 public struct EtcdClientConfiguration: Sendable, Equatable {
@@ -7,13 +8,36 @@ public struct EtcdClientConfiguration: Sendable, Equatable {
     public var timeout: Duration
     public var username: String?
     public var password: String?
+    /// What `https://` endpoints are verified with and the client shows them.
+    public var tls: EtcdTLSFiles
 
-    public init(endpoints: [EtcdEndpoint], timeout: Duration = .seconds(2), username: String? = nil, password: String? = nil) {
+    public init(endpoints: [EtcdEndpoint], timeout: Duration = .seconds(2), username: String? = nil, password: String? = nil,
+                tls: EtcdTLSFiles = EtcdTLSFiles()) {
         self.endpoints = endpoints
         self.timeout = timeout
         self.username = username
         self.password = password
+        self.tls = tls
     }
+}
+
+/// The PEM files of TLS to etcd, as etcd's own `--trusted-ca-file`, `--cert-file` and `--key-file`
+/// name them on the server.
+public struct EtcdTLSFiles: Sendable, Equatable {
+    /// The CAs a server's certificate must chain to; without it, the system's CA certificates.
+    public var caFile: String?
+    /// The client certificate and its key, for a cluster run with `--client-cert-auth`; both or neither.
+    public var certFile: String?
+    public var keyFile: String?
+
+    public init(caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil) {
+        self.caFile = caFile
+        self.certFile = certFile
+        self.keyFile = keyFile
+    }
+
+    /// Whether any file is named.
+    public var isEmpty: Bool { caFile == nil && certFile == nil && keyFile == nil }
 }
 
 /// Requests to etcd v3's JSON gateway over one kept-alive connection, moving to the next endpoint
@@ -24,10 +48,32 @@ final class EtcdClient {
     /// The endpoint to try first: the last one that answered.
     private var current = 0
     private var token: String?
+    /// Made only when an endpoint is `https://`: a client of plain endpoints never runs OpenSSL.
+    private let tls: TLSClientContext?
 
     init(_ configuration: EtcdClientConfiguration) throws(EtcdError) {
         guard !configuration.endpoints.isEmpty else { throw .configuration("no etcd endpoints are configured") }
+        guard configuration.tls.certFile == nil || configuration.tls.keyFile != nil,
+              configuration.tls.keyFile == nil || configuration.tls.certFile != nil else {
+            throw .configuration("a client certificate needs its key, and a key its certificate")
+        }
         self.configuration = configuration
+        if configuration.endpoints.contains(where: \.usesTLS) {
+            do {
+                tls = try TLSClientContext(caFile: configuration.tls.caFile, certificateFile: configuration.tls.certFile,
+                                           keyFile: configuration.tls.keyFile)
+            } catch {
+                throw .tls("TLS to etcd: \(error)")
+            }
+        } else {
+            tls = nil
+        }
+    }
+
+    /// Another client of the same cluster, with a connection of its own and the TLS files already read.
+    init(sharingSettingsOf other: EtcdClient) {
+        configuration = other.configuration
+        tls = other.tls
     }
 
     var endpointList: String { configuration.endpoints.map(\.description).joined(separator: ", ") }
@@ -55,11 +101,11 @@ final class EtcdClient {
         for offset in 0..<configuration.endpoints.count {
             let index = (current + offset) % configuration.endpoints.count
             do throws(EtcdError) {
-                let connection = try HTTPConnection(to: configuration.endpoints[index], deadline: deadline)
+                let connection = try HTTPConnection(to: configuration.endpoints[index], tls: tls, deadline: deadline)
                 try connection.send(path: path, body: JSONWriter.write(body), headers: headers, deadline: deadline)
                 let (status, headers) = try connection.readHead(deadline: deadline)
                 guard status == 200 else {
-                    throw Self.serverError(status, try connection.readBody(headers: headers, deadline: deadline))
+                    throw Self.serverError(status, try connection.readBody(headers: headers, deadline: deadline), from: connection.endpoint)
                 }
                 current = index
                 return connection
@@ -101,7 +147,7 @@ final class EtcdClient {
                 if let open = self.connection {
                     connection = open
                 } else {
-                    connection = try HTTPConnection(to: configuration.endpoints[current], deadline: deadline)
+                    connection = try HTTPConnection(to: configuration.endpoints[current], tls: tls, deadline: deadline)
                 }
             } catch .unreachable(let detail) {
                 failures.append(detail)
@@ -114,13 +160,16 @@ final class EtcdClient {
                 try connection.send(path: path, body: bytes, headers: headers, deadline: deadline)
                 let (status, responseHeaders) = try connection.readHead(deadline: deadline)
                 let answer = try connection.readBody(headers: responseHeaders, deadline: deadline)
-                if responseHeaders["connection"]?.lowercased() == "close" { drop() }
-                guard status == 200 else { throw Self.serverError(status, answer) }
+                if responseHeaders["connection"]?.lowercased() == "close" || !connection.isOpen { drop() }
+                guard status == 200 else { throw Self.serverError(status, answer, from: connection.endpoint) }
                 do {
                     return try JSONParser.parse(answer)
                 } catch {
                     throw EtcdError.protocolViolation("\(connection.endpoint)\(path): \(error)")
                 }
+            } catch .tls(let detail) {
+                drop()
+                throw .tls(detail)
             } catch .unreachable(let detail) where reused && detail.hasSuffix("the connection was closed") {
                 // The server closed an idle kept-alive connection; it never saw this request.
                 drop()
@@ -143,11 +192,15 @@ final class EtcdClient {
         current = (current + 1) % configuration.endpoints.count
     }
 
-    private static func serverError(_ status: Int, _ body: [UInt8]) -> EtcdError {
+    private static func serverError(_ status: Int, _ body: [UInt8], from endpoint: EtcdEndpoint) -> EtcdError {
         let document = try? JSONParser.parse(body)
         let message: String
         if case .string(let text)? = document?["message"] ?? document?["error"] { message = text }
         else { message = String(decoding: body.prefix(200), as: UTF8.self) }
+        // Go's HTTPS server answers a plain HTTP request with this 400 and closes the connection.
+        if status == 400 && message.contains("HTTP request to an HTTPS server") {
+            return .tls("\(endpoint) speaks TLS: write it https://, with caFile (and certFile, keyFile if it asks for a client certificate)")
+        }
         var code = 0
         if case .number(let text)? = document?["code"] { code = Int(text) ?? 0 }
         return .server(status: status, code: code, message: message)

@@ -1,17 +1,23 @@
 import Glibc
+import TLS
 
-/// One HTTP/1.1 connection to one endpoint, kept alive between requests, over a plain POSIX socket:
-/// every wait is a `poll` bounded by the caller's deadline, so a dead or stopped server costs at most
-/// the time the caller allows.
+/// One HTTP/1.1 connection to one endpoint, kept alive between requests, over a POSIX socket, with
+/// TLS when the endpoint is `https://`: every wait is a `poll` bounded by the caller's deadline, so a
+/// dead or stopped server costs at most the time the caller allows.
 final class HTTPConnection {
     let endpoint: EtcdEndpoint
     private var fd: Int32
+    /// The TLS session over the socket, for an `https://` endpoint.
+    private var tls: TLSSession?
+    /// What one `recv` reads into.
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16_384, alignment: 1)
     /// Bytes read past the end of the last response (none with etcd, which answers one at a time).
     private var buffer: [UInt8] = []
     private var bufferStart = 0
 
-    /// Connects within `deadline`.
-    init(to endpoint: EtcdEndpoint, deadline: ContinuousClock.Instant) throws(EtcdError) {
+    /// Connects within `deadline`, and completes the TLS handshake with `tls` for an `https://`
+    /// endpoint.
+    init(to endpoint: EtcdEndpoint, tls context: TLSClientContext?, deadline: ContinuousClock.Instant) throws(EtcdError) {
         self.endpoint = endpoint
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -36,9 +42,16 @@ final class HTTPConnection {
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
             guard error == 0 else { errno = error; throw failure("connect") }
         }
+        if endpoint.usesTLS {
+            guard let context else { throw .configuration("\(endpoint): an https:// endpoint without TLS settings") }
+            try handshake(context, deadline: deadline)
+        }
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        scratch.deallocate()
+    }
 
     func close() {
         if fd >= 0 { Glibc.close(fd) }
@@ -54,6 +67,13 @@ final class HTTPConnection {
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         let bytes = Array(head.utf8) + body
+        guard let tls else { return try transmit(bytes, deadline: deadline) }
+        try tlsStep { () throws(TLSError) in try tls.write(bytes) }
+        try transmit(tls.takeOutgoing(), deadline: deadline)
+    }
+
+    /// Writes `bytes` to the socket.
+    private func transmit(_ bytes: [UInt8], deadline: ContinuousClock.Instant) throws(EtcdError) {
         var sent = 0
         while sent < bytes.count {
             let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
@@ -85,9 +105,7 @@ final class HTTPConnection {
         if let length = headers["content-length"].flatMap({ Int($0) }) {
             return try readExactly(length, deadline: deadline)
         }
-        guard headers["transfer-encoding"]?.lowercased() == "chunked" else {
-            throw .protocolViolation("\(endpoint): a response without a length")
-        }
+        guard headers["transfer-encoding"]?.lowercased() == "chunked" else { return try readToClose(deadline: deadline) }
         var body: [UInt8] = []
         while let chunk = try readChunk(deadline: deadline) { body += chunk }
         return body
@@ -125,6 +143,22 @@ final class HTTPConnection {
         }
     }
 
+    /// A body that ends where the server closes the connection (HTTP/1.0's way; Go's HTTPS server
+    /// answers a plain request so), up to 64 KiB.
+    private func readToClose(deadline: ContinuousClock.Instant) throws(EtcdError) -> [UInt8] {
+        while buffer.count - bufferStart < 65_536 {
+            do throws(EtcdError) {
+                try fill(deadline: deadline)
+            } catch .unreachable(let detail) where detail.hasSuffix("the connection was closed") {
+                break
+            }
+        }
+        let body = Array(buffer[bufferStart...])
+        bufferStart = buffer.count
+        close()
+        return body
+    }
+
     private func readExactly(_ count: Int, deadline: ContinuousClock.Instant) throws(EtcdError) -> [UInt8] {
         while buffer.count - bufferStart < count { try fill(deadline: deadline) }
         let bytes = Array(buffer[bufferStart..<bufferStart + count])
@@ -137,16 +171,76 @@ final class HTTPConnection {
             buffer.removeFirst(bufferStart)
             bufferStart = 0
         }
-        var chunk = [UInt8](repeating: 0, count: 16_384)
+        guard let tls else {
+            buffer += scratch[..<(try receive(deadline: deadline))]
+            return
+        }
         while true {
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count > 0 {
-                buffer += chunk[..<count]
+            switch try tlsStep({ () throws(TLSError) in try tls.read(into: scratch) }) {
+            case .done(let count):
+                buffer += scratch[..<count]
                 return
+            case .closed:
+                throw .unreachable("\(endpoint): the connection was closed")
+            case .needsInput:
+                try transmit(tls.takeOutgoing(), deadline: deadline)
+                let count = try receive(deadline: deadline)
+                tls.receive(UnsafeRawBufferPointer(rebasing: scratch[..<count]))
             }
+        }
+    }
+
+    /// Reads what the socket has into `scratch`, waiting for it until `deadline`; how many bytes.
+    private func receive(deadline: ContinuousClock.Instant) throws(EtcdError) -> Int {
+        while true {
+            let count = recv(fd, scratch.baseAddress, scratch.count, 0)
+            if count > 0 { return count }
             if count == 0 { throw .unreachable("\(endpoint): the connection was closed") }
             guard errno == EAGAIN || errno == EINTR else { throw failure("recv") }
             try wait(for: Int16(POLLIN), until: deadline, doing: "waiting for an answer")
+        }
+    }
+
+    /// The TLS handshake, within `deadline`. A peer that answers a ClientHello with something that
+    /// is not TLS is named as such, the commonest mistake being an `https://` URL for a plain port.
+    private func handshake(_ context: TLSClientContext, deadline: ContinuousClock.Instant) throws(EtcdError) {
+        let session: TLSSession
+        do { session = try TLSSession(context, serverName: endpoint.host) } catch { throw .tls("\(endpoint): \(error)") }
+        while true {
+            let progress: TLSSession.Progress
+            do {
+                progress = try session.handshake()
+            } catch .handshake(let detail) {
+                throw .tls("\(endpoint): the TLS handshake failed (\(detail)); is it a TLS endpoint? a plain one is http://")
+            } catch {
+                throw .tls("\(endpoint): \(error)")
+            }
+            try transmit(session.takeOutgoing(), deadline: deadline)
+            switch progress {
+            case .done:
+                tls = session
+                return
+            case .closed:
+                throw .tls("\(endpoint): closed the connection during the TLS handshake")
+            case .needsInput:
+                let count: Int
+                do throws(EtcdError) {
+                    count = try receive(deadline: deadline)
+                } catch .unreachable(let detail) where detail.hasSuffix("the connection was closed") {
+                    throw .tls("\(endpoint): closed the connection during the TLS handshake; is it a TLS endpoint?")
+                }
+                session.receive(UnsafeRawBufferPointer(rebasing: scratch[..<count]))
+            }
+        }
+    }
+
+    /// A TLS operation after the handshake; what fails there is the server refusing the session (a
+    /// client certificate it does not accept, under TLS 1.3 only known once the first answer comes).
+    private func tlsStep<T>(_ body: () throws(TLSError) -> T) throws(EtcdError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .tls("\(endpoint) refused the TLS session: \(error); does it accept the client certificate (certFile, keyFile)?")
         }
     }
 

@@ -43,7 +43,7 @@ func clientConfiguration(_ settings: EtcdStoreSettings) throws -> EtcdClientConf
     case nil: break
     }
     return EtcdClientConfiguration(endpoints: settings.endpoints, timeout: settings.timeout,
-                                   username: settings.username, password: password)
+                                   username: settings.username, password: password, tls: settings.tls)
 }
 
 /// Opens the store `configuration` names if it exists, creating nothing: for readers, to whom a
