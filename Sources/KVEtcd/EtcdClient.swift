@@ -105,7 +105,7 @@ final class EtcdClient {
                 try connection.send(path: path, body: JSONWriter.write(body), headers: headers, deadline: deadline)
                 let (status, headers) = try connection.readHead(deadline: deadline)
                 guard status == 200 else {
-                    throw Self.serverError(status, try connection.readBody(headers: headers, deadline: deadline), from: connection.endpoint)
+                    throw serverError(status, try connection.readBody(headers: headers, deadline: deadline), from: connection.endpoint)
                 }
                 current = index
                 return connection
@@ -161,7 +161,7 @@ final class EtcdClient {
                 let (status, responseHeaders) = try connection.readHead(deadline: deadline)
                 let answer = try connection.readBody(headers: responseHeaders, deadline: deadline)
                 if responseHeaders["connection"]?.lowercased() == "close" || !connection.isOpen { drop() }
-                guard status == 200 else { throw Self.serverError(status, answer, from: connection.endpoint) }
+                guard status == 200 else { throw serverError(status, answer, from: connection.endpoint) }
                 do {
                     return try JSONParser.parse(answer)
                 } catch {
@@ -176,6 +176,12 @@ final class EtcdClient {
             } catch .unreachable(let detail) {
                 drop()
                 moveOn()
+                // etcd closes a TLS port's connection that does not start with a TLS handshake, unanswered.
+                if !reused && !connection.endpoint.usesTLS && !connection.hasAnswered
+                    && HTTPConnection.answersTLS(connection.endpoint, deadline: deadline) {
+                    throw .tls("\(connection.endpoint) speaks TLS: write it https://, with caFile (and certFile, keyFile"
+                        + " if it asks for a client certificate)")
+                }
                 throw .unreachable("etcd at \(connection.endpoint) did not answer \(path) within \(configuration.timeout)"
                     + " (\(detail)); endpoints: \(endpointList)")
             }
@@ -192,14 +198,15 @@ final class EtcdClient {
         current = (current + 1) % configuration.endpoints.count
     }
 
-    private static func serverError(_ status: Int, _ body: [UInt8], from endpoint: EtcdEndpoint) -> EtcdError {
+    private func serverError(_ status: Int, _ body: [UInt8], from endpoint: EtcdEndpoint) -> EtcdError {
         let document = try? JSONParser.parse(body)
         let message: String
         if case .string(let text)? = document?["message"] ?? document?["error"] { message = text }
         else { message = String(decoding: body.prefix(200), as: UTF8.self) }
-        // Go's HTTPS server answers a plain HTTP request with this 400 and closes the connection.
-        if status == 400 && message.contains("HTTP request to an HTTPS server") {
-            return .tls("\(endpoint) speaks TLS: write it https://, with caFile (and certFile, keyFile if it asks for a client certificate)")
+        // etcd could not pass the certificate's name through its gateway as the user, so refuses it.
+        if status == 400 && message.contains("CommonName of client sending a request against gateway") {
+            return .tls("\(endpoint) refuses the client certificate \(configuration.tls.certFile ?? "")"
+                + ": with authentication on, etcd's JSON gateway takes only client certificates without a CommonName (CN)")
         }
         var code = 0
         if case .number(let text)? = document?["code"] { code = Int(text) ?? 0 }

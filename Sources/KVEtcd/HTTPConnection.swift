@@ -9,6 +9,8 @@ final class HTTPConnection {
     private var fd: Int32
     /// The TLS session over the socket, for an `https://` endpoint.
     private var tls: TLSSession?
+    /// Whether the server has sent anything on this connection.
+    private(set) var hasAnswered = false
     /// What one `recv` reads into.
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16_384, alignment: 1)
     /// Bytes read past the end of the last response (none with etcd, which answers one at a time).
@@ -69,7 +71,11 @@ final class HTTPConnection {
         let bytes = Array(head.utf8) + body
         guard let tls else { return try transmit(bytes, deadline: deadline) }
         try tlsStep { () throws(TLSError) in try tls.write(bytes) }
-        try transmit(tls.takeOutgoing(), deadline: deadline)
+        do throws(EtcdError) {
+            try transmit(tls.takeOutgoing(), deadline: deadline)
+        } catch {
+            throw refusalAfterHandshake() ?? error
+        }
     }
 
     /// Writes `bytes` to the socket.
@@ -105,7 +111,9 @@ final class HTTPConnection {
         if let length = headers["content-length"].flatMap({ Int($0) }) {
             return try readExactly(length, deadline: deadline)
         }
-        guard headers["transfer-encoding"]?.lowercased() == "chunked" else { return try readToClose(deadline: deadline) }
+        guard headers["transfer-encoding"]?.lowercased() == "chunked" else {
+            throw .protocolViolation("\(endpoint): a response without a length")
+        }
         var body: [UInt8] = []
         while let chunk = try readChunk(deadline: deadline) { body += chunk }
         return body
@@ -143,22 +151,6 @@ final class HTTPConnection {
         }
     }
 
-    /// A body that ends where the server closes the connection (HTTP/1.0's way; Go's HTTPS server
-    /// answers a plain request so), up to 64 KiB.
-    private func readToClose(deadline: ContinuousClock.Instant) throws(EtcdError) -> [UInt8] {
-        while buffer.count - bufferStart < 65_536 {
-            do throws(EtcdError) {
-                try fill(deadline: deadline)
-            } catch .unreachable(let detail) where detail.hasSuffix("the connection was closed") {
-                break
-            }
-        }
-        let body = Array(buffer[bufferStart...])
-        bufferStart = buffer.count
-        close()
-        return body
-    }
-
     private func readExactly(_ count: Int, deadline: ContinuousClock.Instant) throws(EtcdError) -> [UInt8] {
         while buffer.count - bufferStart < count { try fill(deadline: deadline) }
         let bytes = Array(buffer[bufferStart..<bufferStart + count])
@@ -173,20 +165,60 @@ final class HTTPConnection {
         }
         guard let tls else {
             buffer += scratch[..<(try receive(deadline: deadline))]
+            hasAnswered = true
             return
         }
         while true {
             switch try tlsStep({ () throws(TLSError) in try tls.read(into: scratch) }) {
             case .done(let count):
                 buffer += scratch[..<count]
+                hasAnswered = true
                 return
             case .closed:
                 throw .unreachable("\(endpoint): the connection was closed")
             case .needsInput:
-                try transmit(tls.takeOutgoing(), deadline: deadline)
-                let count = try receive(deadline: deadline)
+                let count: Int
+                do throws(EtcdError) {
+                    try transmit(tls.takeOutgoing(), deadline: deadline)
+                    count = try receive(deadline: deadline)
+                } catch {
+                    throw refusalAfterHandshake() ?? error
+                }
                 tls.receive(UnsafeRawBufferPointer(rebasing: scratch[..<count]))
             }
+        }
+    }
+
+    /// Under TLS 1.3 a server checks the client's certificate after the client has finished its
+    /// handshake, and refuses it with an alert and a closed (or reset) connection. When this
+    /// connection failed before any answer, the alert it may hold names the refusal.
+    private func refusalAfterHandshake() -> EtcdError? {
+        guard let tls, !hasAnswered else { return nil }
+        while case let count = recv(fd, scratch.baseAddress, scratch.count, Int32(MSG_DONTWAIT)), count > 0 {
+            tls.receive(UnsafeRawBufferPointer(rebasing: scratch[..<count]))
+        }
+        do {
+            _ = try tls.read(into: scratch)
+            return nil
+        } catch {
+            return .tls("\(endpoint) refused the TLS session: \(error); does it accept the client certificate (certFile, keyFile)?")
+        }
+    }
+
+    /// Whether `endpoint` answers a TLS ClientHello as a TLS server does: asked only once a plain
+    /// request there went unanswered, to name the mistake of an `http://` URL for a TLS port.
+    static func answersTLS(_ endpoint: EtcdEndpoint, deadline: ContinuousClock.Instant) -> Bool {
+        do {
+            let probe = try HTTPConnection(to: endpoint, tls: nil, deadline: deadline)
+            let session = try TLSSession(TLSClientContext(caFile: nil, certificateFile: nil, keyFile: nil),
+                                         serverName: endpoint.host)
+            _ = try session.handshake()
+            try probe.transmit(session.takeOutgoing(), deadline: deadline)
+            let count = try probe.receive(deadline: deadline)
+            // A TLS record of the handshake (a ServerHello) or an alert.
+            return count >= 3 && (probe.scratch[0] == 0x16 || probe.scratch[0] == 0x15) && probe.scratch[1] == 0x03
+        } catch {
+            return false
         }
     }
 

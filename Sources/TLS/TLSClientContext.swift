@@ -42,8 +42,10 @@ public final class TLSClientContext: @unchecked Sendable {
             }
             try Self.checkReadable(key, role: "keyFile")
             guard SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1 else {
-                throw .file(path: key, role: "keyFile",
-                            detail: "holds no unencrypted PEM private key (\(Self.queuedErrors()))")
+                let reasons = Self.queuedErrors()
+                // OpenSSL compares the key with the certificate as it loads it.
+                if reasons.contains("key values mismatch") { throw .keyMismatch(certificate: certificate, key: key) }
+                throw .file(path: key, role: "keyFile", detail: "holds no unencrypted PEM private key (\(reasons))")
             }
             guard SSL_CTX_check_private_key(context) == 1 else {
                 ERR_clear_error()
