@@ -93,6 +93,15 @@ class TLSEtcd(EtcdServer):
         with urllib.request.urlopen(request, timeout=timeout, context=self.context) as answer:
             return json.loads(answer.read())
 
+    def authentications(self) -> int:
+        """How many times etcd has been asked to authenticate (its gRPC server's counter)."""
+        request = urllib.request.Request(self.endpoint + "/metrics")
+        with urllib.request.urlopen(request, timeout=5, context=self.context) as answer:
+            for line in answer.read().decode().splitlines():
+                if line.startswith("grpc_server_started_total") and 'grpc_method="Authenticate"' in line:
+                    return int(float(line.rsplit(" ", 1)[1]))
+        return 0
+
     def enable_auth_for_prefix(self, user: str, password: str, prefix: str) -> None:
         """etcd's authentication on, with `user` allowed to read and write under `prefix` only."""
         self.post("/v3/auth/user/add", {"name": "root", "password": "root-" + password})
@@ -143,6 +152,33 @@ def test_bridge_add_check_del_over_tls_with_a_client_certificate_and_a_password(
     net.invoke("CHECK", harness.request(conf, result), ns.path, cid).expect_ok()
     net.invoke("DEL", harness.request(conf, result), ns.path, cid).expect_ok()
     assert lease_keys(tls_etcd) == {}
+
+
+def test_the_token_is_kept_for_the_next_plugin_run_and_only_for_the_same_password(net, make_netns, container_id,
+                                                                                  tls_etcd, pki):
+    """etcd checks a password with bcrypt: a plugin run keeps the token (mode 0600, in dataDir) so the
+    next run does not authenticate again; a run with another password never uses it."""
+    kv_ipam = ours_dir() / "kv-ipam"
+    ns = make_netns()
+    conf = net.conf(ipam={**net.ipam(), "store": tls_store(pki, tls_etcd.endpoint)})
+    harness.run_plugin(kv_ipam, net.env("ADD", ns.path, container_id()), conf).expect_ok()
+    token_file = net.data_dir / "etcd-token"
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    assert "tls-pa55" not in token_file.read_text()
+    before = tls_etcd.authentications()
+    harness.run_plugin(kv_ipam, net.env("ADD", ns.path, container_id()), conf).expect_ok()
+    assert tls_etcd.authentications() == before, "the second run authenticated again"
+    assert len([k for k in lease_keys(tls_etcd) if "/ips/" in k]) == 2
+
+    wrong = net.conf(ipam={**net.ipam(), "store": tls_store(pki, tls_etcd.endpoint, passwordFile=None, password="wrong")})
+    run = harness.run_plugin(kv_ipam, net.env("ADD", ns.path, container_id()), wrong).expect_error(7)
+    assert "cni" in message(run)
+    assert len([k for k in lease_keys(tls_etcd) if "/ips/" in k]) == 2
+
+    # A token etcd no longer accepts (setting a user's password revokes the user's tokens) is replaced.
+    tls_etcd.post("/v3/auth/user/changepw", {"name": "cni", "password": "tls-pa55"})
+    harness.run_plugin(kv_ipam, net.env("ADD", ns.path, container_id()), conf).expect_ok()
+    assert len([k for k in lease_keys(tls_etcd) if "/ips/" in k]) == 3
 
 
 def test_the_tls_example_config(make_network, make_netns, container_id, tls_etcd, pki):

@@ -10,14 +10,18 @@ public struct EtcdClientConfiguration: Sendable, Equatable {
     public var password: String?
     /// What `https://` endpoints are verified with and the client shows them.
     public var tls: EtcdTLSFiles
+    /// Where the authentication token is kept between processes (`EtcdTokenFile`); `nil` keeps it
+    /// in this process only.
+    public var tokenFile: String?
 
     public init(endpoints: [EtcdEndpoint], timeout: Duration = .seconds(2), username: String? = nil, password: String? = nil,
-                tls: EtcdTLSFiles = EtcdTLSFiles()) {
+                tls: EtcdTLSFiles = EtcdTLSFiles(), tokenFile: String? = nil) {
         self.endpoints = endpoints
         self.timeout = timeout
         self.username = username
         self.password = password
         self.tls = tls
+        self.tokenFile = tokenFile
     }
 }
 
@@ -76,6 +80,11 @@ final class EtcdClient {
         tls = other.tls
     }
 
+    private var tokenFile: EtcdTokenFile? {
+        guard let path = configuration.tokenFile, let user = configuration.username else { return nil }
+        return EtcdTokenFile(path: path, user: user, password: configuration.password ?? "")
+    }
+
     var endpointList: String { configuration.endpoints.map(\.description).joined(separator: ", ") }
 
     /// POSTs `body` to `path` and returns the decoded answer. A request is sent again to another
@@ -83,11 +92,12 @@ final class EtcdClient {
     /// connection the server had closed before the request was written).
     func call(_ path: String, _ body: JSONValue) throws(EtcdError) -> JSONValue {
         let deadline = ContinuousClock.now.advanced(by: configuration.timeout)
-        if configuration.username != nil && token == nil { try authenticate(deadline: deadline) }
+        try ensureToken(deadline: deadline)
         do throws(EtcdError) {
             return try exchange(path, body, deadline: deadline)
         } catch .server(_, let code, _) where code == 16 && configuration.username != nil {
-            // The token expired (etcd's simple tokens last five minutes): one new one, one retry.
+            // The token expired (etcd's simple tokens last five minutes), was revoked, or was issued
+            // by another member (simple tokens are a member's own): one new one, one retry.
             try authenticate(deadline: deadline)
             return try exchange(path, body, deadline: deadline)
         }
@@ -96,7 +106,16 @@ final class EtcdClient {
     /// Opens a connection that carries one streaming request; the caller reads its chunks.
     func stream(_ path: String, _ body: JSONValue) throws(EtcdError) -> HTTPConnection {
         let deadline = ContinuousClock.now.advanced(by: configuration.timeout)
-        if configuration.username != nil && token == nil { try authenticate(deadline: deadline) }
+        try ensureToken(deadline: deadline)
+        do throws(EtcdError) {
+            return try openStream(path, body, deadline: deadline)
+        } catch .server(_, let code, _) where code == 16 && configuration.username != nil {
+            try authenticate(deadline: deadline)
+            return try openStream(path, body, deadline: deadline)
+        }
+    }
+
+    private func openStream(_ path: String, _ body: JSONValue, deadline: ContinuousClock.Instant) throws(EtcdError) -> HTTPConnection {
         var failures: [String] = []
         for offset in 0..<configuration.endpoints.count {
             let index = (current + offset) % configuration.endpoints.count
@@ -118,6 +137,13 @@ final class EtcdClient {
 
     private var headers: [(String, String)] { token.map { [("Authorization", $0)] } ?? [] }
 
+    /// A token when the configuration names a user: the one kept in the token file, else a new one.
+    private func ensureToken(deadline: ContinuousClock.Instant) throws(EtcdError) {
+        guard configuration.username != nil && token == nil else { return }
+        token = tokenFile?.load()
+        if token == nil { try authenticate(deadline: deadline) }
+    }
+
     private func authenticate(deadline: ContinuousClock.Instant) throws(EtcdError) {
         token = nil
         let user = configuration.username ?? ""
@@ -133,6 +159,7 @@ final class EtcdClient {
             throw .protocolViolation("authentication as \(configuration.username ?? "") returned no token")
         }
         self.token = token
+        tokenFile?.save(token)
     }
 
     private func exchange(_ path: String, _ body: JSONValue, deadline: ContinuousClock.Instant) throws(EtcdError) -> JSONValue {
