@@ -122,6 +122,12 @@ def block_allocators(etcd: EtcdServer, binary: Path, subnet: str, total: int, cl
     return total // clients * clients / elapsed
 
 
+def cpu_seconds(etcd: EtcdServer) -> float:
+    """The CPU time etcd has used, user and system."""
+    fields = Path(f"/proc/{etcd.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def requests_by_method(etcd: EtcdServer) -> dict[str, int]:
     """etcd's count of the requests it has served, by gRPC method (the JSON gateway's included)."""
     counts: dict[str, int] = {}
@@ -207,9 +213,13 @@ def main() -> None:
             for kind, etcd in servers.items():
                 rate, lost = naive_cas(etcd, str(next(subnets)), args.allocations)
                 print(f"naive CAS allocator, 4 processes, {kind}: {rate:7.0f} allocations/s, {lost:.0%} of attempts lost")
+                cpu, before = cpu_seconds(etcd), requests_by_method(etcd)
                 blocks = block_allocators(etcd, allocator, str(next(subnets)), args.allocations)
+                cpu = (cpu_seconds(etcd) - cpu) / args.allocations
                 print(f"block allocator, 4 processes, {kind}: {blocks:7.0f} allocations/s (target >= 3000): "
                       f"{verdict(blocks >= 3000)}; {blocks / rate:.1f} x naive CAS (target >= 5): {verdict(blocks >= 5 * rate)}")
+                print(f"  etcd CPU per allocation {cpu * MS:.2f} ms (so at most {1 / cpu:.0f}/s per core it has); requests per "
+                      f"allocation: {requests_per_run(before, requests_by_method(etcd), args.allocations)}")
         finally:
             for etcd in servers.values():
                 etcd.stop()
