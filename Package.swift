@@ -10,7 +10,8 @@
 //   DNSRecords ->  KV, Identity, Addressing, JSON      (records the dnsname plugin writes and cni-dns serves)
 //   Stores    ->  KV, KVSQLite, KVEtcd, JSON, POSIX   (the one place a store is chosen from the configuration)
 //   KVSQLite  ->  KV, CSQLite (libsqlite3)          KVMemory  ->  KV          KV  ->  nothing
-//   KVEtcd    ->  KV, JSON                      (etcd v3's JSON gateway over POSIX sockets)
+//   KVEtcd    ->  KV, JSON, TLS                 (etcd v3's JSON gateway over POSIX sockets)
+//   TLS       ->  COpenSSL (libssl, libcrypto)  (a TLS client session driven over the caller's socket)
 //   Netlink   ->  CNetlink (libnl-route-3), Addressing
 //   Firewall  ->  CNftables (libnftnl), CMnl (libmnl), Addressing, Identity      (knows nothing of CNI)
 //   Identity  ->  Addressing          POSIX, Addressing, JSON  ->  nothing of ours
@@ -22,7 +23,7 @@
 //                                                              Stores, KV, PluginKit, CNI, Identity, Addressing, JSON, POSIX
 //   netctl (command)  ->  Labs, Netlink, NetworkInspection, CNIRuntime, DNSWire, CNI, Identity, Addressing, JSON, POSIX, swift-argument-parser
 //
-// Plugins never import a C module: only Netlink, KVSQLite and Firewall do.
+// Plugins never import a C module: only Netlink, KVSQLite, Firewall and TLS do.
 import PackageDescription
 
 /// Plugins are short-lived processes whose start-up is part of every ADD. A fully static, stripped
@@ -63,6 +64,8 @@ let package = Package(
         .systemLibrary(name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-route-3.0"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3"),
         .systemLibrary(name: "CNftables", path: "Sources/CNftables", pkgConfig: "libnftnl"),
+        // libssl-dev's static archives: TLS to etcd, linked into the static plugins (docs/store.md).
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl"),
         // libmnl's functions from source: Debian ships no libmnl.a, and the plugins link static.
         .target(name: "CMnl", path: "Sources/CMnl"),
         // What Swift's Glibc module lacks: recvmmsg, sendmmsg and accept4 (_GNU_SOURCE), malloc_trim.
@@ -90,8 +93,10 @@ let package = Package(
         .target(name: "KVSQLite", dependencies: ["CSQLite", "KV"]),
         // A backend in this process's memory, for tests of what is built on the protocol.
         .target(name: "KVMemory", dependencies: ["KV"]),
-        // etcd v3 through its JSON gateway, over sockets of its own.
-        .target(name: "KVEtcd", dependencies: ["JSON", "KV"]),
+        // A TLS client over OpenSSL that never touches the socket itself, so its caller keeps every wait.
+        .target(name: "TLS", dependencies: ["COpenSSL"]),
+        // etcd v3 through its JSON gateway, over sockets of its own, with TLS for https:// endpoints.
+        .target(name: "KVEtcd", dependencies: ["JSON", "KV", "TLS"]),
         // The store a configuration names, opened by one factory.
         .target(name: "Stores", dependencies: ["JSON", "KV", "KVEtcd", "KVSQLite", "POSIX"]),
         // DNS records of attachments in the KV store, and the responder's control protocol.

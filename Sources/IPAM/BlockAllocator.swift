@@ -67,13 +67,16 @@ public final class BlockAllocator {
                 writes.append(.put(key, Array(state.value.utf8)))
             }
             writes.append(.put(ownerKey, Array(LeaseKeys.ownerValue(holding: leases.map(\.address)).utf8)))
+            // A failed commit reads the blocks again in the same request, for the next attempt.
             let result = try store.commit(Transaction(compares: compares, success: writes,
-                                                      failure: [.get(ownerKey)] + leases.map { .get(keys.address($0.address)) }))
+                                                      failure: [.get(ownerKey)] + leases.map { .get(keys.address($0.address)) }
+                                                          + [.range(prefix: keys.blocks)]))
             if result.succeeded {
                 for (block, state) in changed { known?[block] = (state, result.revision) }
                 return leases
             }
             known = nil
+            if case .range(let current)? = result.results.last { remember(current) }
             guard case .range(let owner)? = result.results.first, owner.isEmpty else { return nil }
             for case (let lease, .range(let held)) in zip(leases, result.results.dropFirst()) where !held.isEmpty {
                 taken.insert(lease.address)
@@ -96,8 +99,14 @@ public final class BlockAllocator {
     }
 
     private func load() throws -> [Subnet: (state: BlockState, revision: Int64)] {
+        remember(try store.range(prefix: keys.blocks).kvs)
+    }
+
+    /// Keeps the blocks `kvs` hold, read from the store, as the ones known.
+    @discardableResult
+    private func remember(_ kvs: [KeyValue]) -> [Subnet: (state: BlockState, revision: Int64)] {
         var blocks: [Subnet: (state: BlockState, revision: Int64)] = [:]
-        for kv in try store.range(prefix: keys.blocks).kvs {
+        for kv in kvs {
             guard let block = keys.block(fromKey: kv.key),
                   let state = BlockState(value: kv.string, size: Self.size(of: block)) else { continue }
             blocks[block] = (state, kv.modRevision)

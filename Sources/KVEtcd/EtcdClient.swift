@@ -1,4 +1,5 @@
 import JSON
+import TLS
 
 /// How to reach an etcd cluster: its members, how long any one request may take, and credentials.
 public struct EtcdClientConfiguration: Sendable, Equatable {
@@ -7,13 +8,40 @@ public struct EtcdClientConfiguration: Sendable, Equatable {
     public var timeout: Duration
     public var username: String?
     public var password: String?
+    /// What `https://` endpoints are verified with and the client shows them.
+    public var tls: EtcdTLSFiles
+    /// Where the authentication token is kept between processes (`EtcdTokenFile`); `nil` keeps it
+    /// in this process only.
+    public var tokenFile: String?
 
-    public init(endpoints: [EtcdEndpoint], timeout: Duration = .seconds(2), username: String? = nil, password: String? = nil) {
+    public init(endpoints: [EtcdEndpoint], timeout: Duration = .seconds(2), username: String? = nil, password: String? = nil,
+                tls: EtcdTLSFiles = EtcdTLSFiles(), tokenFile: String? = nil) {
         self.endpoints = endpoints
         self.timeout = timeout
         self.username = username
         self.password = password
+        self.tls = tls
+        self.tokenFile = tokenFile
     }
+}
+
+/// The PEM files of TLS to etcd, as etcd's own `--trusted-ca-file`, `--cert-file` and `--key-file`
+/// name them on the server.
+public struct EtcdTLSFiles: Sendable, Equatable {
+    /// The CAs a server's certificate must chain to; without it, the system's CA certificates.
+    public var caFile: String?
+    /// The client certificate and its key, for a cluster run with `--client-cert-auth`; both or neither.
+    public var certFile: String?
+    public var keyFile: String?
+
+    public init(caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil) {
+        self.caFile = caFile
+        self.certFile = certFile
+        self.keyFile = keyFile
+    }
+
+    /// Whether any file is named.
+    public var isEmpty: Bool { caFile == nil && certFile == nil && keyFile == nil }
 }
 
 /// Requests to etcd v3's JSON gateway over one kept-alive connection, moving to the next endpoint
@@ -24,10 +52,37 @@ final class EtcdClient {
     /// The endpoint to try first: the last one that answered.
     private var current = 0
     private var token: String?
+    /// Made only when an endpoint is `https://`: a client of plain endpoints never runs OpenSSL.
+    private let tls: TLSClientContext?
 
     init(_ configuration: EtcdClientConfiguration) throws(EtcdError) {
         guard !configuration.endpoints.isEmpty else { throw .configuration("no etcd endpoints are configured") }
+        guard configuration.tls.certFile == nil || configuration.tls.keyFile != nil,
+              configuration.tls.keyFile == nil || configuration.tls.certFile != nil else {
+            throw .configuration("a client certificate needs its key, and a key its certificate")
+        }
         self.configuration = configuration
+        if configuration.endpoints.contains(where: \.usesTLS) {
+            do {
+                tls = try TLSClientContext(caFile: configuration.tls.caFile, certificateFile: configuration.tls.certFile,
+                                           keyFile: configuration.tls.keyFile)
+            } catch {
+                throw .tls("TLS to etcd: \(error)")
+            }
+        } else {
+            tls = nil
+        }
+    }
+
+    /// Another client of the same cluster, with a connection of its own and the TLS files already read.
+    init(sharingSettingsOf other: EtcdClient) {
+        configuration = other.configuration
+        tls = other.tls
+    }
+
+    private var tokenFile: EtcdTokenFile? {
+        guard let path = configuration.tokenFile, let user = configuration.username else { return nil }
+        return EtcdTokenFile(path: path, user: user, password: configuration.password ?? "")
     }
 
     var endpointList: String { configuration.endpoints.map(\.description).joined(separator: ", ") }
@@ -37,11 +92,12 @@ final class EtcdClient {
     /// connection the server had closed before the request was written).
     func call(_ path: String, _ body: JSONValue) throws(EtcdError) -> JSONValue {
         let deadline = ContinuousClock.now.advanced(by: configuration.timeout)
-        if configuration.username != nil && token == nil { try authenticate(deadline: deadline) }
+        try ensureToken(deadline: deadline)
         do throws(EtcdError) {
             return try exchange(path, body, deadline: deadline)
         } catch .server(_, let code, _) where code == 16 && configuration.username != nil {
-            // The token expired (etcd's simple tokens last five minutes): one new one, one retry.
+            // The token expired (etcd's simple tokens last five minutes), was revoked, or was issued
+            // by another member (simple tokens are a member's own): one new one, one retry.
             try authenticate(deadline: deadline)
             return try exchange(path, body, deadline: deadline)
         }
@@ -50,16 +106,25 @@ final class EtcdClient {
     /// Opens a connection that carries one streaming request; the caller reads its chunks.
     func stream(_ path: String, _ body: JSONValue) throws(EtcdError) -> HTTPConnection {
         let deadline = ContinuousClock.now.advanced(by: configuration.timeout)
-        if configuration.username != nil && token == nil { try authenticate(deadline: deadline) }
+        try ensureToken(deadline: deadline)
+        do throws(EtcdError) {
+            return try openStream(path, body, deadline: deadline)
+        } catch .server(_, let code, _) where code == 16 && configuration.username != nil {
+            try authenticate(deadline: deadline)
+            return try openStream(path, body, deadline: deadline)
+        }
+    }
+
+    private func openStream(_ path: String, _ body: JSONValue, deadline: ContinuousClock.Instant) throws(EtcdError) -> HTTPConnection {
         var failures: [String] = []
         for offset in 0..<configuration.endpoints.count {
             let index = (current + offset) % configuration.endpoints.count
             do throws(EtcdError) {
-                let connection = try HTTPConnection(to: configuration.endpoints[index], deadline: deadline)
+                let connection = try HTTPConnection(to: configuration.endpoints[index], tls: tls, deadline: deadline)
                 try connection.send(path: path, body: JSONWriter.write(body), headers: headers, deadline: deadline)
                 let (status, headers) = try connection.readHead(deadline: deadline)
                 guard status == 200 else {
-                    throw Self.serverError(status, try connection.readBody(headers: headers, deadline: deadline))
+                    throw serverError(status, try connection.readBody(headers: headers, deadline: deadline), from: connection.endpoint)
                 }
                 current = index
                 return connection
@@ -71,6 +136,13 @@ final class EtcdClient {
     }
 
     private var headers: [(String, String)] { token.map { [("Authorization", $0)] } ?? [] }
+
+    /// A token when the configuration names a user: the one kept in the token file, else a new one.
+    private func ensureToken(deadline: ContinuousClock.Instant) throws(EtcdError) {
+        guard configuration.username != nil && token == nil else { return }
+        token = tokenFile?.load()
+        if token == nil { try authenticate(deadline: deadline) }
+    }
 
     private func authenticate(deadline: ContinuousClock.Instant) throws(EtcdError) {
         token = nil
@@ -87,6 +159,7 @@ final class EtcdClient {
             throw .protocolViolation("authentication as \(configuration.username ?? "") returned no token")
         }
         self.token = token
+        tokenFile?.save(token)
     }
 
     private func exchange(_ path: String, _ body: JSONValue, deadline: ContinuousClock.Instant) throws(EtcdError) -> JSONValue {
@@ -101,7 +174,7 @@ final class EtcdClient {
                 if let open = self.connection {
                     connection = open
                 } else {
-                    connection = try HTTPConnection(to: configuration.endpoints[current], deadline: deadline)
+                    connection = try HTTPConnection(to: configuration.endpoints[current], tls: tls, deadline: deadline)
                 }
             } catch .unreachable(let detail) {
                 failures.append(detail)
@@ -114,19 +187,28 @@ final class EtcdClient {
                 try connection.send(path: path, body: bytes, headers: headers, deadline: deadline)
                 let (status, responseHeaders) = try connection.readHead(deadline: deadline)
                 let answer = try connection.readBody(headers: responseHeaders, deadline: deadline)
-                if responseHeaders["connection"]?.lowercased() == "close" { drop() }
-                guard status == 200 else { throw Self.serverError(status, answer) }
+                if responseHeaders["connection"]?.lowercased() == "close" || !connection.isOpen { drop() }
+                guard status == 200 else { throw serverError(status, answer, from: connection.endpoint) }
                 do {
                     return try JSONParser.parse(answer)
                 } catch {
                     throw EtcdError.protocolViolation("\(connection.endpoint)\(path): \(error)")
                 }
+            } catch .tls(let detail) {
+                drop()
+                throw .tls(detail)
             } catch .unreachable(let detail) where reused && detail.hasSuffix("the connection was closed") {
                 // The server closed an idle kept-alive connection; it never saw this request.
                 drop()
             } catch .unreachable(let detail) {
                 drop()
                 moveOn()
+                // etcd closes a TLS port's connection that does not start with a TLS handshake, unanswered.
+                if !reused && !connection.endpoint.usesTLS && !connection.hasAnswered
+                    && HTTPConnection.answersTLS(connection.endpoint, deadline: deadline) {
+                    throw .tls("\(connection.endpoint) speaks TLS: write it https://, with caFile (and certFile, keyFile"
+                        + " if it asks for a client certificate)")
+                }
                 throw .unreachable("etcd at \(connection.endpoint) did not answer \(path) within \(configuration.timeout)"
                     + " (\(detail)); endpoints: \(endpointList)")
             }
@@ -143,11 +225,16 @@ final class EtcdClient {
         current = (current + 1) % configuration.endpoints.count
     }
 
-    private static func serverError(_ status: Int, _ body: [UInt8]) -> EtcdError {
+    private func serverError(_ status: Int, _ body: [UInt8], from endpoint: EtcdEndpoint) -> EtcdError {
         let document = try? JSONParser.parse(body)
         let message: String
         if case .string(let text)? = document?["message"] ?? document?["error"] { message = text }
         else { message = String(decoding: body.prefix(200), as: UTF8.self) }
+        // etcd could not pass the certificate's name through its gateway as the user, so refuses it.
+        if status == 400 && message.contains("CommonName of client sending a request against gateway") {
+            return .tls("\(endpoint) refuses the client certificate \(configuration.tls.certFile ?? "")"
+                + ": with authentication on, etcd's JSON gateway takes only client certificates without a CommonName (CN)")
+        }
         var code = 0
         if case .number(let text)? = document?["code"] { code = Int(text) ?? 0 }
         return .server(status: status, code: code, message: message)

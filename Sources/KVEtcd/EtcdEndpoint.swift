@@ -1,17 +1,18 @@
-/// One etcd member's client URL, validated once: `http://host:port` (a bare `host:port` means http).
+/// One etcd member's client URL, validated once: `http://host:port`, `https://host:port` (TLS), or a
+/// bare `host:port`, which means http.
 public struct EtcdEndpoint: Sendable, Equatable, CustomStringConvertible {
     public let host: String
     public let port: UInt16
+    /// Whether requests go through TLS.
+    public let usesTLS: Bool
 
     public init(_ url: String) throws {
         var rest = Substring(url)
-        if rest.hasPrefix("https://") {
-            throw EtcdError.configuration("endpoint \(url): TLS is not supported by this client yet; use http://")
-        }
-        if rest.hasPrefix("http://") { rest = rest.dropFirst("http://".count) }
+        usesTLS = rest.hasPrefix("https://")
+        if usesTLS { rest = rest.dropFirst("https://".count) } else if rest.hasPrefix("http://") { rest = rest.dropFirst("http://".count) }
         while rest.hasSuffix("/") { rest = rest.dropLast() }
         guard let colon = rest.lastIndex(of: ":"), let port = UInt16(rest[rest.index(after: colon)...]), port > 0 else {
-            throw EtcdError.configuration("endpoint \(url) is not http://host:port")
+            throw EtcdError.configuration("endpoint \(url) is not http://host:port or https://host:port")
         }
         var host = rest[..<colon]
         if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }
@@ -21,6 +22,7 @@ public struct EtcdEndpoint: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
+        let scheme = usesTLS ? "https" : "http"
+        return host.contains(":") ? "\(scheme)://[\(host)]:\(port)" : "\(scheme)://\(host):\(port)"
     }
 }

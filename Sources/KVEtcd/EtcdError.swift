@@ -12,6 +12,9 @@ public enum EtcdError: Error, Equatable, Sendable, CustomStringConvertible {
     case protocolViolation(String)
     /// etcd turned the credentials away, or they lack permission.
     case refused(String)
+    /// TLS could not be set up (a CA, certificate or key file) or the endpoint and the client do not
+    /// agree on it (an unverifiable certificate, TLS on one side only): names the file or endpoint.
+    case tls(String)
 
     public var description: String {
         switch self {
@@ -19,7 +22,7 @@ public enum EtcdError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unreachable(let detail): detail
         case let .server(status, code, message): "etcd answered \(status) (code \(code)): \(message)"
         case .protocolViolation(let detail): "etcd's answer could not be read: \(detail)"
-        case .refused(let detail): detail
+        case .refused(let detail), .tls(let detail): detail
         }
     }
 
@@ -27,7 +30,7 @@ public enum EtcdError: Error, Equatable, Sendable, CustomStringConvertible {
     var kvError: KVError {
         switch self {
         case .configuration(let detail): .invalidArgument(detail)
-        case .refused(let detail): .refused(detail)
+        case .refused(let detail), .tls(let detail): .refused(detail)
         // gRPC's PermissionDenied and Unauthenticated: the configured user may not do this.
         case let .server(_, code, message) where code == 7 || code == 16: .refused(message)
         case .unreachable, .server, .protocolViolation: .unavailable(description)

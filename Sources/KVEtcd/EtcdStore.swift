@@ -85,7 +85,7 @@ public final class EtcdStore: KeyValueStore {
                 _ = try client.call("/v3/kv/range", .object(["key": wire.key("\u{0}"), "count_only": .bool(true),
                                                              "revision": EtcdWire.string(EtcdWire.etcdRevision(afterRevision + 1))]))
             } catch .server(_, let code, _) where code == 11 {
-                let watch = try EtcdWatch(client: EtcdClient(client.configuration), wire: wire, prefix: prefix,
+                let watch = try EtcdWatch(client: EtcdClient(sharingSettingsOf: client), wire: wire, prefix: prefix,
                                           afterRevision: afterRevision)
                 defer { watch.cancel() }
                 _ = try watch.next(timeout: client.configuration.timeout)
@@ -95,7 +95,7 @@ public final class EtcdStore: KeyValueStore {
             }
         }
         return try translate { () throws(EtcdError) in
-            try EtcdWatch(client: EtcdClient(client.configuration), wire: wire, prefix: prefix, afterRevision: afterRevision)
+            try EtcdWatch(client: EtcdClient(sharingSettingsOf: client), wire: wire, prefix: prefix, afterRevision: afterRevision)
         }
     }
 

@@ -1,17 +1,25 @@
 import Glibc
+import TLS
 
-/// One HTTP/1.1 connection to one endpoint, kept alive between requests, over a plain POSIX socket:
-/// every wait is a `poll` bounded by the caller's deadline, so a dead or stopped server costs at most
-/// the time the caller allows.
+/// One HTTP/1.1 connection to one endpoint, kept alive between requests, over a POSIX socket, with
+/// TLS when the endpoint is `https://`: every wait is a `poll` bounded by the caller's deadline, so a
+/// dead or stopped server costs at most the time the caller allows.
 final class HTTPConnection {
     let endpoint: EtcdEndpoint
     private var fd: Int32
+    /// The TLS session over the socket, for an `https://` endpoint.
+    private var tls: TLSSession?
+    /// Whether the server has sent anything on this connection.
+    private(set) var hasAnswered = false
+    /// What one `recv` reads into.
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16_384, alignment: 1)
     /// Bytes read past the end of the last response (none with etcd, which answers one at a time).
     private var buffer: [UInt8] = []
     private var bufferStart = 0
 
-    /// Connects within `deadline`.
-    init(to endpoint: EtcdEndpoint, deadline: ContinuousClock.Instant) throws(EtcdError) {
+    /// Connects within `deadline`, and completes the TLS handshake with `tls` for an `https://`
+    /// endpoint.
+    init(to endpoint: EtcdEndpoint, tls context: TLSClientContext?, deadline: ContinuousClock.Instant) throws(EtcdError) {
         self.endpoint = endpoint
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -36,9 +44,16 @@ final class HTTPConnection {
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
             guard error == 0 else { errno = error; throw failure("connect") }
         }
+        if endpoint.usesTLS {
+            guard let context else { throw .configuration("\(endpoint): an https:// endpoint without TLS settings") }
+            try handshake(context, deadline: deadline)
+        }
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        scratch.deallocate()
+    }
 
     func close() {
         if fd >= 0 { Glibc.close(fd) }
@@ -54,6 +69,17 @@ final class HTTPConnection {
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         let bytes = Array(head.utf8) + body
+        guard let tls else { return try transmit(bytes, deadline: deadline) }
+        try tlsStep { () throws(TLSError) in try tls.write(bytes) }
+        do throws(EtcdError) {
+            try transmit(tls.takeOutgoing(), deadline: deadline)
+        } catch {
+            throw refusalAfterHandshake() ?? error
+        }
+    }
+
+    /// Writes `bytes` to the socket.
+    private func transmit(_ bytes: [UInt8], deadline: ContinuousClock.Instant) throws(EtcdError) {
         var sent = 0
         while sent < bytes.count {
             let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
@@ -137,16 +163,116 @@ final class HTTPConnection {
             buffer.removeFirst(bufferStart)
             bufferStart = 0
         }
-        var chunk = [UInt8](repeating: 0, count: 16_384)
+        guard let tls else {
+            buffer += scratch[..<(try receive(deadline: deadline))]
+            hasAnswered = true
+            return
+        }
         while true {
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count > 0 {
-                buffer += chunk[..<count]
+            switch try tlsStep({ () throws(TLSError) in try tls.read(into: scratch) }) {
+            case .done(let count):
+                buffer += scratch[..<count]
+                hasAnswered = true
                 return
+            case .closed:
+                throw .unreachable("\(endpoint): the connection was closed")
+            case .needsInput:
+                let count: Int
+                do throws(EtcdError) {
+                    try transmit(tls.takeOutgoing(), deadline: deadline)
+                    count = try receive(deadline: deadline)
+                } catch {
+                    throw refusalAfterHandshake() ?? error
+                }
+                tls.receive(UnsafeRawBufferPointer(rebasing: scratch[..<count]))
             }
+        }
+    }
+
+    /// Under TLS 1.3 a server checks the client's certificate after the client has finished its
+    /// handshake, and refuses it with an alert and a closed (or reset) connection. When this
+    /// connection failed before any answer, the alert it may hold names the refusal.
+    private func refusalAfterHandshake() -> EtcdError? {
+        guard let tls, !hasAnswered else { return nil }
+        while case let count = recv(fd, scratch.baseAddress, scratch.count, Int32(MSG_DONTWAIT)), count > 0 {
+            tls.receive(UnsafeRawBufferPointer(rebasing: scratch[..<count]))
+        }
+        do {
+            _ = try tls.read(into: scratch)
+            return nil
+        } catch {
+            return .tls("\(endpoint) refused the TLS session: \(error); does it accept the client certificate (certFile, keyFile)?")
+        }
+    }
+
+    /// Whether `endpoint` answers a TLS ClientHello as a TLS server does: asked only once a plain
+    /// request there went unanswered, to name the mistake of an `http://` URL for a TLS port.
+    static func answersTLS(_ endpoint: EtcdEndpoint, deadline: ContinuousClock.Instant) -> Bool {
+        do {
+            let probe = try HTTPConnection(to: endpoint, tls: nil, deadline: deadline)
+            let session = try TLSSession(TLSClientContext(caFile: nil, certificateFile: nil, keyFile: nil),
+                                         serverName: endpoint.host)
+            _ = try session.handshake()
+            try probe.transmit(session.takeOutgoing(), deadline: deadline)
+            let count = try probe.receive(deadline: deadline)
+            // A TLS record of the handshake (a ServerHello) or an alert.
+            return count >= 3 && (probe.scratch[0] == 0x16 || probe.scratch[0] == 0x15) && probe.scratch[1] == 0x03
+        } catch {
+            return false
+        }
+    }
+
+    /// Reads what the socket has into `scratch`, waiting for it until `deadline`; how many bytes.
+    private func receive(deadline: ContinuousClock.Instant) throws(EtcdError) -> Int {
+        while true {
+            let count = recv(fd, scratch.baseAddress, scratch.count, 0)
+            if count > 0 { return count }
             if count == 0 { throw .unreachable("\(endpoint): the connection was closed") }
             guard errno == EAGAIN || errno == EINTR else { throw failure("recv") }
             try wait(for: Int16(POLLIN), until: deadline, doing: "waiting for an answer")
+        }
+    }
+
+    /// The TLS handshake, within `deadline`. A peer that answers a ClientHello with something that
+    /// is not TLS is named as such, the commonest mistake being an `https://` URL for a plain port.
+    private func handshake(_ context: TLSClientContext, deadline: ContinuousClock.Instant) throws(EtcdError) {
+        let session: TLSSession
+        do { session = try TLSSession(context, serverName: endpoint.host) } catch { throw .tls("\(endpoint): \(error)") }
+        while true {
+            let progress: TLSSession.Progress
+            do {
+                progress = try session.handshake()
+            } catch .handshake(let detail) {
+                throw .tls("\(endpoint): the TLS handshake failed (\(detail)); is it a TLS endpoint? a plain one is http://")
+            } catch {
+                throw .tls("\(endpoint): \(error)")
+            }
+            try transmit(session.takeOutgoing(), deadline: deadline)
+            switch progress {
+            case .done:
+                tls = session
+                return
+            case .closed:
+                throw .tls("\(endpoint): closed the connection during the TLS handshake")
+            case .needsInput:
+                let count: Int
+                do throws(EtcdError) {
+                    count = try receive(deadline: deadline)
+                } catch .unreachable(let detail) where detail.hasSuffix("the connection was closed") {
+                    throw .tls("\(endpoint): closed the connection during the TLS handshake; is it a TLS endpoint?")
+                }
+                session.receive(UnsafeRawBufferPointer(rebasing: scratch[..<count]))
+            }
+        }
+    }
+
+    /// A TLS operation after the handshake; what fails there is the server refusing the session (a
+    /// client certificate it does not accept, under TLS 1.3 only known once the first answer comes).
+    private func tlsStep<T>(_ body: () throws(TLSError) -> T) throws(EtcdError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .tls("\(endpoint) refused the TLS session: \(error); does it accept the client certificate (certFile, keyFile)?")
         }
     }
 

@@ -12,6 +12,8 @@ public struct EtcdStoreSettings: Sendable, Equatable {
     public var username: String?
     /// Where the password comes from: inline, or a file read when the store is opened (never argv).
     public var password: Secret?
+    /// TLS for `https://` endpoints: the CA file and the client certificate and key.
+    public var tls: EtcdTLSFiles
 
     public enum Secret: Sendable, Equatable {
         case inline(String)
@@ -41,11 +43,10 @@ extension EtcdStoreSettings: Decodable {
         if let hostID, hostID.isEmpty || hostID.contains("/") {
             throw StoreConfigurationError("store: \"hostID\" \"\(hostID)\" must be non-empty and without \"/\"")
         }
-        for key in [CodingKeys.caFile, .certFile, .keyFile] {
-            if let file = try container.decodeIfPresent(String.self, forKey: key) {
-                throw StoreConfigurationError("store: \"\(key.rawValue)\" \(file): TLS to etcd is not supported by this build")
-            }
-        }
+        tls = EtcdTLSFiles(caFile: try container.decodeIfPresent(String.self, forKey: .caFile),
+                           certFile: try container.decodeIfPresent(String.self, forKey: .certFile),
+                           keyFile: try container.decodeIfPresent(String.self, forKey: .keyFile))
+        try Self.validate(tls, endpoints: endpoints)
         if let seconds = try container.decodeIfPresent(Double.self, forKey: .timeout) {
             guard seconds > 0, seconds <= 300 else {
                 throw StoreConfigurationError("store: \"timeout\" must be a number of seconds above 0 and at most 300")
@@ -65,6 +66,26 @@ extension EtcdStoreSettings: Decodable {
         }
         if password != nil && username == nil {
             throw StoreConfigurationError("store: a password needs a \"username\"")
+        }
+    }
+}
+
+extension EtcdStoreSettings {
+    /// TLS files are for `https://` endpoints: naming them beside an `http://` one is a mistake
+    /// that would otherwise send credentials in the clear. A certificate needs its key.
+    private static func validate(_ tls: EtcdTLSFiles, endpoints: [EtcdEndpoint]) throws {
+        for (key, path) in [("caFile", tls.caFile), ("certFile", tls.certFile), ("keyFile", tls.keyFile)] {
+            if let path, !path.hasPrefix("/") {
+                throw StoreConfigurationError("store: \"\(key)\" \(path) must be an absolute path")
+            }
+        }
+        switch (tls.certFile, tls.keyFile) {
+        case (_?, nil): throw StoreConfigurationError("store: \"certFile\" needs \"keyFile\", the certificate's private key")
+        case (nil, _?): throw StoreConfigurationError("store: \"keyFile\" needs \"certFile\", the certificate it belongs to")
+        default: break
+        }
+        if !tls.isEmpty, let plain = endpoints.first(where: { !$0.usesTLS }) {
+            throw StoreConfigurationError("store: TLS files are given but endpoint \(plain) is not https://")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import KV
 import KVEtcd
 import KVSQLite
@@ -22,13 +23,13 @@ public func openStore(_ configuration: StoreConfiguration) throws -> any KeyValu
             }
             throw StoreConfigurationError("dataDir \"\(dataDir)\" \(problem)")
         }
-    case .etcd(let settings, _):
-        return try EtcdStore(clientConfiguration(settings), namespace: settings.prefix)
+    case .etcd(let settings, let dataDir):
+        return try EtcdStore(clientConfiguration(settings, dataDir: dataDir, creating: true), namespace: settings.prefix)
     }
 }
 
 /// The client settings, with the password read from its file now, at the edge.
-func clientConfiguration(_ settings: EtcdStoreSettings) throws -> EtcdClientConfiguration {
+func clientConfiguration(_ settings: EtcdStoreSettings, dataDir: String, creating: Bool) throws -> EtcdClientConfiguration {
     var password: String?
     switch settings.password {
     case .inline(let text)?: password = text
@@ -43,7 +44,8 @@ func clientConfiguration(_ settings: EtcdStoreSettings) throws -> EtcdClientConf
     case nil: break
     }
     return EtcdClientConfiguration(endpoints: settings.endpoints, timeout: settings.timeout,
-                                   username: settings.username, password: password)
+                                   username: settings.username, password: password, tls: settings.tls,
+                                   tokenFile: settings.username == nil ? nil : tokenFile(in: dataDir, creating: creating))
 }
 
 /// Opens the store `configuration` names if it exists, creating nothing: for readers, to whom a
@@ -51,6 +53,14 @@ func clientConfiguration(_ settings: EtcdStoreSettings) throws -> EtcdClientConf
 public func openExistingStore(_ configuration: StoreConfiguration) throws -> (any KeyValueStore)? {
     switch configuration {
     case .local(let dataDir): try SQLiteStore.openExisting(path: DataDirectory.storePath(in: dataDir))
-    case .etcd(let settings, _): try EtcdStore(clientConfiguration(settings), namespace: settings.prefix)
+    case .etcd(let settings, let dataDir):
+        try EtcdStore(clientConfiguration(settings, dataDir: dataDir, creating: false), namespace: settings.prefix)
     }
+}
+
+/// Where a plugin keeps etcd's authentication token for the next plugin run: in the host's own
+/// `dataDir`, which `creating` makes (mode 0700, as the local store makes it) if it is not there.
+func tokenFile(in dataDir: String, creating: Bool) -> String {
+    if creating { mkdir(dataDir, 0o700) }
+    return "\(dataDir)/etcd-token"
 }

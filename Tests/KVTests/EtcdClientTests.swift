@@ -89,3 +89,34 @@ import Testing
         #expect(events.map(\.key) == ["w/2"])
     }
 }
+
+/// TLS settings that cannot work are refused when the store is opened, naming the file.
+@Suite struct EtcdTLSSettingsTests {
+    @Test func anUnreadableCAFileIsRefusedNamingIt() throws {
+        #expect {
+            try EtcdStore(EtcdClientConfiguration(endpoints: [EtcdEndpoint("https://127.0.0.1:1")],
+                                                  tls: EtcdTLSFiles(caFile: "/nonexistent/ca.pem")))
+        } throws: { error in
+            guard case .refused(let detail)? = error as? KVError else { return false }
+            return detail.contains("caFile /nonexistent/ca.pem") && detail.contains("No such file")
+        }
+    }
+
+    @Test func aCAFileWithoutACertificateIsRefusedNamingIt() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-ca-\(getpid()).pem").path
+        try "not a certificate\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        #expect {
+            try EtcdStore(EtcdClientConfiguration(endpoints: [EtcdEndpoint("https://127.0.0.1:1")], tls: EtcdTLSFiles(caFile: path)))
+        } throws: { error in
+            guard case .refused(let detail)? = error as? KVError else { return false }
+            return detail.contains(path) && detail.contains("no PEM certificate")
+        }
+    }
+
+    @Test func plainEndpointsNeverLoadTLS() throws {
+        // The files are not read at all without an https:// endpoint.
+        _ = try EtcdStore(EtcdClientConfiguration(endpoints: [EtcdEndpoint("http://127.0.0.1:1")],
+                                                  tls: EtcdTLSFiles(caFile: "/nonexistent/ca.pem")))
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import KV
+import KVEtcd
 import KVSQLite
 import Stores
 import Testing
@@ -100,6 +101,16 @@ import Testing
         #expect(settings.timeout == .milliseconds(500))
     }
 
+    @Test func tlsFilesGoWithHTTPSEndpoints() throws {
+        let json = #"{"store": {"type": "etcd", "endpoints": ["https://10.0.0.1:2379"], "caFile": "/etc/ca.pem", "#
+            + #""certFile": "/etc/client.pem", "keyFile": "/etc/client-key.pem"}}"#
+        guard case let .etcd(settings, _) = try decode(json) else {
+            Issue.record("not etcd"); return
+        }
+        #expect(settings.endpoints.map(\.description) == ["https://10.0.0.1:2379"])
+        #expect(settings.tls == EtcdTLSFiles(caFile: "/etc/ca.pem", certFile: "/etc/client.pem", keyFile: "/etc/client-key.pem"))
+    }
+
     @Test func defaultsAreThePrefixAndTwoSeconds() throws {
         guard case let .etcd(settings, _) = try decode(#"{"store": {"type": "etcd", "endpoints": ["127.0.0.1:2379"]}}"#) else {
             Issue.record("not etcd"); return
@@ -115,7 +126,10 @@ import Testing
         (#"{"type": "etcd", "endpoints": ["a:1"], "password": "x"}"#, "username"),
         (#"{"type": "etcd", "endpoints": ["a:1"], "username": "u", "password": "x", "passwordFile": "/p"}"#, "not both"),
         (#"{"type": "etcd", "endpoints": ["a:1"], "timeout": 0}"#, "timeout"),
-        (#"{"type": "etcd", "endpoints": ["a:1"], "caFile": "/etc/ca.pem"}"#, "/etc/ca.pem"),
+        (#"{"type": "etcd", "endpoints": ["http://a:1"], "caFile": "/etc/ca.pem"}"#, "http://a:1 is not https://"),
+        (#"{"type": "etcd", "endpoints": ["https://a:1"], "certFile": "/etc/c.pem"}"#, "needs \"keyFile\""),
+        (#"{"type": "etcd", "endpoints": ["https://a:1"], "keyFile": "/etc/k.pem"}"#, "needs \"certFile\""),
+        (#"{"type": "etcd", "endpoints": ["https://a:1"], "caFile": "ca.pem"}"#, "absolute"),
         (#"{"type": "consul"}"#, "consul"),
     ])
     func badSettingsSayWhatIsWrong(store: String, named: String) {
