@@ -28,6 +28,11 @@ final class EtcdLikeStore: KeyValueStore {
         return try inner.commit(transaction)
     }
     func update<T>(_ body: (TransactionContext) throws -> T) throws -> T { try OptimisticUpdate.run(on: self, body) }
+    func grantLease(ttl: Duration) throws -> LeaseID { try inner.grantLease(ttl: ttl) }
+    func keepAlive(_ lease: LeaseID) throws -> Duration? { try inner.keepAlive(lease) }
+    func revoke(_ lease: LeaseID) throws -> Bool { try inner.revoke(lease) }
+    func timeToLive(_ lease: LeaseID) throws -> Duration? { try inner.timeToLive(lease) }
+    func put(_ key: String, _ value: [UInt8], lease: LeaseID) throws -> Int64 { try inner.put(key, value, lease: lease) }
 }
 
 @Suite struct Blocks {
