@@ -98,8 +98,11 @@ public final class BlockAllocator {
     }
 
     /// Marks `addresses` leased or free in their blocks that exist, inside the caller's transaction
-    /// (an address of a block no host claimed is held by its address key alone).
-    func mark(_ addresses: [IPAddress], used: Bool, in tx: TransactionContext) throws {
+    /// (an address of a block no host claimed is held by its address key alone). Returns the blocks
+    /// this left empty, by key, with the value written (for `retire`).
+    @discardableResult
+    func mark(_ addresses: [IPAddress], used: Bool, in tx: TransactionContext) throws -> [String: String] {
+        var emptied: [String: String] = [:]
         for address in addresses {
             guard let range = rangeSets.lazy.compactMap({ $0.range(containing: address) }).first else { continue }
             let block = layout.block(of: address, in: range)
@@ -107,7 +110,9 @@ public final class BlockAllocator {
             guard let kv = try tx.get(key), var state = BlockState(value: kv.string, size: Self.size(of: block)) else { continue }
             state.mark(address, in: block, used: used)
             tx.put(key, state.value)
+            emptied[key] = state.used.contains(true) ? nil : state.value
         }
+        return emptied
     }
 
     private func load() throws -> [Subnet: (state: BlockState, revision: Int64)] {

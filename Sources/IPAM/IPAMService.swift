@@ -20,7 +20,7 @@ public struct IPAMService {
         self.pending = pending
         let blocks = hostID.map {
             BlockAllocator(store: store, network: network, rangeSets: config.rangeSets,
-                           layout: BlockLayout(hostID: $0, size: config.blockSize))
+                           layout: BlockLayout(hostID: $0, size: config.blockSize, gracePeriod: config.blockGracePeriod))
         }
         leases = LeaseManager(store: store, network: network, blocks: blocks)
     }

@@ -88,4 +88,29 @@ import Testing
         }
         #expect(events.map(\.key) == ["w/2"])
     }
+
+    @Test func aWatchResumingAfterARestartAcrossACompactionSaysSo() throws {
+        let server = try EtcdServer()
+        defer { server.stop() }
+        let store = try server.store()
+        try store.put("w/1", "1")
+        let watch = try store.watch(prefix: "w/", afterRevision: 0)
+        #expect(try watch.next(timeout: .seconds(5)).map(\.revision) == [1])
+        try server.restart()
+        let writer = try server.store()
+        for index in 2...5 { try writer.put("w/\(index)", "v") }
+        // Through the gateway, with curl: history before protocol revision 5 (etcd's 6) goes.
+        try server.compact(etcdRevision: 6)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(20))
+        var thrown: (any Error)?
+        while thrown == nil && ContinuousClock.now < deadline {
+            do {
+                let events = try watch.next(timeout: .seconds(2))
+                #expect(events.isEmpty, "events after a compaction the watch missed: \(events)")
+            } catch {
+                thrown = error
+            }
+        }
+        #expect(thrown as? KVError == .compacted(requested: 1, oldestAvailable: 5))
+    }
 }

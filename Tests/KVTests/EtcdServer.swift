@@ -102,6 +102,12 @@ final class EtcdServer: @unchecked Sendable {
         }
     }
 
+    /// Compacts etcd's history before `etcdRevision` (etcd's numbering: the protocol's revision
+    /// plus one), as an operator or `--auto-compaction` would.
+    func compact(etcdRevision: Int64) throws {
+        try Self.post(endpoint + "/v3/kv/compaction", #"{"revision":"\#(etcdRevision)","physical":true}"#)
+    }
+
     private func halt() {
         if process.isRunning {
             kill(process.processIdentifier, SIGCONT)
