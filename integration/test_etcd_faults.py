@@ -173,3 +173,115 @@ def test_an_empty_block_goes_back_after_the_grace_period_and_another_host_claims
     result = harness.run_plugin(kv_ipam, net.env("ADD", ns.path, container_id()), b).expect_ok().json
     assert ipaddress.ip_address(result["ips"][0]["address"].split("/")[0]) in ipaddress.ip_network(block)
     assert blocks(etcd) == {block: "b"}
+
+
+class AnswerLosingProxy:
+    """A TCP relay in front of etcd that does to the first `/v3/kv/txn` what a network can: `lose`
+    relays it and drops etcd's answer (the commit applies, the client never hears), `delay` holds it
+    back unanswered and hands it to etcd only after the client's next transaction got through."""
+
+    def __init__(self, etcd: EtcdServer, mode: str):
+        import socket
+        import threading
+        self.etcd, self.mode = etcd, mode
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.struck = threading.Event()
+        self.next_txn_answered = threading.Event()
+        self.lock = threading.Lock()
+        self.txns = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _accept(self) -> None:
+        import threading
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client) -> None:
+        import socket
+        import threading
+        server = socket.create_connection(("127.0.0.1", self.etcd.client_port))
+        relaying = threading.Event()
+        relaying.set()
+
+        def answers():
+            try:
+                while data := server.recv(65536):
+                    if relaying.is_set():
+                        client.sendall(data)
+                        if self.struck.is_set():
+                            self.next_txn_answered.set()
+            except OSError:
+                pass  # the client side went first
+        threading.Thread(target=answers, daemon=True).start()
+        pending = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in pending:
+                    if not (data := client.recv(65536)):
+                        return
+                    pending += data
+                head, _, rest = pending.partition(b"\r\n\r\n")
+                length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)
+                while len(rest) < length:
+                    rest += client.recv(65536)
+                request, pending = head + b"\r\n\r\n" + rest[:length], rest[length:]
+                with self.lock:
+                    first_txn = request.startswith(b"POST /v3/kv/txn ") and self.txns == 0
+                    self.txns += request.startswith(b"POST /v3/kv/txn ")
+                if first_txn and self.mode == "lose":
+                    relaying.clear()
+                    self.struck.set()
+                    server.sendall(request)
+                elif first_txn and self.mode == "delay":
+                    self.struck.set()
+                    threading.Thread(target=self._deliver_late, args=(request,), daemon=True).start()
+                else:
+                    server.sendall(request)
+        finally:
+            client.close()
+            server.close()
+
+    def _deliver_late(self, request: bytes) -> None:
+        import socket
+        self.next_txn_answered.wait(10)
+        time.sleep(0.2)
+        with socket.create_connection(("127.0.0.1", self.etcd.client_port)) as late:
+            late.sendall(request)
+            self.late_answer = late.recv(65536)
+
+
+@pytest.mark.parametrize("mode", ["lose", "delay"])
+def test_an_add_whose_commit_answer_is_lost_is_settled_by_reading_back(net, make_netns, container_id, etcd, mode):
+    """`lose`: etcd applies the commit but its answer never arrives. `delay`: the commit reaches
+    etcd only after the client gave up on it. Either way the ADD holds one address, the one it
+    returns, and the block counts one lease."""
+    proxy = AnswerLosingProxy(etcd, mode)
+    try:
+        conf = net.conf(ipam={**net.ipam(), "store": {"type": "etcd", "endpoints": [proxy.endpoint], "prefix": "/t/",
+                                                      "timeout": 1}})
+        cid = container_id()
+        run = harness.run_plugin(ours_dir() / "kv-ipam", net.env("ADD", make_netns().path, cid), conf).expect_ok()
+        assert proxy.struck.is_set()
+        if mode == "delay":
+            assert wait_for(lambda: hasattr(proxy, "late_answer"), 10)
+            assert b'"succeeded":true' not in proxy.late_answer, "the late commit must fail against the fence"
+        told = [ip["address"].split("/")[0] for ip in run.json["ips"]]
+        assert holders(etcd) == {address: cid for address in told}
+        assert owners(etcd) == {cid}
+        (state,) = [v for k, v in etcd.keys("/t/").items() if "/blocks/" in k]
+        assert state.split("\n")[2].count("1") == len(told)
+    finally:
+        proxy.close()
