@@ -81,7 +81,7 @@ public struct IPAMService {
     /// Releases the leases of every attachment not in `valid`.
     @discardableResult
     public func gc(keeping valid: Set<Attachment>) throws -> [Attachment] {
-        try pending?.complete(with: leases)
+        try pending?.complete(with: leases, always: true)
         return try leases.releaseAll(except: valid)
     }
 

@@ -1,3 +1,4 @@
+import Glibc
 import Identity
 import KV
 
@@ -5,38 +6,59 @@ import KV
 /// store until a later run of the network reaches the shared one again. Meanwhile the addresses stay
 /// leased in the shared store, so no one else is given them.
 ///
-///     ipam/<network>/pending/<containerID>/<ifname>  -> ""   (in the host's store)
+///     ipam-pending/<network>/<containerID>/<ifname>  -> ""   (in the host's store)
+///
+/// A marker file beside the host's store says that something may be pending, so that a run with
+/// nothing to do costs one `access` rather than opening the store. A release is recorded before the
+/// marker is made, and a run removes the marker before it reads what is pending, making it again
+/// if anything is left: whatever the interleaving, a record is never left without its marker
+/// except by a run that crashed in between, and GC, which reads the store whatever the marker says,
+/// finds that one.
 public struct PendingReleases {
-    private let keys: LeaseKeys
+    /// Where every network's pending releases live in the host's store.
+    static let root = "ipam-pending/"
+
+    private let network: NetworkName
+    private let markerPath: String
     private let openExisting: () throws -> (any KeyValueStore)?
     private let open: () throws -> any KeyValueStore
 
     /// `openExisting` opens the host's store if it is there (`nil`: nothing can be pending), `open`
-    /// opens it, creating it if need be, to record a release.
-    public init(network: NetworkName, openExisting: @escaping () throws -> (any KeyValueStore)?,
+    /// opens it, creating it if need be, to record a release; `markerPath` is the marker file.
+    public init(network: NetworkName, markerPath: String, openExisting: @escaping () throws -> (any KeyValueStore)?,
                 open: @escaping () throws -> any KeyValueStore) {
-        keys = LeaseKeys(network: network)
+        self.network = network
+        self.markerPath = markerPath
         self.openExisting = openExisting
         self.open = open
     }
 
     /// Remembers that `attachment`'s lease is still to be released.
     func record(_ attachment: Attachment) throws {
-        try open().put(keys.pending(attachment), [])
+        try open().put(key(attachment), [])
+        let fd = Glibc.open(markerPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw KVError.unavailable("cannot create \(markerPath): \(String(cString: strerror(errno)))")
+        }
+        close(fd)
     }
 
-    /// Releases what is pending through `leases`, forgetting each release once made; stops at the
-    /// first that fails, which stays pending. A host store that cannot be read holds nothing pending
-    /// here: the error shows when a release is next recorded in it.
-    func complete(with leases: LeaseManager) throws {
-        guard let store = try? openExisting(),
-              let pending = try? store.range(prefix: keys.pendings).kvs, !pending.isEmpty else { return }
-        for kv in pending {
-            guard let attachment = keys.attachment(fromPendingKey: kv.key) else {
-                try store.delete(kv.key)
-                continue
+    /// Releases what is pending for the network through `leases`, forgetting each release once made;
+    /// stops at the first that fails, which stays pending. Without the marker nothing is read,
+    /// unless `always` (GC). A host store that cannot be read holds nothing pending here: the error
+    /// shows when a release is next recorded in it.
+    func complete(with leases: LeaseManager, always: Bool = false) throws {
+        guard access(markerPath, F_OK) == 0 || always else { return }
+        unlink(markerPath)
+        guard let store = try? openExisting() else { return }
+        defer {
+            if (try? store.range(prefix: Self.root).kvs.isEmpty) != true {
+                close(Glibc.open(markerPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600))
             }
-            try leases.release(attachment)
+        }
+        guard let pending = try? store.range(prefix: prefix).kvs else { return }
+        for kv in pending {
+            if let attachment = attachment(fromKey: kv.key) { try leases.release(attachment) }
             try store.delete(kv.key)
         }
     }
@@ -49,19 +71,17 @@ public struct PendingReleases {
         default: false
         }
     }
-}
 
-extension LeaseKeys {
-    func pending(_ attachment: Attachment) -> String {
-        pendings + "\(attachment.containerID)/\(attachment.interface)"
+    private var prefix: String { Self.root + "\(network)/" }
+
+    func key(_ attachment: Attachment) -> String {
+        prefix + "\(attachment.containerID)/\(attachment.interface)"
     }
 
-    var pendings: String { prefix + "pending/" }
-
     /// The attachment a pending-release key of this network names, or `nil` for a key of another shape.
-    func attachment(fromPendingKey key: String) -> Attachment? {
-        guard key.unicodeScalars.starts(with: pendings.unicodeScalars) else { return nil }
-        let rest = String(key.unicodeScalars.dropFirst(pendings.unicodeScalars.count))
+    private func attachment(fromKey key: String) -> Attachment? {
+        guard key.unicodeScalars.starts(with: prefix.unicodeScalars) else { return nil }
+        let rest = String(key.unicodeScalars.dropFirst(prefix.unicodeScalars.count))
         return AttachmentID(text: "\(network)/\(rest)")?.attachment
     }
 }

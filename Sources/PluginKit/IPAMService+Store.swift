@@ -16,8 +16,8 @@ extension IPAMService {
             hostID = try settings.resolvedHostID()
             // A DEL that cannot reach etcd leaves its release to the host's own store.
             let local = StoreConfiguration.local(dataDir: dataDir)
-            pending = PendingReleases(network: network, openExisting: { try openExistingStore(local) },
-                                      open: { try openStore(local) })
+            pending = PendingReleases(network: network, markerPath: dataDir + "/pending-releases",
+                                      openExisting: { try openExistingStore(local) }, open: { try openStore(local) })
         }
         self.init(config: config, network: network, store: try openStore(store), hostID: hostID, pending: pending)
     }
