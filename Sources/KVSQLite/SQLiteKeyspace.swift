@@ -106,7 +106,10 @@ struct SQLiteKeyspace {
 
     /// Removes the keys attached to `lease`; returns them in key order.
     func deleteKeys(of lease: Int64) throws -> [String] {
-        let keys = try connection.query("DELETE FROM kv WHERE lease = ?1 RETURNING key", .integer(lease)) { $0.blob(0) }
+        // `lease != 0` as the partial index `kv_lease` says it, so that SQLite uses the index.
+        let keys = try connection.query("DELETE FROM kv WHERE lease = ?1 AND lease != 0 RETURNING key", .integer(lease)) {
+            $0.blob(0)
+        }
         return keys.sorted { $0.lexicographicallyPrecedes($1) }.map { String(decoding: $0, as: UTF8.self) }
     }
 
