@@ -115,7 +115,7 @@ public final class EtcdStore: KeyValueStore {
         try translate { () throws(EtcdError) in try client.call(path, body) }
     }
 
-    func translate<T>(_ body: () throws(EtcdError) -> T) throws -> T {
+    private func translate<T>(_ body: () throws(EtcdError) -> T) throws -> T {
         do { return try body() } catch { throw error.kvError }
     }
 
