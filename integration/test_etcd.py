@@ -59,22 +59,6 @@ def test_unreachable_etcd_is_code_11_within_the_timeout_naming_the_endpoints(net
     assert "127.0.0.1:9" in message and "127.0.0.1:11" in message
 
 
-def test_a_frozen_etcd_fails_a_bridge_add_in_time_leaving_nothing(net, make_netns, container_id, etcd):
-    ns = make_netns()
-    cid = container_id()
-    conf = net.conf(ipam=etcd_ipam(net, etcd, timeout=0.5))
-    etcd.freeze()
-    try:
-        started = time.monotonic()
-        net.invoke("ADD", conf, ns.path, cid).expect_error(11)
-        assert time.monotonic() - started < 2.5
-    finally:
-        etcd.thaw()
-    assert ns.link_names() == ns.baseline
-    assert lease_keys(etcd) == {}
-    net.invoke("DEL", conf, ns.path, cid).expect_ok()
-
-
 def test_the_host_wide_store_file_is_used_when_the_config_names_none(net, make_netns, container_id, etcd, tmp_root):
     store_file = tmp_root / "store.json"
     store_file.write_text(json.dumps({"type": "etcd", "endpoints": [etcd.endpoint], "prefix": "/t/"}))
@@ -105,31 +89,6 @@ def test_credentials_from_a_password_file_and_a_wrong_password_is_code_7(net, ma
     missing = net.conf(ipam=etcd_ipam(net, etcd, username="cni", passwordFile=str(tmp_root / "absent.pw")))
     run = harness.run_plugin(kv_ipam, net.env("ADD", ns.path, container_id()), missing).expect_error(7)
     assert "absent.pw" in run.stdout
-
-
-def test_parallel_adds_across_an_etcd_restart_hand_out_no_address_twice(net, make_netns, container_id, etcd):
-    kv_ipam = ours_dir() / "kv-ipam"
-    ns = make_netns()
-    conf = net.conf(ipam=etcd_ipam(net, etcd, timeout=1))
-    runs = []
-    for index in range(24):
-        runs.append((cid := container_id(), harness.start_plugin(kv_ipam, net.env("ADD", ns.path, cid), conf)))
-        if index == 8:
-            etcd.stop(remove=False)
-            etcd.start()
-    outcomes = [(cid, harness.finish_plugin(proc)) for cid, proc in runs]
-    for _, run in outcomes:
-        assert run.returncode == 0 or run.code == 11, run.describe()
-    held = lease_keys(etcd)
-    addresses = [k.rsplit("/", 1)[1] for k in held if "/ips/" in k]
-    assert len(addresses) == len(set(addresses))
-    succeeded = {cid for cid, run in outcomes if run.returncode == 0}
-    # An address key's value is the holder's canonical text, network/container/interface.
-    holders = {v.split("/")[1] for k, v in held.items() if "/ips/" in k}
-    assert holders <= succeeded | {cid for cid, _ in outcomes}
-    for cid, _ in outcomes:
-        harness.run_plugin(kv_ipam, net.env("DEL", None, cid), conf).expect_ok()
-    assert lease_keys(etcd) == {}
 
 
 def test_example_config(make_network, make_netns, container_id, etcd):

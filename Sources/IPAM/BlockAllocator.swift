@@ -34,6 +34,8 @@ public final class BlockAllocator {
     /// Leases one address per range set to `attachment`, which must hold none, taking `requested`
     /// addresses where they fall. `nil` when the store shows the attachment already holds a lease.
     func acquire(for attachment: Attachment, from rangeSets: [RangeSet], requested: [IPAddress]) throws -> [Lease]? {
+        // The owner key this ADD left to settle a commit whose answer was lost (see `settle`).
+        var fence: Int64?
         for _ in 1...Self.attempts {
             let blocks = try known ?? load()
             var changed: [Subnet: BlockState] = [:]
@@ -55,7 +57,7 @@ public final class BlockAllocator {
                         + "(\(rangeSets.map(\.description).joined(separator: "; ")))")
             }
             let ownerKey = keys.owner(attachment)
-            var compares = [Compare.absent(ownerKey)]
+            var compares = [Self.unheld(ownerKey, fence: fence)]
             var writes: [Operation] = []
             for lease in leases {
                 compares.append(.absent(keys.address(lease.address)))
@@ -68,16 +70,29 @@ public final class BlockAllocator {
             }
             writes.append(.put(ownerKey, Array(LeaseKeys.ownerValue(holding: leases.map(\.address)).utf8)))
             // A failed commit reads the blocks again in the same request, for the next attempt.
-            let result = try store.commit(Transaction(compares: compares, success: writes,
-                                                      failure: [.get(ownerKey)] + leases.map { .get(keys.address($0.address)) }
-                                                          + [.range(prefix: keys.blocks)]))
+            let transaction = Transaction(compares: compares, success: writes,
+                                          failure: [.get(ownerKey)] + leases.map { .get(keys.address($0.address)) }
+                                              + [.range(prefix: keys.blocks)])
+            let result: TransactionResult
+            do {
+                result = try store.commit(transaction)
+            } catch KVError.unavailable {
+                known = nil
+                switch try settle(ownerKey, leases: leases, fence: fence) {
+                case .applied: return leases
+                case .heldElsewhere: return nil
+                case .fenced(let revision):
+                    fence = revision
+                    continue
+                }
+            }
             if result.succeeded {
                 for (block, state) in changed { known?[block] = (state, result.revision) }
                 return leases
             }
             known = nil
             if case .range(let current)? = result.results.last { remember(current) }
-            guard case .range(let owner)? = result.results.first, owner.isEmpty else { return nil }
+            guard case .range(let owner)? = result.results.first, owner.allSatisfy({ $0.modRevision == fence }) else { return nil }
             for case (let lease, .range(let held)) in zip(leases, result.results.dropFirst()) where !held.isEmpty {
                 taken.insert(lease.address)
             }
@@ -86,8 +101,11 @@ public final class BlockAllocator {
     }
 
     /// Marks `addresses` leased or free in their blocks that exist, inside the caller's transaction
-    /// (an address of a block no host claimed is held by its address key alone).
-    func mark(_ addresses: [IPAddress], used: Bool, in tx: TransactionContext) throws {
+    /// (an address of a block no host claimed is held by its address key alone). Returns the blocks
+    /// this left empty, by key, with the value written (for `retire`).
+    @discardableResult
+    func mark(_ addresses: [IPAddress], used: Bool, in tx: TransactionContext) throws -> [String: String] {
+        var emptied: [String: String] = [:]
         for address in addresses {
             guard let range = rangeSets.lazy.compactMap({ $0.range(containing: address) }).first else { continue }
             let block = layout.block(of: address, in: range)
@@ -95,7 +113,9 @@ public final class BlockAllocator {
             guard let kv = try tx.get(key), var state = BlockState(value: kv.string, size: Self.size(of: block)) else { continue }
             state.mark(address, in: block, used: used)
             tx.put(key, state.value)
+            emptied[key] = state.used.contains(true) ? nil : state.value
         }
+        return emptied
     }
 
     private func load() throws -> [Subnet: (state: BlockState, revision: Int64)] {

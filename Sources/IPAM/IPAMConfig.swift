@@ -14,12 +14,18 @@ public struct IPAMConfig: Sendable, Equatable {
     public var resolvConf: String?
     /// Addresses per block where hosts share a store (see `BlockLayout`): a power of two.
     public var blockSize: Int
+    /// How long an empty block stays claimed before it goes back (`blockGracePeriod`, in seconds).
+    public var blockGracePeriod: Duration
+
+    /// A week: a lease's TTL is kept as int64 seconds everywhere, but a longer grace only hides a
+    /// mistake.
+    static let longestGracePeriod = 7 * 24 * 3600
 
     /// The keys of the `ipam` section, host-local's, `dataDir` and `store` among them for the caller
     /// to read (see `decode`). A route's keys beyond `dst` and `gw` are the spec's (CNI 1.1), which
     /// host-local passes on and kv-ipam accepts and ignores.
     public static let configKeys = ConfigKeys.keys(
-        ["type", "subnet", "rangeStart", "rangeEnd", "gateway", "dataDir", "resolvConf", "blockSize"],
+        ["type", "subnet", "rangeStart", "rangeEnd", "gateway", "dataDir", "resolvConf", "blockSize", "blockGracePeriod"],
         nested: [
             .init("ranges", .list(.list(.keys(["subnet", "rangeStart", "rangeEnd", "gateway"])))),
             .init("routes", .list(.keys(["dst", "gw", "mtu", "advmss", "priority", "table", "scope"]))),
@@ -83,6 +89,14 @@ public struct IPAMConfig: Sendable, Equatable {
             throw IPAMError.invalidConfig(
                 "blockSize \(blockSize) is not a power of two from \(BlockLayout.sizes.lowerBound) to \(BlockLayout.sizes.upperBound)")
         }
+        if let seconds = section.blockGracePeriod {
+            guard (1...Self.longestGracePeriod).contains(seconds) else {
+                throw IPAMError.invalidConfig("blockGracePeriod \(seconds) is not a number of seconds from 1 to \(Self.longestGracePeriod)")
+            }
+            blockGracePeriod = .seconds(seconds)
+        } else {
+            blockGracePeriod = BlockLayout.defaultGracePeriod
+        }
     }
 
     /// The network configuration, of which IPAM reads only its own section.
@@ -113,6 +127,7 @@ public struct IPAMConfig: Sendable, Equatable {
         var routes: [RouteEntry]?
         var resolvConf: String?
         var blockSize: Int?
+        var blockGracePeriod: Int?
 
         struct Range: Decodable {
             var subnet: String

@@ -125,12 +125,13 @@ public struct LeaseManager {
     /// Returns the addresses released.
     @discardableResult
     public func release(_ attachment: Attachment) throws -> [IPAddress] {
-        try store.update { tx in
-            guard let held = try tx.get(keys.owner(attachment)) else { return [] }
+        let (addresses, emptied) = try store.update { tx -> ([IPAddress], [String: String]) in
+            guard let held = try tx.get(keys.owner(attachment)) else { return ([], [:]) }
             let addresses = LeaseKeys.addresses(fromOwnerValue: held.string)
-            try release(addresses, of: attachment, in: tx)
-            return addresses
+            return (addresses, try release(addresses, of: attachment, in: tx))
         }
+        blocks?.retire(emptied)
+        return addresses
     }
 
     /// The addresses `attachment` holds (empty if none).
@@ -156,14 +157,19 @@ public struct LeaseManager {
             try store.update { tx in batch.forEach(tx.delete) }
         }
         let stale = owners.compactMap { keys.attachment(fromOwnerKey: $0.key) }.filter { !valid.contains($0) }
+        var emptied: [String: String] = [:]
         for batch in stale.chunks(of: Self.releaseBatch) {
-            released += try store.update { tx in
-                try batch.filter { attachment in
+            let (done, empty) = try store.update { tx -> ([Attachment], [String: String]) in
+                var empty: [String: String] = [:]
+                let done = try batch.filter { attachment in
                     guard let held = try tx.get(keys.owner(attachment)) else { return false }
-                    try release(LeaseKeys.addresses(fromOwnerValue: held.string), of: attachment, in: tx)
+                    empty.merge(try release(LeaseKeys.addresses(fromOwnerValue: held.string), of: attachment, in: tx)) { $1 }
                     return true
                 }
+                return (done, empty)
             }
+            released += done
+            emptied.merge(empty) { $1 }
         }
         let unexplained = try store.range(prefix: keys.addresses).kvs.filter { !isExplained($0, valid: valid) }.map(\.key)
         for batch in unexplained.chunks(of: Self.releaseBatch) {
@@ -179,6 +185,8 @@ public struct LeaseManager {
                 }
             }
         }
+        // After every batch: the value compares skip a block written again since it was left empty.
+        blocks?.retire(emptied)
         return released
     }
 
@@ -216,15 +224,18 @@ public struct LeaseManager {
         throw IPAMError.exhausted(rangeSet: set.description)
     }
 
-    private func release(_ addresses: [IPAddress], of attachment: Attachment, in tx: TransactionContext) throws {
+    /// Returns the blocks this left empty (see `BlockAllocator.retire`).
+    @discardableResult
+    private func release(_ addresses: [IPAddress], of attachment: Attachment, in tx: TransactionContext) throws -> [String: String] {
         for address in addresses {
             // Only delete an address key that still names this attachment.
             if try tx.get(keys.address(address)).flatMap({ keys.attachment(fromAddressValue: $0.string) }) == attachment {
                 tx.delete(keys.address(address))
             }
         }
-        try blocks?.mark(addresses, used: false, in: tx)
+        let emptied = try blocks?.mark(addresses, used: false, in: tx) ?? [:]
         tx.delete(keys.owner(attachment))
+        return emptied
     }
 
     /// Held addresses as leases if they still satisfy the configuration and the request: exactly

@@ -17,6 +17,8 @@ final class EtcdServer: @unchecked Sendable {
     }()
 
     let directory: String
+    /// The member's name, unique, so that the server that answers can be told to be this one.
+    private let name = "kvtests-" + UUID().uuidString.prefix(8)
     private(set) var clientPort: UInt16 = 0
     private var arguments: [String] = []
     private var process = Process()
@@ -32,10 +34,10 @@ final class EtcdServer: @unchecked Sendable {
             let client = "http://127.0.0.1:\(clientPort)"
             let peer = "http://127.0.0.1:\(peerPort)"
             arguments = [
-                "--name", "test", "--data-dir", directory + "/data",
+                "--name", name, "--data-dir", directory + "/data",
                 "--listen-client-urls", client, "--advertise-client-urls", client,
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                "--initial-cluster", "test=\(peer)", "--unsafe-no-fsync",
+                "--initial-cluster", "\(name)=\(peer)", "--unsafe-no-fsync",
                 // The protocol suites' optimistic updates over 200 keys compare each; etcd allows 128 by default.
                 "--max-txn-ops", "1024", "--logger", "zap", "--log-level", "error",
             ]
@@ -64,6 +66,12 @@ final class EtcdServer: @unchecked Sendable {
         while true {
             do {
                 _ = try store.revision()
+                // Another etcd (another test's, another program's) may have bound the port between
+                // picking it and this one binding it: this one then exits, and that one answers.
+                guard try Self.post(endpoint + "/v3/cluster/member/list", "{}").contains("\"name\":\"\(name)\"") else {
+                    halt()
+                    throw KVError.unavailable("another etcd answers on port \(clientPort)")
+                }
                 return
             } catch {
                 guard ContinuousClock.now < deadline, process.isRunning else {
@@ -102,6 +110,12 @@ final class EtcdServer: @unchecked Sendable {
         }
     }
 
+    /// Compacts etcd's history before `etcdRevision` (etcd's numbering: the protocol's revision
+    /// plus one), as an operator or `--auto-compaction` would.
+    func compact(etcdRevision: Int64) throws {
+        try Self.post(endpoint + "/v3/kv/compaction", #"{"revision":"\#(etcdRevision)","physical":true}"#)
+    }
+
     private func halt() {
         if process.isRunning {
             kill(process.processIdentifier, SIGCONT)
@@ -111,14 +125,19 @@ final class EtcdServer: @unchecked Sendable {
     }
 
     /// One administrative request, through curl: the tests must not trust the client they test.
-    private static func post(_ url: String, _ body: String) throws {
+    /// Returns the answer's body.
+    @discardableResult
+    private static func post(_ url: String, _ body: String) throws -> String {
         let curl = Process()
+        let output = Pipe()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         curl.arguments = ["-sf", "-X", "POST", "-d", body, url]
-        curl.standardOutput = FileHandle.nullDevice
+        curl.standardOutput = output
         try curl.run()
+        let answer = output.fileHandleForReading.readDataToEndOfFile()
         curl.waitUntilExit()
         guard curl.terminationStatus == 0 else { throw KVError.unavailable("POST \(url) failed") }
+        return String(decoding: answer, as: UTF8.self)
     }
 
     private static func freePort() throws -> UInt16 {
