@@ -16,6 +16,9 @@
 //   DNSWire  ->  Addressing            DNSResponder  ->  DNSRecords, DNSWire, Addressing
 //   cni-dns (daemon)  ->  DNSResponder, DNSRecords, DNSWire, Stores, KV, ServiceLog
 //   ServiceLog  ->  swift-log          (daemons and netctl only; no plugin links it)
+//   Overlay   ->  Addressing, Identity, JSON, Netlink, Firewall   (overlay records in the store, peers' kernel entries)
+//   VXLANPlugin  ->  BridgePlugin, Overlay, PluginKit, Stores, KV, Netlink, POSIX, JSON
+//   vxlan-agent (daemon)  ->  Overlay, Stores, KV, Netlink, Firewall, Identity, POSIX, JSON, ServiceLog
 //
 // Plugins never import a C module: only Netlink, KVSQLite and Firewall do.
 import PackageDescription
@@ -46,6 +49,8 @@ let package = Package(
         .executable(name: "dnsname", targets: ["dnsname"]),
         .executable(name: "cni-dns", targets: ["cni-dns"]),
         .executable(name: "netctl", targets: ["netctl"]),
+        .executable(name: "vxlan", targets: ["vxlan"]),
+        .executable(name: "vxlan-agent", targets: ["vxlan-agent"]),
     ],
     dependencies: [
         // Long-running programs only (daemons, netctl); no plugin links it.
@@ -145,6 +150,20 @@ let package = Package(
 
         .executableTarget(name: "dnsname", dependencies: ["DNSNamePlugin", "CNI"], path: "Sources/Commands/dnsname",
                          linkerSettings: pluginLinking),
+
+        // The overlay's records in the shared store and the kernel entries they call for on a host.
+        .target(name: "Overlay", dependencies: ["Addressing", "Firewall", "Identity", "JSON", "Netlink"]),
+        .target(name: "VXLANPlugin", dependencies: ["Addressing", "BridgePlugin", "CNI", "Identity", "JSON", "KV", "Netlink",
+                                                    "Overlay", "POSIX", "PluginKit", "Stores"],
+                path: "Sources/Plugins/VXLAN"),
+        .executableTarget(name: "vxlan", dependencies: ["VXLANPlugin", "CNI"], path: "Sources/Commands/vxlan",
+                         linkerSettings: pluginLinking),
+        // The overlay's per-host agent: watches the store, programs the VXLAN devices.
+        .executableTarget(name: "vxlan-agent",
+                          dependencies: ["Firewall", "Identity", "JSON", "KV", "Netlink", "Overlay", "POSIX", "ServiceLog", "Stores",
+                                         .product(name: "Logging", package: "swift-log")],
+                          path: "Sources/Commands/vxlan-agent",
+                          linkerSettings: pluginLinking),
 
         // The command people run by hand: namespace labs, a CNI runner, inspection. Static as the plugins
         // are, so one archive installs everywhere.

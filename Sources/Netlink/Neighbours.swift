@@ -1,8 +1,8 @@
 import Addressing
 import CNetlink
 
-/// The ARP and NDP neighbour tables. No plugin writes them yet: they are here for the VXLAN
-/// overlay, which enters the addresses of its peers itself rather than having them learnt.
+/// The ARP and NDP neighbour tables. The VXLAN overlay enters the addresses of its peers here itself
+/// rather than having them learnt.
 extension NetlinkSocket {
     /// The IPv4 and IPv6 neighbour entries of link `index`, optionally of one family.
     public func neighbours(index: Int, family: AddressFamily? = nil) throws -> [Neighbour] {

@@ -44,11 +44,15 @@ let configuration: StoreConfiguration
 do { configuration = try .local(validating: options.dataDir) } catch { fail("\(error)") }
 mkdir(options.dataDir, 0o700)
 
-let lock = open(paths.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-guard lock >= 0 else { fail("cannot open \(paths.lock): \(String(cString: strerror(errno)))") }
-guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
-    // Another instance serves this directory.
-    exit(0)
+let lock: InstanceLock
+do {
+    guard let acquired = try InstanceLock.acquire(paths.lock) else {
+        // Another instance serves this directory.
+        exit(0)
+    }
+    lock = acquired
+} catch {
+    fail("cannot open \(paths.lock): \(error)")
 }
 
 do {

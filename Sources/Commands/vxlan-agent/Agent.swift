@@ -1,0 +1,141 @@
+import Firewall
+import Glibc
+import Identity
+import KV
+import Logging
+import Netlink
+import Overlay
+
+/// Keeps this host's VXLAN devices holding exactly the other hosts' containers the store lists:
+/// a full pass on start (and after any lost watch), then one pass per changed overlay as the watch
+/// delivers changes, and a full pass every `fullPassInterval` for devices created or emptied
+/// meanwhile. With the store unreachable it changes nothing, so existing traffic keeps flowing.
+final class Agent {
+    private let store: any KeyValueStore
+    private let hostID: String
+    private let logger: Logger
+    private let socket: NetlinkSocket
+    /// Every overlay attachment in the store, by key.
+    private var records: [String: OverlayAttachment] = [:]
+    private var revision: Int64 = 0
+    /// Every network a record was seen of, so that the isolation of its last remote container goes too.
+    private var networks: Set<NetworkName> = []
+
+    static let fullPassInterval = Duration.seconds(10)
+    static let retryDelay: UInt32 = 1
+
+    init(store: any KeyValueStore, hostID: String, logger: Logger) throws {
+        self.store = store
+        self.hostID = hostID
+        self.logger = logger
+        socket = try NetlinkSocket()
+    }
+
+    func run() -> Never {
+        while true {
+            do {
+                try load()
+                try follow()
+            } catch {
+                logger.error("store: \(error); the kernel keeps its entries; retrying in \(Self.retryDelay) s")
+                sleep(Self.retryDelay)
+            }
+        }
+    }
+
+    /// Reads every record and reconciles every device.
+    private func load() throws {
+        let range = try store.range(prefix: OverlayKeys.attachments)
+        records = [:]
+        for stored in range.kvs {
+            if let record = OverlayAttachment(stored: stored.value) {
+                records[stored.key] = record
+            } else {
+                logger.warning("skipping \(stored.key): not an overlay record")
+            }
+        }
+        revision = range.revision
+        logger.info("loaded revision \(revision): \(records.count) attachments")
+        reconcile(nil)
+    }
+
+    /// Applies the watch's changes until it fails.
+    private func follow() throws {
+        let watch = try store.watch(prefix: OverlayKeys.attachments, afterRevision: revision)
+        defer { watch.cancel() }
+        var lastFullPass = ContinuousClock.now
+        while true {
+            var touched = Set<UInt32>()
+            for event in try watch.next(timeout: .seconds(1)) {
+                if let old = records[event.key] { touched.insert(old.vni) }
+                switch event {
+                case .put(let stored):
+                    records[stored.key] = OverlayAttachment(stored: stored.value)
+                case .delete(let key, _):
+                    records[key] = nil
+                }
+                if let new = records[event.key] { touched.insert(new.vni) }
+                revision = event.revision
+            }
+            if ContinuousClock.now - lastFullPass >= Self.fullPassInterval {
+                lastFullPass = ContinuousClock.now
+                reconcile(nil)
+            } else if !touched.isEmpty {
+                reconcile(touched)
+            }
+        }
+    }
+
+    /// Reconciles the devices of `vnis`, or of every overlay on this host when `nil`.
+    private func reconcile(_ vnis: Set<UInt32>?) {
+        let devices: [Link]
+        do {
+            devices = try socket.links().filter { link in
+                guard let vni = OverlayDeviceName.vni(of: link.name), link.vxlan?.vni == vni else { return false }
+                return vnis?.contains(vni) ?? true
+            }
+        } catch {
+            logger.error("cannot list links: \(error)")
+            return
+        }
+        for device in devices {
+            guard let vni = device.vxlan?.vni else { continue }
+            let entries = PeerEntries(vni: vni, host: hostID, attachments: records.values)
+            do {
+                let changes = try entries.apply(toDevice: device.index, on: socket)
+                if !changes.isEmpty {
+                    logger.info("\(device.name) (VNI \(vni)): \(changes.added) entries written, \(changes.removed) removed, revision \(revision)")
+                }
+            } catch {
+                logger.error("\(device.name) (VNI \(vni)): \(error)")
+            }
+        }
+        isolate()
+    }
+
+    /// Enters the other hosts' containers of isolated overlays into the firewall's isolation set.
+    private func isolate() {
+        var remote: [NetworkName: [AttachmentID: OverlayAttachment]] = [:]
+        for (key, record) in records {
+            guard let id = OverlayKeys.attachmentID(fromKey: key) else { continue }
+            networks.insert(id.network)
+            remote[id.network, default: [:]][id] = record.host != hostID && record.isolated ? record : nil
+        }
+        let firewall: Firewall
+        do { firewall = try Firewall() } catch {
+            logger.error("firewall: \(error)")
+            return
+        }
+        // Every network seen, so that one with no record left loses what it had.
+        for network in networks {
+            do {
+                let changes = try PeerIsolation.apply(network: network, remote: remote[network] ?? [:], using: firewall)
+                if !changes.isEmpty {
+                    logger.info("\(network): \(changes.added) remote containers isolated, \(changes.removed) released")
+                }
+            } catch {
+                logger.error("\(network): isolation: \(error)")
+            }
+        }
+    }
+}
