@@ -13,12 +13,12 @@ public struct OverlayAttachment: Codable, Hashable, Sendable {
     public var vni: UInt32
     /// The container interface's MAC address.
     public var mac: MACAddress
-    /// The container interface's addresses.
-    public var ips: [IPAddress]
+    /// The container interface's addresses, with their subnets' prefix lengths.
+    public var ips: [InterfaceAddress]
     /// Whether the network is kept apart from other isolated networks (`networkIsolation`).
     public var isolated: Bool
 
-    public init(host: String, vtep: IPAddress, vni: UInt32, mac: MACAddress, ips: [IPAddress], isolated: Bool) {
+    public init(host: String, vtep: IPAddress, vni: UInt32, mac: MACAddress, ips: [InterfaceAddress], isolated: Bool) {
         self.host = host
         self.vtep = vtep
         self.vni = vni

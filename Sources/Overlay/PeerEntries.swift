@@ -17,7 +17,7 @@ public struct PeerEntries: Equatable, Sendable {
     public init(vni: UInt32, host: String, attachments: some Sequence<OverlayAttachment>) {
         for attachment in attachments where attachment.vni == vni && attachment.host != host {
             forwarding[attachment.mac] = attachment.vtep
-            for ip in attachment.ips { neighbours[ip] = attachment.mac }
+            for ip in attachment.ips { neighbours[ip.address] = attachment.mac }
         }
     }
 

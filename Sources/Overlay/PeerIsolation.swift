@@ -19,7 +19,9 @@ public enum PeerIsolation {
         let present = Set(try firewall.owners(role, network: network))
         for (id, record) in remote {
             let owner = FirewallOwner(role: role, attachment: id)
-            let entries = record.ips.map(FirewallEntry.isolate)
+            // Within its subnet it is exempt, as a local container is: the other containers of its
+            // overlay keep reaching it (bridged traffic passes the forward hook with br_netfilter).
+            let entries = record.ips.flatMap { [FirewallEntry.sameNetwork($0), .isolate($0.address)] }
             if present.contains(owner), Set(try firewall.entries(of: owner)) == Set(entries) { continue }
             try firewall.replace(owner, with: entries)
             changes.added += 1

@@ -49,7 +49,7 @@ public struct VXLANPlugin: CNIPlugin {
                 throw CNIError(.internal, "vxlan: the bridge result names no container MAC")
             }
             let record = OverlayAttachment(host: hostID, vtep: underlay.vtep, vni: config.vni, mac: mac,
-                                           ips: result.ips.map(\.address.address), isolated: config.attachment.networkIsolation)
+                                           ips: result.ips.map(\.address), isolated: config.attachment.networkIsolation)
             try store.put(OverlayKeys.attachment(request.attachmentID), try record.encoded())
         } catch {
             try? BridgePlugin().del(bridgeRequest)
