@@ -34,6 +34,8 @@ public final class BlockAllocator {
     /// Leases one address per range set to `attachment`, which must hold none, taking `requested`
     /// addresses where they fall. `nil` when the store shows the attachment already holds a lease.
     func acquire(for attachment: Attachment, from rangeSets: [RangeSet], requested: [IPAddress]) throws -> [Lease]? {
+        // The owner key this ADD left to settle a commit whose answer was lost (see `settle`).
+        var fence: Int64?
         for _ in 1...Self.attempts {
             let blocks = try known ?? load()
             var changed: [Subnet: BlockState] = [:]
@@ -55,7 +57,7 @@ public final class BlockAllocator {
                         + "(\(rangeSets.map(\.description).joined(separator: "; ")))")
             }
             let ownerKey = keys.owner(attachment)
-            var compares = [Compare.absent(ownerKey)]
+            var compares = [Self.unheld(ownerKey, fence: fence)]
             var writes: [Operation] = []
             for lease in leases {
                 compares.append(.absent(keys.address(lease.address)))
@@ -67,14 +69,27 @@ public final class BlockAllocator {
                 writes.append(.put(key, Array(state.value.utf8)))
             }
             writes.append(.put(ownerKey, Array(LeaseKeys.ownerValue(holding: leases.map(\.address)).utf8)))
-            let result = try store.commit(Transaction(compares: compares, success: writes,
-                                                      failure: [.get(ownerKey)] + leases.map { .get(keys.address($0.address)) }))
+            let transaction = Transaction(compares: compares, success: writes,
+                                          failure: [.get(ownerKey)] + leases.map { .get(keys.address($0.address)) })
+            let result: TransactionResult
+            do {
+                result = try store.commit(transaction)
+            } catch KVError.unavailable {
+                known = nil
+                switch try settle(ownerKey, leases: leases, fence: fence) {
+                case .applied: return leases
+                case .heldElsewhere: return nil
+                case .fenced(let revision):
+                    fence = revision
+                    continue
+                }
+            }
             if result.succeeded {
                 for (block, state) in changed { known?[block] = (state, result.revision) }
                 return leases
             }
             known = nil
-            guard case .range(let owner)? = result.results.first, owner.isEmpty else { return nil }
+            guard case .range(let owner)? = result.results.first, owner.allSatisfy({ $0.modRevision == fence }) else { return nil }
             for case (let lease, .range(let held)) in zip(leases, result.results.dropFirst()) where !held.isEmpty {
                 taken.insert(lease.address)
             }

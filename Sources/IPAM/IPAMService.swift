@@ -9,11 +9,15 @@ import KV
 public struct IPAMService {
     public let config: IPAMConfig
     let leases: LeaseManager
+    let pending: PendingReleases?
 
     /// With `hostID` (a store many hosts share), leases come from blocks this host claims (see
-    /// `BlockAllocator`); without it, from the whole range.
-    public init(config: IPAMConfig, network: NetworkName, store: any KeyValueStore, hostID: String? = nil) {
+    /// `BlockAllocator`); without it, from the whole range. With `pending`, a DEL that cannot reach
+    /// the store records its release there and succeeds, and later ADDs, DELs and GCs complete it.
+    public init(config: IPAMConfig, network: NetworkName, store: any KeyValueStore, hostID: String? = nil,
+                pending: PendingReleases? = nil) {
         self.config = config
+        self.pending = pending
         let blocks = hostID.map {
             BlockAllocator(store: store, network: network, rangeSets: config.rangeSets,
                            layout: BlockLayout(hostID: $0, size: config.blockSize))
@@ -32,6 +36,7 @@ public struct IPAMService {
     public func add(_ attachment: Attachment, args: CNIArgs, network: NetworkConfig) throws -> CNIResult {
         let requested = try RequestedAddresses.from(args: args, network: network)
         let dns = try config.resolvConf.map(ResolvConf.load)
+        try pending?.complete(with: leases)
         let leased = try leases.acquire(for: attachment, from: config.rangeSets, requested: requested)
         return CNIResult(
             ips: leased.map { CNIResult.IPConfig(address: $0.interfaceAddress, gateway: $0.range.gateway) },
@@ -46,8 +51,16 @@ public struct IPAMService {
         try leases.restore(holder, holding: addresses, displacing: displacing)
     }
 
+    /// Releases the attachment's leases. When the store does not answer and `pending` is set, the
+    /// release is recorded there instead (the addresses stay held until it completes) and DEL
+    /// succeeds: the host's side is gone by then, and a runtime would only repeat the DEL.
     public func del(_ attachment: Attachment) throws {
-        try leases.release(attachment)
+        do {
+            try pending?.complete(with: leases)
+            try leases.release(attachment)
+        } catch where pending != nil && PendingReleases.isTransient(error) {
+            try pending?.record(attachment)
+        }
     }
 
     /// Verifies the attachment still holds its leases, and that the addresses a previous result
@@ -68,7 +81,8 @@ public struct IPAMService {
     /// Releases the leases of every attachment not in `valid`.
     @discardableResult
     public func gc(keeping valid: Set<Attachment>) throws -> [Attachment] {
-        try leases.releaseAll(except: valid)
+        try pending?.complete(with: leases)
+        return try leases.releaseAll(except: valid)
     }
 
     /// Fails unless the store accepts writes.

@@ -14,6 +14,8 @@ public enum KVError: Error, Equatable, Sendable {
     /// The store turns away the client as configured (wrong credentials, no permission): nothing
     /// changes until the configuration does.
     case refused(String)
+    /// A write named a lease that has expired or been revoked (or never existed): nothing was written.
+    case leaseNotFound(LeaseID)
 }
 
 extension KVError {
@@ -41,6 +43,8 @@ extension KVError: CustomStringConvertible {
             detail
         case .refused(let detail):
             "the store refused the request: \(detail)"
+        case .leaseNotFound(let lease):
+            "lease \(lease) has expired or was revoked"
         }
     }
 }

@@ -2,6 +2,11 @@
 /// increments by one, per-key create/mod revisions and versions, compare-and-swap transactions, and
 /// watches that replay every change after a given revision.
 ///
+/// Leases (etcd's) give keys a time to live: `grantLease`, `keepAlive`, `revoke`, `timeToLive` and
+/// `put(_:_:lease:)`, or `Operation.leasedPut` inside a transaction. A local backend expires leases
+/// by the clock: an expired lease's keys are invisible to reads at once, and are deleted (in a
+/// revision of their own, which watches see) by the next write to the store.
+///
 /// All calls are synchronous: plugins are short-lived processes, and network-namespace work must not
 /// suspend. Everything that persists in swift-cni goes through this protocol, so nothing above it may
 /// assume a local file.
@@ -40,6 +45,32 @@ public protocol KeyValueStore: AnyObject {
     /// `OptimisticUpdate`: reads are verified by revision in the commit, and `body` runs again on
     /// conflict), so `body` must have no side effects besides the context, and must not call the store.
     func update<T>(_ body: (TransactionContext) throws -> T) throws -> T
+
+    // MARK: Leases
+
+    /// Grants a lease that lives `ttl` (in whole seconds, rounded up) unless kept alive. A backend
+    /// may grant more than asked: etcd grants at least its minimum (2 s with default election
+    /// settings); `timeToLive` tells. Granting writes no revision.
+    func grantLease(ttl: Duration) throws -> LeaseID
+
+    /// Starts the lease's TTL afresh; returns the TTL it now has, or `nil` if it has expired or was
+    /// revoked (its keys are then gone or going).
+    func keepAlive(_ lease: LeaseID) throws -> Duration?
+
+    /// Ends the lease and deletes every key attached to it, in one revision (none if it held no
+    /// key). Returns whether the lease was still there; revoking it again is not an error.
+    @discardableResult
+    func revoke(_ lease: LeaseID) throws -> Bool
+
+    /// How long the lease has left (etcd counts whole seconds), or `nil` if it has expired or was
+    /// revoked.
+    func timeToLive(_ lease: LeaseID) throws -> Duration?
+
+    /// Creates or replaces `key` attached to `lease`: the key is deleted when the lease ends. Returns
+    /// the new store revision. Throws `KVError.leaseNotFound` if the lease has ended. A plain `put`
+    /// of the key later detaches it, as in etcd.
+    @discardableResult
+    func put(_ key: String, _ value: [UInt8], lease: LeaseID) throws -> Int64
 }
 
 /// The view `KeyValueStore.update` hands to its body: reads see the store plus the body's own writes.
@@ -88,6 +119,11 @@ public enum WatchEvent: Sendable, Equatable {
 extension KeyValueStore {
     @discardableResult
     public func put(_ key: String, _ value: String) throws -> Int64 { try put(key, Array(value.utf8)) }
+
+    @discardableResult
+    public func put(_ key: String, _ value: String, lease: LeaseID) throws -> Int64 {
+        try put(key, Array(value.utf8), lease: lease)
+    }
 }
 
 extension TransactionContext {

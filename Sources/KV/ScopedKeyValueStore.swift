@@ -1,5 +1,5 @@
 /// A backend that runs each write natively in one `TransactionScope` of its own, and gets every write
-/// of the protocol from `writing`: `put`, both `delete`s, `commit` and `update`.
+/// of the protocol from `writing`: both `put`s, both `delete`s, `revoke`, `commit` and `update`.
 public protocol ScopedKeyValueStore: KeyValueStore {
     /// Runs `body` in one new atomic scope, committed if `body` returns and rolled back if it throws,
     /// with no other writer in between; returns its value and the store revision afterwards.
@@ -10,6 +10,16 @@ extension ScopedKeyValueStore {
     @discardableResult
     public func put(_ key: String, _ value: [UInt8]) throws -> Int64 {
         try writing { try $0.put(key, value) }.revision
+    }
+
+    @discardableResult
+    public func put(_ key: String, _ value: [UInt8], lease: LeaseID) throws -> Int64 {
+        try writing { try $0.put(key, value, lease: lease) }.revision
+    }
+
+    @discardableResult
+    public func revoke(_ lease: LeaseID) throws -> Bool {
+        try writing { try $0.revoke(lease) }.value
     }
 
     @discardableResult

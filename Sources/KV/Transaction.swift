@@ -20,7 +20,7 @@ public struct Transaction: Sendable {
             var prefixes: [String] = []
             for operation in branch {
                 switch operation {
-                case .put(let key, _), .delete(let key):
+                case .put(let key, _), .leasedPut(let key, _, _), .delete(let key):
                     guard keys.insert(key).inserted else { return "a transaction writes \"\(key)\" twice" }
                 case .deletePrefix(let prefix): prefixes.append(prefix)
                 case .get, .range: break
@@ -89,6 +89,9 @@ public enum CompareOperator: Sendable, Equatable {
 /// One request inside a transaction.
 public enum Operation: Sendable, Equatable {
     case put(String, [UInt8])
+    /// A put attached to a lease (see `KeyValueStore.put(_:_:lease:)`); the whole transaction fails
+    /// with `KVError.leaseNotFound` if the lease has ended.
+    case leasedPut(String, [UInt8], lease: LeaseID)
     case delete(String)
     case deletePrefix(String)
     case get(String)

@@ -16,6 +16,10 @@ public protocol TransactionScope: AnyObject {
     func delete(_ key: String) throws -> Int
     /// Returns how many keys were deleted.
     func delete(prefix: String) throws -> Int
+    /// Writes `key` attached to `lease`; throws `KVError.leaseNotFound` if the lease has ended.
+    func put(_ key: String, _ value: [UInt8], lease: LeaseID) throws
+    /// Deletes the lease's keys and ends it; returns whether it was there.
+    func revoke(_ lease: LeaseID) throws -> Bool
 }
 
 extension TransactionScope {
@@ -57,6 +61,9 @@ extension TransactionScope {
         switch operation {
         case let .put(key, value):
             try put(key, value)
+            return .put
+        case let .leasedPut(key, value, lease):
+            try put(key, value, lease: lease)
             return .put
         case .delete(let key): return .delete(try delete(key))
         case .deletePrefix(let prefix): return .delete(try delete(prefix: prefix))

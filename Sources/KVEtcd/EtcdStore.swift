@@ -5,8 +5,8 @@ import KV
 /// under `namespace`. Updates run optimistically (`OptimisticUpdate`); every request ends within the
 /// configured timeout.
 public final class EtcdStore: KeyValueStore {
-    private let client: EtcdClient
-    private let wire: EtcdWire
+    let client: EtcdClient
+    let wire: EtcdWire
 
     /// Connects lazily: nothing is sent before the first request.
     public init(_ configuration: EtcdClientConfiguration, namespace: String = "") throws {
@@ -51,7 +51,7 @@ public final class EtcdStore: KeyValueStore {
         if let problem = transaction.overlappingWrite { throw KVError.invalidArgument(problem) }
         for compare in transaction.compares where !compare.isPrefix { try checked(compare.key) }
         for operation in transaction.success + transaction.failure { try checked(operation) }
-        let answer = try call("/v3/kv/txn", .object([
+        let answer = try call("/v3/kv/txn", leasing: transaction.leases, .object([
             "compare": .array(transaction.compares.map(wire.compare)),
             "success": .array(transaction.success.map(wire.request)),
             "failure": .array(transaction.failure.map(wire.request)),
@@ -111,21 +111,21 @@ public final class EtcdStore: KeyValueStore {
         _ = try call("/v3/kv/compaction", .object(["revision": EtcdWire.string(EtcdWire.etcdRevision(revision))]))
     }
 
-    private func call(_ path: String, _ body: JSONValue) throws -> JSONValue {
+    func call(_ path: String, _ body: JSONValue) throws -> JSONValue {
         try translate { () throws(EtcdError) in try client.call(path, body) }
     }
 
-    private func translate<T>(_ body: () throws(EtcdError) -> T) throws -> T {
+    func translate<T>(_ body: () throws(EtcdError) -> T) throws -> T {
         do { return try body() } catch { throw error.kvError }
     }
 
-    private func checked(_ key: String) throws {
+    func checked(_ key: String) throws {
         if key.isEmpty { throw KVError.emptyKey }
     }
 
     private func checked(_ operation: Operation) throws {
         switch operation {
-        case .put(let key, _), .delete(let key), .get(let key): try checked(key)
+        case .put(let key, _), .leasedPut(let key, _, _), .delete(let key), .get(let key): try checked(key)
         case .deletePrefix, .range: break
         }
     }

@@ -97,6 +97,9 @@ struct EtcdWire {
         switch operation {
         case let .put(key, value):
             .object(["request_put": .object(["key": self.key(key), "value": .string(Base64.encode(value))])])
+        case let .leasedPut(key, value, lease):
+            .object(["request_put": .object(["key": self.key(key), "value": .string(Base64.encode(value)),
+                                             "lease": Self.string(lease.rawValue)])])
         case .delete(let key): .object(["request_delete_range": .object(["key": self.key(key)])])
         case .deletePrefix(let prefix): .object(["request_delete_range": .object(range(prefix))])
         case .get(let key): .object(["request_range": .object(["key": self.key(key)])])
@@ -106,7 +109,7 @@ struct EtcdWire {
 
     func result(_ json: JSONValue, for operation: Operation) throws(EtcdError) -> OperationResult {
         switch operation {
-        case .put: return .put
+        case .put, .leasedPut: return .put
         case .delete, .deletePrefix: return .delete(Int(Self.int(json["response_delete_range"]?["deleted"])))
         case .get, .range: return .range(try keyValues(json["response_range"]?["kvs"]))
         }

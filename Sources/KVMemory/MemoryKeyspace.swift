@@ -8,15 +8,35 @@ struct MemoryKeyspace {
     var keys: [String: KeyValue] = [:]
     /// Every write after `compacted`, in revision order and, within one, in the order written.
     var history: [WatchEvent] = []
+    /// Each lease not yet ended: its TTL in seconds and when it expires.
+    var leases: [LeaseID: (ttl: Int64, expiry: ContinuousClock.Instant)] = [:]
+    /// The lease each leased key is attached to.
+    var attached: [String: LeaseID] = [:]
+    /// The last lease ID handed out: IDs are never reused, so an ended lease's holder cannot keep
+    /// another alive.
+    var lastLease: Int64 = 0
 
     func get(_ key: String) throws -> KeyValue? {
         guard !key.isEmpty else { throw KVError.emptyKey }
-        return keys[key]
+        guard let kv = keys[key], isLive(key, at: leases.isEmpty ? nil : .now) else { return nil }
+        return kv
     }
 
     func range(prefix: String) -> [KeyValue] {
-        keys.values.filter { $0.key.utf8.starts(with: prefix.utf8) }
+        let now: ContinuousClock.Instant? = leases.isEmpty ? nil : .now
+        return keys.values.filter { $0.key.utf8.starts(with: prefix.utf8) && isLive($0.key, at: now) }
             .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+    }
+
+    /// Whether `key` is not attached to a lease that has expired by `now` (`nil`: no lease exists).
+    private func isLive(_ key: String, at now: ContinuousClock.Instant?) -> Bool {
+        guard let now, let lease = attached[key] else { return true }
+        return leases[lease].map { $0.expiry > now } ?? false
+    }
+
+    /// The leases expired by `now`, in ID order.
+    func expiredLeases(at now: ContinuousClock.Instant) -> [LeaseID] {
+        leases.filter { $0.value.expiry <= now }.keys.sorted { $0.rawValue < $1.rawValue }
     }
 
     /// The recorded writes under `prefix` after `revision`, oldest first.
@@ -59,7 +79,21 @@ final class MemoryWriteScope: TransactionScope {
         let kv = KeyValue(key: key, value: value, createRevision: previous?.createRevision ?? newRevision,
                           modRevision: newRevision, version: (previous?.version ?? 0) + 1)
         keyspace.keys[key] = kv
+        keyspace.attached[key] = nil
         written.append(.put(kv))
+    }
+
+    func put(_ key: String, _ value: [UInt8], lease: LeaseID) throws {
+        guard let held = keyspace.leases[lease], held.expiry > .now else { throw KVError.leaseNotFound(lease) }
+        try put(key, value)
+        keyspace.attached[key] = lease
+    }
+
+    func revoke(_ lease: LeaseID) throws -> Bool {
+        guard keyspace.leases.removeValue(forKey: lease) != nil else { return false }
+        let doomed = keyspace.attached.filter { $0.value == lease }.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for key in doomed { remove(key) }
+        return true
     }
 
     func delete(_ key: String) throws -> Int {
@@ -92,6 +126,7 @@ final class MemoryWriteScope: TransactionScope {
 
     private func remove(_ key: String) {
         keyspace.keys[key] = nil
+        keyspace.attached[key] = nil
         written.append(.delete(key: key, revision: newRevision))
     }
 }

@@ -38,17 +38,52 @@ public final class MemoryStore: ScopedKeyValueStore, @unchecked Sendable {
         try MemoryWatch(self, prefix: prefix, afterRevision: afterRevision)
     }
 
+    public func grantLease(ttl: Duration) throws -> LeaseID {
+        monitor.withLock {
+            keyspace.lastLease += 1
+            let lease = LeaseID(rawValue: keyspace.lastLease)
+            keyspace.leases[lease] = (ttl.leaseSeconds, .now + .seconds(ttl.leaseSeconds))
+            return lease
+        }
+    }
+
+    public func keepAlive(_ lease: LeaseID) throws -> Duration? {
+        monitor.withLock {
+            guard let held = keyspace.leases[lease], held.expiry > .now else { return nil }
+            keyspace.leases[lease] = (held.ttl, .now + .seconds(held.ttl))
+            return .seconds(held.ttl)
+        }
+    }
+
+    public func timeToLive(_ lease: LeaseID) throws -> Duration? {
+        monitor.withLock {
+            guard let held = keyspace.leases[lease] else { return nil }
+            let left = ContinuousClock.now.duration(to: held.expiry)
+            return left > .zero ? left : nil
+        }
+    }
+
     /// Runs `body` with the store's lock held, on a copy of the keyspace that replaces the store's only
-    /// if `body` returns.
+    /// if `body` returns. Leases that have expired end first, in a revision of their own.
     public func writing<T>(_ body: (any TransactionScope) throws -> T) throws -> (value: T, revision: Int64) {
         try monitor.withLock {
+            try expireLeases()
             let scope = MemoryWriteScope(keyspace)
             let value = try body(scope)
-            if scope.wrote {
-                keyspace = scope.finish(historyLimit: historyLimit)
-                monitor.broadcast()
-            }
+            // Kept even when no key changed: a revoked lease without keys is gone all the same.
+            keyspace = scope.finish(historyLimit: historyLimit)
+            if scope.wrote { monitor.broadcast() }
             return (value, scope.revision)
         }
+    }
+
+    /// Ends the leases that have expired, deleting their keys; call with the lock held.
+    private func expireLeases() throws {
+        let expired = keyspace.expiredLeases(at: .now)
+        guard !expired.isEmpty else { return }
+        let scope = MemoryWriteScope(keyspace)
+        for lease in expired { _ = try scope.revoke(lease) }
+        keyspace = scope.finish(historyLimit: historyLimit)
+        if scope.wrote { monitor.broadcast() }
     }
 }

@@ -66,16 +66,49 @@ public final class SQLiteStore: ScopedKeyValueStore {
     }
 
     /// Runs `body` in one immediate transaction: writers wait for each other's, readers never do.
+    /// Leases that have expired end first, in a revision of their own.
     public func writing<T>(_ body: (any TransactionScope) throws -> T) throws -> (value: T, revision: Int64) {
-        let (value, scope) = try connection.transaction(.immediate) {
+        let (value, scope, expired) = try connection.transaction(.immediate) {
+            let keyspace = self.keyspace
+            let expired = try expireLeases(keyspace)
             let scope = try SQLiteWriteScope(keyspace)
             let value = try body(scope)
             try scope.finish(historyLimit: historyLimit)
-            return (value, scope)
+            return (value, scope, expired)
         }
-        if scope.wrote {
+        if scope.wrote || expired {
             CommitSignal.post(path: path)
         }
         return (value, scope.revision)
+    }
+
+    public func grantLease(ttl: Duration) throws -> LeaseID {
+        try connection.transaction(.immediate) {
+            let keyspace = self.keyspace
+            while true {
+                // Random rather than counted, so an ID is never handed out again after its lease ended.
+                let lease = Int64.random(in: 1 ... .max)
+                if try keyspace.grant(lease, ttl: ttl.leaseSeconds) { return LeaseID(rawValue: lease) }
+            }
+        }
+    }
+
+    public func keepAlive(_ lease: LeaseID) throws -> Duration? {
+        try connection.transaction(.immediate) { try keyspace.keepAlive(lease.rawValue).map { .seconds($0) } }
+    }
+
+    public func timeToLive(_ lease: LeaseID) throws -> Duration? {
+        let keyspace = self.keyspace
+        return try keyspace.expiry(of: lease.rawValue).map { .milliseconds($0 - keyspace.now) }
+    }
+
+    /// Ends the leases that have expired, deleting their keys; returns whether any key went.
+    private func expireLeases(_ keyspace: SQLiteKeyspace) throws -> Bool {
+        let expired = try keyspace.expiredLeases()
+        guard !expired.isEmpty else { return false }
+        let scope = try SQLiteWriteScope(keyspace)
+        for lease in expired { _ = try scope.revoke(LeaseID(rawValue: lease)) }
+        try scope.finish(historyLimit: historyLimit)
+        return scope.wrote
     }
 }

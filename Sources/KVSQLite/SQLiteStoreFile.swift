@@ -9,14 +9,17 @@ import KV
 /// - `kv`: the current keys with their etcd metadata.
 /// - `history`: every write after `compacted`, in order (`seq` orders the writes of one revision);
 ///   a NULL value is a delete. Watches read it.
+/// - `lease` (version 2): each lease not yet ended, with its TTL in seconds and its expiry in Unix
+///   milliseconds; `kv.lease` names the lease a key is attached to (0: none).
 enum SQLiteStoreFile {
     /// "SCNI" in the file header, so that any other SQLite file is refused rather than written to.
     private static let applicationID: Int32 = 0x5343_4E49
-    private static let version: Int32 = 1
+    private static let version: Int32 = 2
 
+    /// Version 1's tables; a new store is made as version 1 and upgraded at once, so that new and
+    /// upgraded stores cannot differ.
     private static let definition = """
         PRAGMA application_id = \(applicationID);
-        PRAGMA user_version = \(version);
         CREATE TABLE store (
             id INTEGER PRIMARY KEY CHECK (id = 0),
             revision INTEGER NOT NULL,
@@ -41,6 +44,19 @@ enum SQLiteStoreFile {
         ) WITHOUT ROWID;
         """
 
+    /// Version 1 to 2: leases.
+    private static let leases = """
+        ALTER TABLE kv ADD COLUMN lease INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX kv_lease ON kv (lease) WHERE lease != 0;
+        CREATE TABLE lease (
+            id INTEGER PRIMARY KEY,
+            ttl INTEGER NOT NULL,
+            expiry INTEGER NOT NULL
+        );
+        CREATE INDEX lease_expiry ON lease (expiry);
+        PRAGMA user_version = 2;
+        """
+
     /// Opens the store at `path` for reading and writing, creating it first if no file is there.
     ///
     /// Beyond SQLite's own opening work it costs one query of the header, since every plugin process
@@ -54,10 +70,11 @@ enum SQLiteStoreFile {
             try createIfMissing(at: path)
             connection = try SQLiteConnection(path: path, create: false)
         }
-        try verify(connection)
+        let storeVersion = try verify(connection)
         guard !connection.isReadOnly else {
             throw KVError.unavailable("\(path) is read-only")
         }
+        if storeVersion < version { try upgrade(connection) }
         // A commit then waits for no fsync; WAL mode keeps the file consistent after a crash, and only
         // the last moments of commits can be lost on power failure.
         try connection.execute("PRAGMA synchronous = NORMAL")
@@ -65,9 +82,23 @@ enum SQLiteStoreFile {
         return connection
     }
 
-    /// Throws unless the open file is a store this build can use. Reads only the header, so that a
-    /// foreign file is left exactly as it was.
-    private static func verify(_ connection: SQLiteConnection) throws {
+    /// Brings a version 1 store to version 2, once: whichever process gets the write lock first
+    /// upgrades it, and the others find it done.
+    private static func upgrade(_ connection: SQLiteConnection) throws {
+        try connection.transaction(.immediate) {
+            if try userVersion(connection) == 1 { try connection.executeScript(leases) }
+        }
+    }
+
+    private static func userVersion(_ connection: SQLiteConnection) throws -> Int32? {
+        try connection.query("PRAGMA user_version") { Int32(truncatingIfNeeded: $0.integer(0)) }.first
+    }
+
+    /// Throws unless the open file is a store this build can use (this version or the one before,
+    /// which `upgrade` brings up); returns its version. Reads only the header, so that a foreign file
+    /// is left exactly as it was.
+    @discardableResult
+    private static func verify(_ connection: SQLiteConnection) throws -> Int32 {
         // Two pragmas rather than one SELECT joining their table-valued forms, which SQLite has to
         // set up as virtual tables and plan: a seventh of a bridge ADD's instructions.
         let header = { (pragma: String) in
@@ -78,11 +109,12 @@ enum SQLiteStoreFile {
             let found = storeApplicationID.map { "0x" + String(UInt32(bitPattern: $0), radix: 16) } ?? "none"
             throw KVError.corrupt(location: connection.path, detail: "SQLite application_id is \(found), not swift-cni's")
         }
-        let storeVersion = try header("user_version")
-        guard storeVersion == version else {
-            throw KVError.unavailable("\(connection.path) has store schema version \(storeVersion ?? 0); "
-                                      + "this build reads version \(version)")
+        let storeVersion = try header("user_version") ?? 0
+        guard storeVersion == version || storeVersion == version - 1 else {
+            throw KVError.unavailable("\(connection.path) has store schema version \(storeVersion); "
+                                      + "this build reads versions \(version - 1) and \(version)")
         }
+        return storeVersion
     }
 
     /// The longest path a store can have, in bytes. SQLite's unix VFS opens paths of up to 512 bytes
@@ -115,7 +147,7 @@ enum SQLiteStoreFile {
     /// Builds a complete store; returning closes the connection, folding the WAL into the file.
     private static func build(at path: String) throws {
         let connection = try SQLiteConnection(path: path, create: true)
-        try connection.executeScript("PRAGMA journal_mode = WAL; BEGIN; \(definition) COMMIT;")
+        try connection.executeScript("PRAGMA journal_mode = WAL; BEGIN; \(definition) PRAGMA user_version = 1; \(leases) COMMIT;")
     }
 
     private static func makeParentDirectories(of path: String) throws {

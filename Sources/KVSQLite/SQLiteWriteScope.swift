@@ -33,6 +33,19 @@ final class SQLiteWriteScope: TransactionScope {
         try record(key, value, createRevision: written.createRevision, version: written.version)
     }
 
+    func put(_ key: String, _ value: [UInt8], lease: LeaseID) throws {
+        guard try keyspace.expiry(of: lease.rawValue) != nil else { throw KVError.leaseNotFound(lease) }
+        let written = try keyspace.put(key, value, lease: lease.rawValue, at: newRevision)
+        try record(key, value, createRevision: written.createRevision, version: written.version)
+    }
+
+    func revoke(_ lease: LeaseID) throws -> Bool {
+        for key in try keyspace.deleteKeys(of: lease.rawValue) {
+            try record(key, nil, createRevision: 0, version: 0)
+        }
+        return try keyspace.deleteLease(lease.rawValue)
+    }
+
     func delete(_ key: String) throws -> Int {
         guard try keyspace.delete(key) else { return 0 }
         try record(key, nil, createRevision: 0, version: 0)

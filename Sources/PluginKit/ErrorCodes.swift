@@ -27,7 +27,7 @@ extension KVError: CNICodedError {
         switch self {
         case .corrupt: CNIError(.ioFailure, description)
         case .refused: CNIError(.invalidNetworkConfig, description)
-        case .unavailable, .contention: CNIError(.tryAgainLater, description)
+        case .unavailable, .contention, .leaseNotFound: CNIError(.tryAgainLater, description)
         case .compacted, .invalidArgument: CNIError(.internal, description)
         }
     }

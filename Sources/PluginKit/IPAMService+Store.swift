@@ -11,8 +11,15 @@ extension IPAMService {
         // Blocks only where hosts share the store: on the local store, one host's leases gain
         // nothing from them.
         var hostID: String?
-        if case .etcd(let settings, _) = store { hostID = try settings.resolvedHostID() }
-        self.init(config: config, network: network, store: try openStore(store), hostID: hostID)
+        var pending: PendingReleases?
+        if case .etcd(let settings, let dataDir) = store {
+            hostID = try settings.resolvedHostID()
+            // A DEL that cannot reach etcd leaves its release to the host's own store.
+            let local = StoreConfiguration.local(dataDir: dataDir)
+            pending = PendingReleases(network: network, openExisting: { try openExistingStore(local) },
+                                      open: { try openStore(local) })
+        }
+        self.init(config: config, network: network, store: try openStore(store), hostID: hostID, pending: pending)
     }
 
     init<C>(for request: AttachmentRequest<C>) throws {

@@ -6,13 +6,25 @@ import Testing
 @testable import IPAM
 
 /// A memory store that updates optimistically, as etcd does, and refuses transactions beyond
-/// etcd's default limit of 128 operations, as etcd does.
+/// etcd's default limit of 128 operations, as etcd does. It can fail as a server does: `down`
+/// answers nothing, `losingAnswers` applies that many commits but loses their answers.
 final class EtcdLikeStore: KeyValueStore {
     let inner = MemoryStore()
     private(set) var commits = 0
+    var down = false
+    var losingAnswers = 0
+    /// The next commit is held back unanswered, and applied only after the commit that follows it,
+    /// as a request stuck in a connection the client gave up on.
+    var delayingNext = false
+    private var delayed: Transaction?
+    private(set) var lateResult: TransactionResult?
 
-    func get(_ key: String) throws -> KeyValue? { try inner.get(key) }
-    func range(prefix: String) throws -> RangeResult { try inner.range(prefix: prefix) }
+    private func reachable() throws {
+        if down { throw KVError.unavailable("etcd at http://192.0.2.1:2379 did not answer") }
+    }
+
+    func get(_ key: String) throws -> KeyValue? { try reachable(); return try inner.get(key) }
+    func range(prefix: String) throws -> RangeResult { try reachable(); return try inner.range(prefix: prefix) }
     func put(_ key: String, _ value: [UInt8]) throws -> Int64 { try inner.put(key, value) }
     func delete(_ key: String) throws -> Int { try inner.delete(key) }
     func delete(prefix: String) throws -> Int { try inner.delete(prefix: prefix) }
@@ -24,10 +36,30 @@ final class EtcdLikeStore: KeyValueStore {
         guard [transaction.compares.count, transaction.success.count, transaction.failure.count].allSatisfy({ $0 <= 128 }) else {
             throw KVError.invalidArgument("etcdserver: too many operations in txn request")
         }
+        try reachable()
         commits += 1
-        return try inner.commit(transaction)
+        if delayingNext {
+            delayingNext = false
+            delayed = transaction
+            throw KVError.unavailable("etcd at http://192.0.2.1:2379 did not answer /v3/kv/txn in time")
+        }
+        let result = try inner.commit(transaction)
+        if let late = delayed {
+            delayed = nil
+            lateResult = try inner.commit(late)
+        }
+        if losingAnswers > 0 {
+            losingAnswers -= 1
+            throw KVError.unavailable("etcd at http://192.0.2.1:2379 did not answer /v3/kv/txn in time")
+        }
+        return result
     }
     func update<T>(_ body: (TransactionContext) throws -> T) throws -> T { try OptimisticUpdate.run(on: self, body) }
+    func grantLease(ttl: Duration) throws -> LeaseID { try inner.grantLease(ttl: ttl) }
+    func keepAlive(_ lease: LeaseID) throws -> Duration? { try inner.keepAlive(lease) }
+    func revoke(_ lease: LeaseID) throws -> Bool { try inner.revoke(lease) }
+    func timeToLive(_ lease: LeaseID) throws -> Duration? { try inner.timeToLive(lease) }
+    func put(_ key: String, _ value: [UInt8], lease: LeaseID) throws -> Int64 { try inner.put(key, value, lease: lease) }
 }
 
 @Suite struct Blocks {

@@ -97,6 +97,29 @@ import Testing
         }
     }
 
+    @Test func aVersionOneStoreIsUpgradedKeepingItsKeys() throws {
+        try withTemporaryDirectory { directory throws in
+            let path = directory + "/store.db"
+            try runSQL(on: path, """
+                PRAGMA journal_mode = WAL; PRAGMA application_id = \(0x5343_4E49); PRAGMA user_version = 1;
+                CREATE TABLE store (id INTEGER PRIMARY KEY CHECK (id = 0), revision INTEGER NOT NULL, compacted INTEGER NOT NULL);
+                INSERT INTO store (id, revision, compacted) VALUES (0, 1, 0);
+                CREATE TABLE kv (key BLOB PRIMARY KEY, value BLOB NOT NULL, create_revision INTEGER NOT NULL,
+                                 mod_revision INTEGER NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE history (revision INTEGER NOT NULL, seq INTEGER NOT NULL, key BLOB NOT NULL, value BLOB,
+                                      create_revision INTEGER NOT NULL, version INTEGER NOT NULL,
+                                      PRIMARY KEY (revision, seq)) WITHOUT ROWID;
+                INSERT INTO kv VALUES (CAST('a' AS BLOB), CAST('1' AS BLOB), 1, 1, 1);
+                """)
+            let store = try SQLiteStore(path: path)
+            #expect(try store.get("a") == KeyValue(key: "a", value: "1".bytes, createRevision: 1, modRevision: 1, version: 1))
+            let lease = try store.grantLease(ttl: .seconds(30))
+            #expect(try store.put("b", "2", lease: lease) == 2)
+            #expect(try store.revoke(lease))
+            #expect(try SQLiteStore(path: path).range(prefix: "").kvs.map(\.key) == ["a"])
+        }
+    }
+
     @Test func unwritableLocationIsUnavailable() throws {
         try withTemporaryDirectory { directory throws in
             let blocker = directory + "/file"
