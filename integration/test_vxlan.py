@@ -217,3 +217,32 @@ def test_check_gc_and_status(cluster, overlay, make_netns, container_id):
         cluster.invoke(h1, "STATUS", short, None, None).expect_error(50)
     finally:
         cluster.etcd.start()
+
+
+def test_a_host_whose_agent_stops_leaves_its_peers_within_the_ttl_and_comes_back(cluster, overlay, make_netns,
+                                                                                  container_id):
+    ttl = 3
+    subnet, name = overlay()
+    confs = {h.name: cluster.conf(h, name, VNI, subnet, hostTTL=ttl) for h in cluster.hosts}
+    h1, h2, h3 = cluster.hosts
+    c1 = add(cluster, h1, confs["h1"], make_netns, container_id)
+    c2 = add(cluster, h2, confs["h2"], make_netns, container_id)
+    c3 = add(cluster, h3, confs["h3"], make_netns, container_id)
+    wait_until(lambda: set(h1.fdb(DEVICE)) == {c2[3], c3[3]} and set(h2.fdb(DEVICE)) == {c1[3], c3[3]},
+               timeout=5, what="all hosts programmed")
+    assert set(cluster.etcd.keys(cluster.prefix + "vxlan/hosts/")) == {cluster.prefix + f"vxlan/hosts/{h.name}"
+                                                                        for h in cluster.hosts}
+
+    h3.kill_agent()
+    left = time.monotonic()
+    wait_until(lambda: h1.fdb(DEVICE) == {c2[3]: h2.address} and h2.fdb(DEVICE) == {c1[3]: h1.address},
+               timeout=ttl + 3, interval=0.05, what="h3's container removed from its peers")
+    # etcd checks lease expiry every half second; the agents see the deletion at once.
+    assert time.monotonic() - left <= ttl + 1.5
+    assert h1.neighbours(DEVICE) == {c2[2]: c2[3]}
+    assert len(cluster.records()) == 3, "the attachments stay: only the host's agent is gone"
+
+    # An ADD on h3 starts its agent again: h3 is back, with both its containers.
+    c3b = add(cluster, h3, confs["h3"], make_netns, container_id)
+    wait_until(lambda: set(h1.fdb(DEVICE)) == {c2[3], c3[3], c3b[3]}, timeout=5, what="h3 back on h1")
+    ping_df(c1[0], c3[2], 1450)

@@ -2,8 +2,15 @@ import Identity
 
 /// Where the overlay's records live in the store, below the store's own prefix.
 public enum OverlayKeys {
-    /// Every attachment of every overlay network: what a host's agent watches.
-    public static let attachments = "vxlan/attachments/"
+    /// Everything of the overlays: what a host's agent watches.
+    public static let root = "vxlan/"
+    /// Every attachment of every overlay network.
+    public static let attachments = root + "attachments/"
+    /// The hosts whose agents run, each key held by its agent's lease.
+    public static let hosts = root + "hosts/"
+
+    /// The liveness key of host `host`.
+    public static func host(_ host: String) -> String { hosts + host }
 
     /// The attachments of one network.
     public static func attachments(of network: NetworkName) -> String {

@@ -13,9 +13,11 @@ public struct PeerEntries: Equatable, Sendable {
 
     public init() {}
 
-    /// The entries the attachments of overlay `vni` call for on host `host`.
-    public init(vni: UInt32, host: String, attachments: some Sequence<OverlayAttachment>) {
-        for attachment in attachments where attachment.vni == vni && attachment.host != host {
+    /// The entries the attachments of overlay `vni` call for on host `host`: those of the other
+    /// hosts, or of those among them `alive` names when given.
+    public init(vni: UInt32, host: String, attachments: some Sequence<OverlayAttachment>, alive: Set<String>? = nil) {
+        for attachment in attachments where attachment.vni == vni && attachment.host != host
+            && alive.map({ $0.contains(attachment.host) }) ?? true {
             forwarding[attachment.mac] = attachment.vtep
             for ip in attachment.ips { neighbours[ip.address] = attachment.mac }
         }

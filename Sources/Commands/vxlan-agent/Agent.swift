@@ -6,7 +6,8 @@ import Logging
 import Netlink
 import Overlay
 
-/// Keeps this host's VXLAN devices holding exactly the other hosts' containers the store lists:
+/// Keeps this host's VXLAN devices holding exactly the containers of the other live hosts the store
+/// lists (a host is live while its agent keeps its lease on `vxlan/hosts/<host>`):
 /// a full pass on start (and after any lost watch), then one pass per changed overlay as the watch
 /// delivers changes, and a full pass every `fullPassInterval` for devices created or emptied
 /// meanwhile. With the store unreachable it changes nothing, so existing traffic keeps flowing.
@@ -15,6 +16,11 @@ final class Agent {
     private let hostID: String
     private let logger: Logger
     private let socket: NetlinkSocket
+    private let hostTTL: Duration
+    /// The lease this agent holds its host key with.
+    private var lease: LeaseID?
+    /// The hosts whose agents hold their keys.
+    private var alive: Set<String> = []
     /// Every overlay attachment in the store, by key.
     private var records: [String: OverlayAttachment] = [:]
     private var revision: Int64 = 0
@@ -24,9 +30,10 @@ final class Agent {
     static let fullPassInterval = Duration.seconds(10)
     static let retryDelay: UInt32 = 1
 
-    init(store: any KeyValueStore, hostID: String, logger: Logger) throws {
+    init(store: any KeyValueStore, hostID: String, hostTTL: Duration, logger: Logger) throws {
         self.store = store
         self.hostID = hostID
+        self.hostTTL = hostTTL
         self.logger = logger
         socket = try NetlinkSocket()
     }
@@ -43,30 +50,50 @@ final class Agent {
         }
     }
 
-    /// Reads every record and reconciles every device.
+    /// Announces this host under a fresh lease, reads every record and reconciles every device.
     private func load() throws {
-        let range = try store.range(prefix: OverlayKeys.attachments)
+        let fresh = try store.grantLease(ttl: hostTTL)
+        try store.put(OverlayKeys.host(hostID), Array("{\"host\":\"\(hostID)\"}".utf8), lease: fresh)
+        // The key now lives on the fresh lease: the old one (an outage's) holds nothing.
+        if let old = lease { _ = try? store.revoke(old) }
+        lease = fresh
+        let range = try store.range(prefix: OverlayKeys.root)
         records = [:]
+        alive = []
         for stored in range.kvs {
-            if let record = OverlayAttachment(stored: stored.value) {
+            if stored.key.hasPrefix(OverlayKeys.hosts) {
+                alive.insert(String(stored.key.dropFirst(OverlayKeys.hosts.count)))
+            } else if !stored.key.hasPrefix(OverlayKeys.attachments) {
+                continue
+            } else if let record = OverlayAttachment(stored: stored.value) {
                 records[stored.key] = record
             } else {
                 logger.warning("skipping \(stored.key): not an overlay record")
             }
         }
         revision = range.revision
-        logger.info("loaded revision \(revision): \(records.count) attachments")
+        logger.info("loaded revision \(revision): \(records.count) attachments, live hosts \(alive.sorted().joined(separator: " "))")
         reconcile(nil)
     }
 
     /// Applies the watch's changes until it fails.
     private func follow() throws {
-        let watch = try store.watch(prefix: OverlayKeys.attachments, afterRevision: revision)
+        let watch = try store.watch(prefix: OverlayKeys.root, afterRevision: revision)
         defer { watch.cancel() }
         var lastFullPass = ContinuousClock.now
+        var lastKeepAlive = ContinuousClock.now
         while true {
             var touched = Set<UInt32>()
-            for event in try watch.next(timeout: .seconds(1)) {
+            var hostsChanged = false
+            for event in try watch.next(timeout: .milliseconds(500)) {
+                revision = event.revision
+                if event.key.hasPrefix(OverlayKeys.hosts) {
+                    let host = String(event.key.dropFirst(OverlayKeys.hosts.count))
+                    if case .put = event { alive.insert(host) } else { alive.remove(host) }
+                    hostsChanged = true
+                    logger.info("host \(host) \(alive.contains(host) ? "joined" : "left"), revision \(revision)")
+                    continue
+                }
                 if let old = records[event.key] { touched.insert(old.vni) }
                 switch event {
                 case .put(let stored):
@@ -75,9 +102,14 @@ final class Agent {
                     records[key] = nil
                 }
                 if let new = records[event.key] { touched.insert(new.vni) }
-                revision = event.revision
             }
-            if ContinuousClock.now - lastFullPass >= Self.fullPassInterval {
+            if ContinuousClock.now - lastKeepAlive >= hostTTL / 3, let lease {
+                lastKeepAlive = ContinuousClock.now
+                guard try store.keepAlive(lease) != nil else {
+                    throw KVError.leaseNotFound(lease)  // Expired during an outage: announce again.
+                }
+            }
+            if hostsChanged || ContinuousClock.now - lastFullPass >= Self.fullPassInterval {
                 lastFullPass = ContinuousClock.now
                 reconcile(nil)
             } else if !touched.isEmpty {
@@ -100,7 +132,7 @@ final class Agent {
         }
         for device in devices {
             guard let vni = device.vxlan?.vni else { continue }
-            let entries = PeerEntries(vni: vni, host: hostID, attachments: records.values)
+            let entries = PeerEntries(vni: vni, host: hostID, attachments: records.values, alive: alive)
             do {
                 let changes = try entries.apply(toDevice: device.index, on: socket)
                 if !changes.isEmpty {
@@ -119,7 +151,8 @@ final class Agent {
         for (key, record) in records {
             guard let id = OverlayKeys.attachmentID(fromKey: key) else { continue }
             networks.insert(id.network)
-            remote[id.network, default: [:]][id] = record.host != hostID && record.isolated ? record : nil
+            remote[id.network, default: [:]][id] = record.host != hostID && record.isolated && alive.contains(record.host)
+                ? record : nil
         }
         let firewall: Firewall
         do { firewall = try Firewall() } catch {

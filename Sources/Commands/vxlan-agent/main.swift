@@ -54,14 +54,15 @@ do {
 let logger = Logger(label: "vxlan-agent")
 
 do {
-    let configuration = try JSONCodec.decode(StoreConfiguration.self,
+    let configuration = try JSONCodec.decode(AgentConfiguration.self,
                                              from: try RegularFile.contents(atPath: paths.configuration, limit: 64 * 1024))
-    guard case .etcd(let settings, _) = configuration else {
+    guard case .etcd(let settings, _) = configuration.store else {
         fail("\(paths.configuration) names no etcd store")
     }
     let hostID = try settings.resolvedHostID()
-    let agent = try Agent(store: try openStore(configuration), hostID: hostID, logger: logger)
-    logger.info("started (pid \(getpid())) for \(dataDir) as host \(hostID)")
+    let agent = try Agent(store: try openStore(configuration.store), hostID: hostID, hostTTL: configuration.hostTTL,
+                          logger: logger)
+    logger.info("started (pid \(getpid())) for \(dataDir) as host \(hostID), host TTL \(configuration.hostTTL)")
     agent.run()
 } catch {
     logger.error("\(error)")

@@ -19,8 +19,8 @@ struct AgentLauncher {
 
     /// Makes sure the agent knows this store and runs. The agent itself only reads the store and
     /// programs the kernel, so ADD does not wait for it.
-    func ensureRunning(networkConfig stdin: [UInt8]) throws {
-        try writeConfiguration(from: stdin)
+    func ensureRunning(networkConfig stdin: [UInt8], hostTTL: Int) throws {
+        try writeConfiguration(from: stdin, hostTTL: hostTTL)
         guard !InstanceLock.isHeld(paths.lock) else { return }
         guard let path = DetachedProcess.executable(named: AgentPaths.executable, in: searchPath) else {
             throw CNIError(.notAvailable, "vxlan: \(AgentPaths.executable) is not in CNI_PATH",
@@ -35,11 +35,12 @@ struct AgentLauncher {
         }
     }
 
-    /// `{"dataDir": ..., "store": ...}` with the network's `store` object as given (here or in its
-    /// `ipam` section), written only when it changed, by rename so the agent never reads half a file.
-    private func writeConfiguration(from stdin: [UInt8]) throws {
+    /// `{"dataDir": ..., "hostTTL": ..., "store": ...}` with the network's `store` object as given
+    /// (here or in its `ipam` section), written only when it changed, by rename so the agent never
+    /// reads half a file. A running agent keeps what it read at its start.
+    private func writeConfiguration(from stdin: [UInt8], hostTTL: Int) throws {
         let document = try JSONCodec.document(from: stdin)
-        var members: [String: JSONValue] = ["dataDir": .string(dataDir)]
+        var members: [String: JSONValue] = ["dataDir": .string(dataDir), "hostTTL": .number(String(hostTTL))]
         if case .object(let top) = document {
             if let store = top["store"] {
                 members["store"] = store

@@ -25,11 +25,16 @@ public struct VXLANConfig: Decodable, Sendable, KnownConfigKeys {
     public let bridge: InterfaceName
     /// Whether containers route their default traffic via the gateway on their host's bridge.
     public let isDefaultGateway: Bool
+    /// Seconds a host's containers stay programmed on the other hosts once its agent stops (the
+    /// agent's lease on its host key in the store).
+    public let hostTTL: Int
     /// The bridge attachment's other settings.
     public let attachment: BridgeConfig
     /// The store shared by the hosts: the configuration's `store`, else the `ipam` section's, else
     /// the host-wide one. Must be etcd.
     public let store: StoreConfiguration
+
+    public static let defaultHostTTL = 10
 
     public static let configKeys: ConfigKeys = {
         guard case .object(let bridgeNames, let nested, _) = BridgeConfig.configKeys else {
@@ -39,7 +44,7 @@ public struct VXLANConfig: Decodable, Sendable, KnownConfigKeys {
     }()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case mode, vni, port, underlay, vtepAddress, mtu, bridge, isDefaultGateway, store, dataDir
+        case mode, vni, port, underlay, vtepAddress, mtu, bridge, isDefaultGateway, hostTTL, store, dataDir
         /// One of the keys every plugin shares, read here only to find its `store`.
         case ipam
     }
@@ -72,6 +77,11 @@ public struct VXLANConfig: Decodable, Sendable, KnownConfigKeys {
         }
         bridge = try c.decodeIfPresent(InterfaceName.self, forKey: .bridge) ?? InterfaceName("vxbr\(vni)")!
         isDefaultGateway = try c.decodeIfPresent(Bool.self, forKey: .isDefaultGateway) ?? true
+        hostTTL = try c.decodeIfPresent(Int.self, forKey: .hostTTL) ?? Self.defaultHostTTL
+        guard (2...3600).contains(hostTTL) else {
+            throw CNIError(.invalidNetworkConfig, "vxlan: hostTTL \(hostTTL) is out of range",
+                           details: "give a number of seconds from 2 to 3600")
+        }
         attachment = try BridgeConfig(from: decoder)
 
         let ipamStore: Bool

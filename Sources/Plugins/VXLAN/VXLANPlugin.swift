@@ -29,7 +29,7 @@ public struct VXLANPlugin: CNIPlugin {
         let peers = try store.range(prefix: OverlayKeys.attachments(of: request.network.name)).kvs
             .compactMap { OverlayAttachment(stored: $0.value) }
         try AgentLauncher(dataDir: config.store.dataDir, searchPath: request.searchPath)
-            .ensureRunning(networkConfig: request.stdin)
+            .ensureRunning(networkConfig: request.stdin, hostTTL: config.hostTTL)
 
         let bridgeRequest = request.onBridge(config.attachment.attaching(to: config.bridge, mtu: underlay.mtu,
                                                                            defaultGateway: config.isDefaultGateway))
