@@ -190,6 +190,7 @@ let package = Package(
         .testTarget(name: "ServiceLogTests", dependencies: ["ServiceLog", .product(name: "Logging", package: "swift-log")]),
         // The plugins' own logic that needs no kernel: their configs, names and entries.
         .testTarget(name: "PluginTests", dependencies: ["BridgePlugin", "DNSNamePlugin", "MacvlanPlugin", "PortmapPlugin", "PluginKit",
+                                                        "VXLANPlugin", "Overlay",
                                                         "CNI", "DNSRecords", "Firewall", "Netlink", "Addressing", "JSON",
                                                         "Identity", "Stores"]),
     ]

@@ -37,7 +37,9 @@ CASES = [
 # the test creates, rather than here on a real interface of this machine.
 RUN_ELSEWHERE = {"60-swift-macvlan.conflist": "test_macvlan.py::test_example_config",
                  # Needs an etcd: run against one that test started.
-                 "80-swift-bridge-etcd.conflist": "test_etcd.py::test_example_config"}
+                 "80-swift-bridge-etcd.conflist": "test_etcd.py::test_example_config",
+                 # Needs hosts on an underlay and an etcd they reach.
+                 "90-swift-vxlan.conflist": "test_vxlan.py::test_example_config"}
 
 
 def test_every_example_is_covered():

@@ -246,3 +246,27 @@ def test_a_host_whose_agent_stops_leaves_its_peers_within_the_ttl_and_comes_back
     c3b = add(cluster, h3, confs["h3"], make_netns, container_id)
     wait_until(lambda: set(h1.fdb(DEVICE)) == {c2[3], c3[3], c3b[3]}, timeout=5, what="h3 back on h1")
     ping_df(c1[0], c3[2], 1450)
+
+
+def test_example_config(cluster, overlay, make_netns, container_id):
+    """conf/90-swift-vxlan.conflist on two hosts, with the endpoints, subnet and dataDir rewritten to the test's."""
+    from test_conf import CONF_DIR
+
+    subnet, name = overlay()
+    attached = []
+    for host in cluster.hosts[:2]:
+        config = json.loads((CONF_DIR / "90-swift-vxlan.conflist").read_text())
+        plugin = dict(config["plugins"][0], name=name, cniVersion=config["cniVersion"])
+        plugin["underlay"] = "eth0"
+        plugin["dataDir"] = plugin["ipam"]["dataDir"] = str(host.data_dir)
+        for store in (plugin["store"], plugin["ipam"]["store"]):
+            store.update(endpoints=[cluster.etcd.endpoint], hostID=host.name)
+        plugin["ipam"]["ranges"] = [[{"subnet": str(subnet), "gateway": str(subnet.network_address + 1)}]]
+        run = cluster.invoke(host, "ADD", plugin, ns := make_netns(), cid := container_id()).expect_ok()
+        assert run.stderr == "", "an example config must not warn"
+        attached.append((host, plugin, ns, cid, run.json))
+    ping_df(attached[0][2], attached[1][4]["ips"][0]["address"].split("/")[0], 1450)
+    for host, plugin, ns, cid, result in attached:
+        cluster.invoke(host, "CHECK", harness.request(plugin, result), ns, cid).expect_ok()
+        cluster.invoke(host, "DEL", harness.request(plugin, result), ns, cid).expect_ok()
+    assert cluster.records() == {}
