@@ -17,7 +17,7 @@
 //   cni-dns (daemon)  ->  DNSResponder, DNSRecords, DNSWire, Stores, KV, ServiceLog
 //   ServiceLog  ->  swift-log          (daemons and netctl only; no plugin links it)
 //   Overlay   ->  Addressing, Identity, JSON, Netlink, Firewall   (overlay records in the store, peers' kernel entries)
-//   VXLANPlugin  ->  BridgePlugin, Overlay, PluginKit, Stores, KV, Netlink, POSIX, JSON
+//   VXLANPlugin  ->  BridgePlugin, Overlay, PluginKit, Stores, KV, Netlink, CNI, Addressing, Identity, POSIX, JSON
 //   vxlan-agent (daemon)  ->  Overlay, Stores, KV, Netlink, Firewall, Identity, POSIX, JSON, ServiceLog
 //
 // Plugins never import a C module: only Netlink, KVSQLite and Firewall do.
