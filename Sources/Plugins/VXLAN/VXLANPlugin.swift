@@ -24,15 +24,13 @@ public struct VXLANPlugin: CNIPlugin {
         let host = try NetlinkSocket()
         let underlay = try Underlay.resolve(config, on: host)
         let hostID = try config.hostID()
-        // The store first: with it down, ADD fails before anything changes.
         let store = try openStore(config.store)
-        let peers = try store.range(prefix: OverlayKeys.attachments(of: request.network.name)).kvs
-            .compactMap { OverlayAttachment(stored: $0.value) }
         try AgentLauncher(dataDir: config.store.dataDir, searchPath: request.searchPath)
             .ensureRunning(networkConfig: request.stdin, hostTTL: config.hostTTL)
 
         let bridgeRequest = request.onBridge(config.attachment.attaching(to: config.bridge, mtu: underlay.mtu,
                                                                            defaultGateway: config.isDefaultGateway))
+        // With the store down, IPAM fails first and the bridge attachment rolls itself back.
         let result = try BridgePlugin().add(bridgeRequest)
         do {
             guard let bridge = try host.link(named: config.bridge) else {
@@ -42,6 +40,8 @@ public struct VXLANPlugin: CNIPlugin {
             if device.createdHere {
                 // The agent reconciles a device it finds on its next pass; the containers already
                 // on other hosts must be reachable when this ADD returns.
+                let peers = try store.range(prefix: OverlayKeys.attachments(of: request.network.name)).kvs
+                    .compactMap { OverlayAttachment(stored: $0.value) }
                 try PeerEntries(vni: config.vni, host: hostID, attachments: peers)
                     .apply(toDevice: device.link.index, on: host, removingStale: false)
             }
