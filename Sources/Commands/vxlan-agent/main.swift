@@ -11,43 +11,20 @@ import Stores
 /// Programs this host's VXLAN devices with the other hosts' containers from the shared store (see
 /// docs/vxlan.md). Its store is the one DIR/vxlan-agent.json names, which the plugin writes. Exits
 /// 0 at once if another instance holds the lock of DIR.
-let usage = "usage: vxlan-agent [--data-dir DIR] [--foreground]"
+let options = DaemonCommandLine(program: "vxlan-agent", arguments: Array(CommandLine.arguments.dropFirst()),
+                                defaultDataDir: StoreConfiguration.defaultDataDir)
+let dataDir = options.dataDir
 
-func fail(_ message: String) -> Never {
-    _ = ProcessIO.writeAll(STDERR_FILENO, Array("vxlan-agent: \(message)\n".utf8))
-    exit(1)
-}
+func fail(_ message: String) -> Never { options.fail(message) }
 
-var dataDir = StoreConfiguration.defaultDataDir
-var foreground = false
-var arguments = CommandLine.arguments.dropFirst()
-while let argument = arguments.popFirst() {
-    switch argument {
-    case "--data-dir" where !arguments.isEmpty: dataDir = arguments.popFirst()!
-    case "--foreground": foreground = true
-    case "-h", "--help":
-        print(usage)
-        exit(0)
-    default: fail("unknown argument \(argument)\n\(usage)")
-    }
-}
 signal(SIGPIPE, SIG_IGN)
 
 let paths = AgentPaths(dataDir: dataDir)
-let lock: InstanceLock
-do {
-    guard let acquired = try InstanceLock.acquire(paths.lock) else {
-        // Another instance serves this directory.
-        exit(0)
-    }
-    lock = acquired
-} catch {
-    fail("cannot open \(paths.lock): \(error)")
-}
+let lock = options.holdLockOrExit(paths.lock)
 lock.record(pid: getpid())
 
 do {
-    try ServiceLog.bootstrap(foreground ? .standardError : .file(paths.log))
+    try ServiceLog.bootstrap(options.foreground ? .standardError : .file(paths.log))
 } catch {
     fail("\(error)")
 }
