@@ -18,7 +18,7 @@
 //   ServiceLog  ->  swift-log          (daemons and netctl only; no plugin links it)
 //   Overlay   ->  Addressing, Identity, JSON, Netlink, Firewall   (overlay records in the store, peers' kernel entries)
 //   VXLANPlugin  ->  BridgePlugin, Overlay, PluginKit, Stores, KV, Netlink, CNI, Addressing, Identity, POSIX, JSON
-//   vxlan-agent (daemon)  ->  Overlay, Stores, KV, Netlink, Firewall, Identity, POSIX, JSON, ServiceLog
+//   vxlan-agent (daemon)  ->  Overlay, Stores, KV, Netlink, Firewall, Identity, Addressing, POSIX, JSON, ServiceLog
 //
 // Plugins never import a C module: only Netlink, KVSQLite and Firewall do.
 import PackageDescription
@@ -160,7 +160,7 @@ let package = Package(
                          linkerSettings: pluginLinking),
         // The overlay's per-host agent: watches the store, programs the VXLAN devices.
         .executableTarget(name: "vxlan-agent",
-                          dependencies: ["Firewall", "Identity", "JSON", "KV", "Netlink", "Overlay", "POSIX", "ServiceLog", "Stores",
+                          dependencies: ["Addressing", "Firewall", "Identity", "JSON", "KV", "Netlink", "Overlay", "POSIX", "ServiceLog", "Stores",
                                          .product(name: "Logging", package: "swift-log")],
                           path: "Sources/Commands/vxlan-agent",
                           linkerSettings: pluginLinking),

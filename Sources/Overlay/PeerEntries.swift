@@ -30,6 +30,8 @@ public struct PeerEntries: Equatable, Sendable {
 public struct PeerChanges: Equatable, Sendable {
     public var added = 0
     public var removed = 0
+    /// The neighbour entries written, which local containers may be waiting to resolve.
+    public var writtenNeighbours: [IPAddress: MACAddress] = [:]
 
     public init() {}
 
@@ -56,6 +58,7 @@ extension PeerEntries {
         for (ip, mac) in neighbours where neighbourMACs[ip] != .some(mac) {
             try socket.replaceNeighbour(ip, mac: mac, index: index)
             changes.added += 1
+            changes.writtenNeighbours[ip] = mac
         }
         guard removingStale else { return changes }
         for entry in presentNeighbours where neighbours[entry.address] == nil {

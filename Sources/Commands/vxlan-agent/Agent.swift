@@ -1,3 +1,4 @@
+import Addressing
 import Firewall
 import Glibc
 import Identity
@@ -135,6 +136,7 @@ final class Agent {
             let entries = PeerEntries(vni: vni, host: hostID, attachments: records.values, alive: alive)
             do {
                 let changes = try entries.apply(toDevice: device.index, on: socket)
+                announce(changes.writtenNeighbours, on: device)
                 if !changes.isEmpty {
                     logger.info("\(device.name) (VNI \(vni)): \(changes.added) entries written, \(changes.removed) removed, revision \(revision)")
                 }
@@ -143,6 +145,20 @@ final class Agent {
             }
         }
         isolate()
+    }
+
+    /// Tells the containers on the device's bridge where the IPv4 addresses just entered are. (The
+    /// IPv6 counterpart, an unsolicited neighbour advertisement, is not sent.)
+    private func announce(_ neighbours: [IPAddress: MACAddress], on device: Link) {
+        guard let bridge = device.masterIndex else { return }
+        for (ip, mac) in neighbours {
+            guard case .v4(let address) = ip else { continue }
+            do {
+                try ARPAnnouncement.send(address, isAt: mac, onLink: bridge)
+            } catch {
+                logger.warning("\(device.name): announcing \(ip): \(error)")
+            }
+        }
     }
 
     /// Enters the other hosts' containers of isolated overlays into the firewall's isolation set.
