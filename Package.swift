@@ -22,6 +22,9 @@
 //   NetworkInspection (what the host knows of a network)  ->  CNIRuntime, IPAM, DNSRecords, DNSWire, Firewall, Netlink,
 //                                                              Stores, KV, PluginKit, CNI, Identity, Addressing, JSON, POSIX
 //   netctl (command)  ->  Labs, Netlink, NetworkInspection, CNIRuntime, DNSWire, CNI, Identity, Addressing, JSON, POSIX, swift-argument-parser
+//   Overlay   ->  Addressing, Identity, JSON, Netlink, Firewall   (overlay records in the store, peers' kernel entries)
+//   VXLANPlugin  ->  BridgePlugin, Overlay, PluginKit, Stores, KV, Netlink, CNI, Addressing, Identity, POSIX, JSON
+//   vxlan-agent (daemon)  ->  Overlay, Stores, KV, Netlink, Firewall, Identity, Addressing, POSIX, JSON, ServiceLog, CNI (the suite version)
 //
 // Plugins never import a C module: only Netlink, KVSQLite, Firewall and TLS do.
 import PackageDescription
@@ -52,6 +55,8 @@ let package = Package(
         .executable(name: "dnsname", targets: ["dnsname"]),
         .executable(name: "cni-dns", targets: ["cni-dns"]),
         .executable(name: "netctl", targets: ["netctl"]),
+        .executable(name: "vxlan", targets: ["vxlan"]),
+        .executable(name: "vxlan-agent", targets: ["vxlan-agent"]),
     ],
     dependencies: [
         // Long-running programs only (daemons, netctl); no plugin links it.
@@ -167,6 +172,20 @@ let package = Package(
         .executableTarget(name: "dnsname", dependencies: ["DNSNamePlugin", "CNI"], path: "Sources/Commands/dnsname",
                          linkerSettings: pluginLinking),
 
+        // The overlay's records in the shared store and the kernel entries they call for on a host.
+        .target(name: "Overlay", dependencies: ["Addressing", "Firewall", "Identity", "JSON", "Netlink"]),
+        .target(name: "VXLANPlugin", dependencies: ["Addressing", "BridgePlugin", "CNI", "Identity", "JSON", "KV", "Netlink",
+                                                    "Overlay", "POSIX", "PluginKit", "Stores"],
+                path: "Sources/Plugins/VXLAN"),
+        .executableTarget(name: "vxlan", dependencies: ["VXLANPlugin", "CNI"], path: "Sources/Commands/vxlan",
+                         linkerSettings: pluginLinking),
+        // The overlay's per-host agent: watches the store, programs the VXLAN devices.
+        .executableTarget(name: "vxlan-agent",
+                          dependencies: ["Addressing", "CNI", "Firewall", "Identity", "JSON", "KV", "Netlink", "Overlay", "POSIX", "ServiceLog",
+                                         "Stores", .product(name: "Logging", package: "swift-log")],
+                          path: "Sources/Commands/vxlan-agent",
+                          linkerSettings: pluginLinking),
+
         // The command people run by hand: namespace labs, a CNI runner, inspection. Static as the plugins
         // are, so one archive installs everywhere.
         .executableTarget(name: "netctl",
@@ -196,6 +215,7 @@ let package = Package(
         .testTarget(name: "ServiceLogTests", dependencies: ["ServiceLog", .product(name: "Logging", package: "swift-log")]),
         // The plugins' own logic that needs no kernel: their configs, names and entries.
         .testTarget(name: "PluginTests", dependencies: ["BridgePlugin", "DNSNamePlugin", "MacvlanPlugin", "PortmapPlugin", "PluginKit",
+                                                        "VXLANPlugin", "Overlay",
                                                         "CNI", "DNSRecords", "Firewall", "Netlink", "Addressing", "JSON",
                                                         "Identity", "Stores"]),
     ]

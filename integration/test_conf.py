@@ -38,7 +38,9 @@ CASES = [
 RUN_ELSEWHERE = {"60-swift-macvlan.conflist": "test_macvlan.py::test_example_config",
                  # Needs an etcd: run against one that test started.
                  "80-swift-bridge-etcd.conflist": "test_etcd.py::test_example_config",
-                 "81-swift-bridge-etcd-tls.conflist": "test_etcd_tls.py::test_the_tls_example_config"}
+                 "81-swift-bridge-etcd-tls.conflist": "test_etcd_tls.py::test_the_tls_example_config",
+                 # Needs hosts on an underlay and an etcd they reach.
+                 "90-swift-vxlan.conflist": "test_vxlan.py::test_example_config"}
 
 
 def test_every_example_is_covered():

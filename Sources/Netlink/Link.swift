@@ -25,10 +25,12 @@ public struct Link: Hashable, Sendable {
     public var isPromiscuous: Bool
     /// For a macvlan, how it forwards between itself and its siblings; `nil` for other kinds.
     public var macvlanMode: MacvlanMode?
+    /// For a VXLAN device, its tunnel settings; `nil` for other kinds.
+    public var vxlan: VXLANSettings?
 
     public init(index: Int, name: String, kind: String? = nil, mac: MACAddress? = nil, mtu: Int,
                 masterIndex: Int? = nil, linkIndex: Int? = nil, isUp: Bool, alias: String? = nil,
-                isPromiscuous: Bool = false, macvlanMode: MacvlanMode? = nil) {
+                isPromiscuous: Bool = false, macvlanMode: MacvlanMode? = nil, vxlan: VXLANSettings? = nil) {
         self.index = index
         self.name = name
         self.kind = kind
@@ -40,6 +42,7 @@ public struct Link: Hashable, Sendable {
         self.alias = alias
         self.isPromiscuous = isPromiscuous
         self.macvlanMode = macvlanMode
+        self.vxlan = vxlan
     }
 
     /// Reads a libnl `struct rtnl_link`.
@@ -59,11 +62,33 @@ public struct Link: Hashable, Sendable {
             alias: rtnl_link_get_ifalias(link).map { String(cString: $0) },
             isPromiscuous: flags & UInt32(IFF_PROMISC.rawValue) != 0,
             macvlanMode: rtnl_link_is_macvlan(link) != 0
-                ? MacvlanMode(kernelValue: rtnl_link_macvlan_get_mode(link)) : nil)
+                ? MacvlanMode(kernelValue: rtnl_link_macvlan_get_mode(link)) : nil,
+            vxlan: rtnl_link_is_vxlan(link) != 0 ? VXLANSettings(libnl: link) : nil)
     }
 }
 
 extension Int {
     /// `nil` for the kernel's "none" value 0.
     var nonZero: Int? { self == 0 ? nil : self }
+}
+
+extension VXLANSettings {
+    /// Reads the tunnel settings of a libnl VXLAN link.
+    init(libnl link: OpaquePointer) {
+        var vni: UInt32 = 0
+        var port: UInt32 = 0
+        var underlay: UInt32 = 0
+        var local: OpaquePointer?
+        _ = rtnl_link_vxlan_get_id(link, &vni)
+        _ = rtnl_link_vxlan_get_port(link, &port)
+        let hasUnderlay = rtnl_link_vxlan_get_link(link, &underlay) == 0 && underlay != 0
+        var localAddress: IPAddress?
+        if rtnl_link_vxlan_get_local(link, &local) == 0, let local {
+            localAddress = IPAddress(libnl: local)
+            nl_addr_put(local)
+        }
+        self.init(vni: vni, port: port == 0 ? Self.defaultPort : UInt16(truncatingIfNeeded: port), local: localAddress,
+                  underlayIndex: hasUnderlay ? Int(underlay) : nil,
+                  learning: rtnl_link_vxlan_get_learning(link) > 0, proxy: rtnl_link_vxlan_get_proxy(link) > 0)
+    }
 }

@@ -75,6 +75,32 @@ extension NetlinkSocket {
         }
     }
 
+    /// Creates a VXLAN device carrying `settings.vni`, with its tunnel settings and MTU fixed at
+    /// creation. With an underlay and no `mtu`, the kernel sets the underlay's MTU minus the headers.
+    ///
+    /// - Throws: `NetlinkError.exists` if the name is taken, or if another VXLAN device already
+    ///   carries that VNI on that port (the kernel refuses a second one with `EEXIST`).
+    public func createVXLAN(name: InterfaceName, _ settings: VXLANSettings, mac: MACAddress? = nil, mtu: Int? = nil,
+                            masterIndex: Int? = nil, up: Bool = true) throws {
+        let vxlan = try allocate("a vxlan device") { rtnl_link_vxlan_alloc() }
+        defer { rtnl_link_put(vxlan) }
+        try configure(vxlan, name: name, mac: mac, mtu: mtu, up: up)
+        if let masterIndex { rtnl_link_set_master(vxlan, Int32(masterIndex)) }
+        try perform("set vxlan id \(settings.vni)") { rtnl_link_vxlan_set_id(vxlan, settings.vni) }
+        try perform("set vxlan port \(settings.port)") { rtnl_link_vxlan_set_port(vxlan, UInt32(settings.port)) }
+        try perform("set vxlan learning") { rtnl_link_vxlan_set_learning(vxlan, settings.learning ? 1 : 0) }
+        try perform("set vxlan proxy") { rtnl_link_vxlan_set_proxy(vxlan, settings.proxy ? 1 : 0) }
+        if let underlay = settings.underlayIndex {
+            try perform("set vxlan underlay") { rtnl_link_vxlan_set_link(vxlan, UInt32(underlay)) }
+        }
+        if let local = settings.local {
+            try withLibnlAddress(local) { address in
+                try perform("set vxlan local \(local)") { rtnl_link_vxlan_set_local(vxlan, address) }
+            }
+        }
+        try add(vxlan, "create vxlan \(name) with VNI \(settings.vni)")
+    }
+
     private func configure(_ link: OpaquePointer, name: InterfaceName, mac: MACAddress?, mtu: Int?,
                            up: Bool) throws {
         rtnl_link_set_name(link, name.rawValue)

@@ -1,13 +1,14 @@
 import Addressing
 import CNetlink
 
-/// The ARP and NDP neighbour tables. No plugin writes them yet: they are here for the VXLAN
-/// overlay, which enters the addresses of its peers itself rather than having them learnt.
+/// The ARP and NDP neighbour tables. The VXLAN overlay enters the addresses of its peers here itself
+/// rather than having them learnt.
 extension NetlinkSocket {
     /// The IPv4 and IPv6 neighbour entries of link `index`, optionally of one family.
     public func neighbours(index: Int, family: AddressFamily? = nil) throws -> [Neighbour] {
         try dump("list neighbours of link index \(index)", fill: { rtnl_neigh_alloc_cache(handle, $0) }) { entry in
-            // The dump also holds bridge forwarding entries (AF_BRIDGE); only IP entries are neighbours here.
+            // Only IP entries are neighbours here (forwarding entries need a dump of their own, see
+            // `forwardingEntries`).
             guard Int(rtnl_neigh_get_ifindex(entry)) == index,
                   let entryFamily = AddressFamily(rawValue: rtnl_neigh_get_family(entry)),
                   family.map({ $0 == entryFamily }) ?? true,

@@ -96,8 +96,8 @@ public final class NetlinkSocket {
                  fill: (UnsafeMutablePointer<OpaquePointer?>) -> Int32,
                  _ transform: (OpaquePointer) throws -> T?) throws -> [T] {
         var cache: OpaquePointer?
+        defer { if let cache { nl_cache_free(cache) } }
         try perform(operation()) { fill(&cache) }
-        defer { nl_cache_free(cache) }
         var results: [T] = []
         var object = nl_cache_get_first(cache)
         while let current = object {

@@ -8,6 +8,11 @@ public enum DetachedProcess {
     /// Descriptors checked for inheritance: a plugin opens a handful.
     private static let inheritedDescriptorLimit: Int32 = 256
 
+    /// The first executable called `name` in the directories `searchPath` (CNI_PATH's), or `nil`.
+    public static func executable(named name: String, in searchPath: [String]) -> String? {
+        searchPath.lazy.map { $0.hasSuffix("/") ? $0 + name : $0 + "/" + name }.first { access($0, X_OK) == 0 }
+    }
+
     /// Spawns `path` with `arguments` (argv[0] is `path`) and returns its process ID.
     public static func spawn(_ path: String, arguments: [String], environment: [String: String] = [:]) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()

@@ -10,50 +10,19 @@ import Stores
 ///
 /// The DNS responder for every network of the host whose attachments registered names (see
 /// docs/cni-dns.md). Exits 0 at once if another instance holds the lock of DIR.
-let usage = "usage: cni-dns [--data-dir DIR] [--foreground] | cni-dns --version"
+let options = DaemonCommandLine(program: "cni-dns", version: "cni-dns \(SuiteVersion.tag) (swift-cni)",
+                                arguments: Array(CommandLine.arguments.dropFirst()),
+                                defaultDataDir: StoreConfiguration.defaultDataDir)
 
-struct Options {
-    var dataDir = StoreConfiguration.defaultDataDir
-    var foreground = false
+func fail(_ message: String) -> Never { options.fail(message) }
 
-    init(_ arguments: [String]) {
-        var rest = arguments[...]
-        while let argument = rest.popFirst() {
-            switch argument {
-            case "--data-dir" where !rest.isEmpty: dataDir = rest.popFirst()!
-            case "--foreground": foreground = true
-            case "-h", "--help":
-                print(usage)
-                exit(0)
-            case "--version":
-                print("cni-dns \(SuiteVersion.tag) (swift-cni)")
-                exit(0)
-            default:
-                _ = ProcessIO.writeAll(STDERR_FILENO, Array("cni-dns: unknown argument \(argument)\n\(usage)\n".utf8))
-                exit(2)
-            }
-        }
-    }
-}
-
-func fail(_ message: String) -> Never {
-    _ = ProcessIO.writeAll(STDERR_FILENO, Array("cni-dns: \(message)\n".utf8))
-    exit(1)
-}
-
-let options = Options(Array(CommandLine.arguments.dropFirst()))
 signal(SIGPIPE, SIG_IGN)
 let paths = ResponderPaths(dataDir: options.dataDir)
 let configuration: StoreConfiguration
 do { configuration = try .local(validating: options.dataDir) } catch { fail("\(error)") }
 mkdir(options.dataDir, 0o700)
 
-let lock = open(paths.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-guard lock >= 0 else { fail("cannot open \(paths.lock): \(String(cString: strerror(errno)))") }
-guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
-    // Another instance serves this directory.
-    exit(0)
-}
+let lock = options.holdLockOrExit(paths.lock)
 
 do {
     try ServiceLog.bootstrap(options.foreground ? .standardError : .file(paths.log))

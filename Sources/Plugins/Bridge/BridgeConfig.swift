@@ -5,15 +5,15 @@ import PluginKit
 /// The bridge plugin's keys, named and defaulted as in the reference `bridge` plugin.
 public struct BridgeConfig: Decodable, Sendable, KnownConfigKeys {
     /// The bridge to attach to, created on first use.
-    public let bridge: InterfaceName
+    public private(set) var bridge: InterfaceName
     /// Put each range's gateway address on the bridge (and enable forwarding).
-    public let isGateway: Bool
+    public private(set) var isGateway: Bool
     /// Also route the container's default traffic via those gateways. Implies `isGateway`.
-    public let isDefaultGateway: Bool
+    public private(set) var isDefaultGateway: Bool
     /// Replace a different address of the same family on the bridge instead of failing.
     public let forceAddress: Bool
     /// MTU of the veth pair, and of the bridge when this plugin creates it.
-    public let mtu: Int?
+    public private(set) var mtu: Int?
     /// Let frames leave through the port they came in on, so a container reaches itself via NAT.
     public let hairpinMode: Bool
     /// Put the bridge in promiscuous mode.
@@ -78,6 +78,20 @@ public struct BridgeConfig: Decodable, Sendable, KnownConfigKeys {
             throw CNIError(.unsupportedField, "unsupported field \"\(key.stringValue)\": \(why)",
                            details: "remove \"\(key.stringValue)\" from the bridge configuration")
         }
+    }
+}
+
+extension BridgeConfig {
+    /// This configuration on `bridge` with `mtu`, the gateways on the bridge and, when
+    /// `defaultGateway`, the containers' default routes through them: for a plugin that builds its
+    /// networks on this one and decides those itself.
+    public func attaching(to bridge: InterfaceName, mtu: Int?, defaultGateway: Bool) -> BridgeConfig {
+        var config = self
+        config.bridge = bridge
+        config.mtu = mtu
+        config.isGateway = true
+        config.isDefaultGateway = defaultGateway
+        return config
     }
 }
 

@@ -47,8 +47,7 @@ struct ResponderClient {
 
     /// The responder's executable in CNI_PATH, or `nil`.
     func executablePath() -> String? {
-        searchPath.lazy.map { $0.hasSuffix("/") ? $0 + Self.executable : $0 + "/" + Self.executable }
-            .first { access($0, X_OK) == 0 }
+        DetachedProcess.executable(named: Self.executable, in: searchPath)
     }
 
     /// Spawns the responder detached and connects once it listens. Concurrent starts are fine:

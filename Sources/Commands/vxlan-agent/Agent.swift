@@ -1,0 +1,190 @@
+import Addressing
+import Firewall
+import Glibc
+import Identity
+import KV
+import Logging
+import Netlink
+import Overlay
+
+/// Keeps this host's VXLAN devices holding exactly the containers of the other live hosts the store
+/// lists (a host is live while its agent keeps its lease on `vxlan/hosts/<host>`):
+/// a full pass on start (and after any lost watch), then one pass per changed overlay as the watch
+/// delivers changes, and a full pass every `fullPassInterval` for devices created or emptied
+/// meanwhile. With the store unreachable it changes nothing, so existing traffic keeps flowing.
+final class Agent {
+    private let store: any KeyValueStore
+    private let hostID: String
+    private let logger: Logger
+    private let socket: NetlinkSocket
+    private let hostTTL: Duration
+    /// The lease this agent holds its host key with.
+    private var lease: LeaseID?
+    /// The hosts whose agents hold their keys.
+    private var alive: Set<String> = []
+    /// Every overlay attachment in the store, by key.
+    private var records: [String: OverlayAttachment] = [:]
+    private var revision: Int64 = 0
+    /// Every network a record was seen of, so that the isolation of its last remote container goes too.
+    private var networks: Set<NetworkName> = []
+
+    static let fullPassInterval = Duration.seconds(10)
+    static let retryDelay: UInt32 = 1
+
+    init(store: any KeyValueStore, hostID: String, hostTTL: Duration, logger: Logger) throws {
+        self.store = store
+        self.hostID = hostID
+        self.hostTTL = hostTTL
+        self.logger = logger
+        socket = try NetlinkSocket()
+    }
+
+    func run() -> Never {
+        while true {
+            do {
+                try load()
+                try follow()
+            } catch {
+                logger.error("store: \(error); the kernel keeps its entries; retrying in \(Self.retryDelay) s")
+                sleep(Self.retryDelay)
+            }
+        }
+    }
+
+    /// Announces this host under a fresh lease, reads every record and reconciles every device.
+    private func load() throws {
+        let fresh = try store.grantLease(ttl: hostTTL)
+        try store.put(OverlayKeys.host(hostID), Array("{\"host\":\"\(hostID)\"}".utf8), lease: fresh)
+        // The key now lives on the fresh lease: the old one (an outage's) holds nothing.
+        if let old = lease { _ = try? store.revoke(old) }
+        lease = fresh
+        let range = try store.range(prefix: OverlayKeys.root)
+        records = [:]
+        alive = []
+        for stored in range.kvs {
+            if stored.key.hasPrefix(OverlayKeys.hosts) {
+                alive.insert(String(stored.key.dropFirst(OverlayKeys.hosts.count)))
+            } else if !stored.key.hasPrefix(OverlayKeys.attachments) {
+                continue
+            } else if let record = OverlayAttachment(stored: stored.value) {
+                records[stored.key] = record
+            } else {
+                logger.warning("skipping \(stored.key): not an overlay record")
+            }
+        }
+        revision = range.revision
+        logger.info("loaded revision \(revision): \(records.count) attachments, live hosts \(alive.sorted().joined(separator: " "))")
+        reconcile(nil)
+    }
+
+    /// Applies the watch's changes until it fails.
+    private func follow() throws {
+        let watch = try store.watch(prefix: OverlayKeys.root, afterRevision: revision)
+        defer { watch.cancel() }
+        var lastFullPass = ContinuousClock.now
+        var lastKeepAlive = ContinuousClock.now
+        while true {
+            var touched = Set<UInt32>()
+            var hostsChanged = false
+            for event in try watch.next(timeout: .milliseconds(500)) {
+                revision = event.revision
+                if event.key.hasPrefix(OverlayKeys.hosts) {
+                    let host = String(event.key.dropFirst(OverlayKeys.hosts.count))
+                    if case .put = event { alive.insert(host) } else { alive.remove(host) }
+                    hostsChanged = true
+                    logger.info("host \(host) \(alive.contains(host) ? "joined" : "left"), revision \(revision)")
+                    continue
+                }
+                if let old = records[event.key] { touched.insert(old.vni) }
+                switch event {
+                case .put(let stored):
+                    records[stored.key] = OverlayAttachment(stored: stored.value)
+                case .delete(let key, _):
+                    records[key] = nil
+                }
+                if let new = records[event.key] { touched.insert(new.vni) }
+            }
+            if ContinuousClock.now - lastKeepAlive >= hostTTL / 3, let lease {
+                lastKeepAlive = ContinuousClock.now
+                guard try store.keepAlive(lease) != nil else {
+                    throw KVError.leaseNotFound(lease)  // Expired during an outage: announce again.
+                }
+            }
+            if hostsChanged || ContinuousClock.now - lastFullPass >= Self.fullPassInterval {
+                lastFullPass = ContinuousClock.now
+                reconcile(nil)
+            } else if !touched.isEmpty {
+                reconcile(touched)
+            }
+        }
+    }
+
+    /// Reconciles the devices of `vnis`, or of every overlay on this host when `nil`.
+    private func reconcile(_ vnis: Set<UInt32>?) {
+        let devices: [Link]
+        do {
+            devices = try socket.links().filter { link in
+                guard let vni = OverlayDeviceName.vni(of: link.name), link.vxlan?.vni == vni else { return false }
+                return vnis?.contains(vni) ?? true
+            }
+        } catch {
+            logger.error("cannot list links: \(error)")
+            return
+        }
+        for device in devices {
+            guard let vni = device.vxlan?.vni else { continue }
+            let entries = PeerEntries(vni: vni, host: hostID, attachments: records.values, alive: alive)
+            do {
+                let changes = try entries.apply(toDevice: device.index, on: socket)
+                announce(changes.writtenNeighbours, on: device)
+                if !changes.isEmpty {
+                    logger.info("\(device.name) (VNI \(vni)): \(changes.added) entries written, \(changes.removed) removed, revision \(revision)")
+                }
+            } catch {
+                logger.error("\(device.name) (VNI \(vni)): \(error)")
+            }
+        }
+        isolate()
+    }
+
+    /// Tells the containers on the device's bridge where the IPv4 addresses just entered are. (The
+    /// IPv6 counterpart, an unsolicited neighbour advertisement, is not sent.)
+    private func announce(_ neighbours: [IPAddress: MACAddress], on device: Link) {
+        guard let bridge = device.masterIndex else { return }
+        for (ip, mac) in neighbours {
+            guard case .v4(let address) = ip else { continue }
+            do {
+                try ARPAnnouncement.send(address, isAt: mac, onLink: bridge)
+            } catch {
+                logger.warning("\(device.name): announcing \(ip): \(error)")
+            }
+        }
+    }
+
+    /// Enters the other hosts' containers of isolated overlays into the firewall's isolation set.
+    private func isolate() {
+        var remote: [NetworkName: [AttachmentID: OverlayAttachment]] = [:]
+        for (key, record) in records {
+            guard let id = OverlayKeys.attachmentID(fromKey: key) else { continue }
+            networks.insert(id.network)
+            remote[id.network, default: [:]][id] = record.host != hostID && record.isolated && alive.contains(record.host)
+                ? record : nil
+        }
+        let firewall: Firewall
+        do { firewall = try Firewall() } catch {
+            logger.error("firewall: \(error)")
+            return
+        }
+        // Every network seen, so that one with no record left loses what it had.
+        for network in networks {
+            do {
+                let changes = try PeerIsolation.apply(network: network, remote: remote[network] ?? [:], using: firewall)
+                if !changes.isEmpty {
+                    logger.info("\(network): \(changes.added) remote containers isolated, \(changes.removed) released")
+                }
+            } catch {
+                logger.error("\(network): isolation: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,4 @@
+import CNI
+import VXLANPlugin
+
+PluginRunner.main(VXLANPlugin.self)

@@ -1,0 +1,51 @@
+import Addressing
+import CNI
+import Netlink
+import Overlay
+
+/// The overlay's VXLAN device on this host, a port of the overlay's bridge: created on first use,
+/// without learning and answering ARP and neighbour solicitations from its own table. Safe against
+/// concurrent first ADDs: whoever loses the race finds the winner's device and verifies it.
+struct OverlayDevice {
+    let link: Link
+    /// Whether this ADD created it (and so must enter the other hosts' containers now, before the
+    /// agent has seen it).
+    let createdHere: Bool
+
+    static func ensure(_ config: VXLANConfig, underlay: Underlay, bridge: Link, on host: NetlinkSocket) throws -> OverlayDevice {
+        let name = OverlayDeviceName.make(vni: config.vni)
+        if let existing = try host.link(named: name) {
+            return try OverlayDevice(verifying: existing, config, bridge: bridge, createdHere: false, on: host)
+        }
+        let settings = VXLANSettings(vni: config.vni, port: config.port, local: underlay.vtep,
+                                     underlayIndex: underlay.link.index, learning: false, proxy: true)
+        var createdHere = true
+        do {
+            try host.createVXLAN(name: name, settings, mac: .randomLocal(), mtu: underlay.mtu, masterIndex: bridge.index)
+        } catch NetlinkError.exists {
+            createdHere = false  // A concurrent ADD created it first.
+        }
+        guard let created = try host.link(named: name) else {
+            throw CNIError(.tryAgainLater, "vxlan: \(name) vanished while it was being created")
+        }
+        return try OverlayDevice(verifying: created, config, bridge: bridge, createdHere: createdHere, on: host)
+    }
+
+    private init(verifying link: Link, _ config: VXLANConfig, bridge: Link, createdHere: Bool, on host: NetlinkSocket) throws {
+        guard let settings = link.vxlan, settings.vni == config.vni, settings.port == config.port else {
+            throw CNIError(.invalidNetworkConfig, "vxlan: \(link.name) exists and is not the VXLAN device of VNI \(config.vni) on port \(config.port)",
+                           details: "remove that interface")
+        }
+        if link.masterIndex != bridge.index {
+            guard link.masterIndex == nil else {
+                throw CNIError(.invalidNetworkConfig,
+                               "vxlan: VNI \(config.vni) is already in use on this host by another bridge than \(bridge.name)",
+                               details: "every network on a host needs its own \"vni\"")
+            }
+            try host.setMaster(index: link.index, masterIndex: bridge.index)
+        }
+        if !link.isUp { try host.setUp(index: link.index) }
+        self.link = link
+        self.createdHere = createdHere
+    }
+}

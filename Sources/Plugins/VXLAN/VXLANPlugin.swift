@@ -1,0 +1,136 @@
+import Addressing
+import BridgePlugin
+import CNI
+import Identity
+import KV
+import Netlink
+import Overlay
+import PluginKit
+import Stores
+
+/// An overlay network across hosts, as Docker's overlay driver builds it: on each host the
+/// containers are attached to a bridge (exactly as `bridge` attaches them) whose other port is a
+/// VXLAN device. ADD records the attachment in the shared store; each host's agent
+/// (`vxlan-agent`) enters the other hosts' containers into its device, so nothing is flooded or
+/// learnt.
+public struct VXLANPlugin: CNIPlugin {
+    public typealias Config = VXLANConfig
+    public static let name = "vxlan"
+
+    public init() {}
+
+    public func add(_ request: AttachmentRequest<VXLANConfig>) throws -> CNIResult {
+        let config = request.config
+        let host = try NetlinkSocket()
+        let underlay = try Underlay.resolve(config, on: host)
+        let hostID = try config.hostID()
+        let store = try openStore(config.store)
+        try AgentLauncher(dataDir: config.store.dataDir, searchPath: request.searchPath)
+            .ensureRunning(networkConfig: request.stdin, hostTTL: config.hostTTL)
+
+        let bridgeRequest = request.onBridge(config.attachment.attaching(to: config.bridge, mtu: underlay.mtu,
+                                                                           defaultGateway: config.isDefaultGateway))
+        // With the store down, IPAM fails first and the bridge attachment rolls itself back.
+        let result = try BridgePlugin().add(bridgeRequest)
+        do {
+            guard let bridge = try host.link(named: config.bridge) else {
+                throw CNIError(.tryAgainLater, "vxlan: bridge \(config.bridge) vanished during ADD")
+            }
+            let device = try OverlayDevice.ensure(config, underlay: underlay, bridge: bridge, on: host)
+            if device.createdHere {
+                // The agent reconciles a device it finds on its next pass; the containers already
+                // on other hosts must be reachable when this ADD returns.
+                let peers = try store.range(prefix: OverlayKeys.attachments(of: request.network.name)).kvs
+                    .compactMap { OverlayAttachment(stored: $0.value) }
+                try PeerEntries(vni: config.vni, host: hostID, attachments: peers)
+                    .apply(toDevice: device.link.index, on: host, removingStale: false)
+            }
+            guard let mac = result.interfaces.first(where: { $0.sandbox != nil })?.mac.flatMap(MACAddress.init) else {
+                throw CNIError(.internal, "vxlan: the bridge result names no container MAC")
+            }
+            let record = OverlayAttachment(host: hostID, vtep: underlay.vtep, vni: config.vni, mac: mac,
+                                           ips: result.ips.map(\.address), isolated: config.attachment.networkIsolation)
+            try store.put(OverlayKeys.attachment(request.attachmentID), try record.encoded())
+        } catch {
+            try? BridgePlugin().del(bridgeRequest)
+            throw error
+        }
+        return result
+    }
+
+    public func del(_ request: AttachmentRequest<VXLANConfig>) throws {
+        // The record first, so the other hosts stop sending to the container before its address
+        // can be leased again.
+        try openStore(request.config.store).delete(OverlayKeys.attachment(request.attachmentID))
+        try BridgePlugin().del(request.onBridge(request.config.bridgeAttachment))
+    }
+
+    public func check(_ request: AttachmentRequest<VXLANConfig>) throws {
+        let config = request.config
+        try BridgePlugin().check(request.onBridge(config.bridgeAttachment))
+        let host = try NetlinkSocket()
+        let name = OverlayDeviceName.make(vni: config.vni)
+        guard let device = try host.link(named: name), device.vxlan?.vni == config.vni else {
+            throw CheckFailure("VXLAN device \(name) is missing")
+        }
+        guard let bridge = try host.link(named: config.bridge), device.masterIndex == bridge.index else {
+            throw CheckFailure("VXLAN device \(name) is not a port of bridge \(config.bridge)")
+        }
+        guard let stored = try openStore(config.store).get(OverlayKeys.attachment(request.attachmentID)),
+              let record = OverlayAttachment(stored: stored.value) else {
+            throw CheckFailure("the store has no overlay record of \(request.attachmentID)")
+        }
+        let expected = try request.expectedResult()
+        let mac = expected.interfaces.first(where: { $0.sandbox != nil })?.mac.flatMap(MACAddress.init)
+        guard record.host == (try config.hostID()), record.vni == config.vni, record.mac == mac else {
+            throw CheckFailure("the store's overlay record of \(request.attachmentID) is not this host's container")
+        }
+    }
+
+    public func gc(_ request: NetworkRequest<VXLANConfig>) throws {
+        let config = request.config
+        let store = try openStore(config.store)
+        let hostID = try config.hostID()
+        let valid = request.validAttachments
+        for stored in try store.range(prefix: OverlayKeys.attachments(of: request.network.name)).kvs {
+            guard let id = OverlayKeys.attachmentID(fromKey: stored.key), !valid.contains(id.attachment),
+                  OverlayAttachment(stored: stored.value)?.host == hostID else { continue }
+            try store.delete(stored.key)
+        }
+        try BridgePlugin().gc(request.onBridge(config.bridgeAttachment))
+    }
+
+    public func status(_ request: NetworkRequest<VXLANConfig>) throws {
+        do {
+            _ = try openStore(request.config.store).revision()
+        } catch let error as KVError {
+            throw CNIError(.notAvailable, "vxlan: the overlay's store cannot be reached: \(error)")
+        }
+        try BridgePlugin().status(request.onBridge(request.config.bridgeAttachment))
+    }
+}
+
+extension VXLANConfig {
+    /// The bridge settings where no underlay is read (DEL, CHECK, GC, STATUS): the MTU is not needed.
+    var bridgeAttachment: BridgeConfig { attachment.attaching(to: bridge, mtu: mtu, defaultGateway: isDefaultGateway) }
+
+    /// This host's name in the store.
+    func hostID() throws -> String {
+        guard case .etcd(let settings, _) = store else { preconditionFailure("VXLANConfig accepts only an etcd store") }
+        return try settings.resolvedHostID()
+    }
+}
+
+extension AttachmentRequest {
+    /// The same request, for the bridge plugin with `config`.
+    func onBridge(_ config: BridgeConfig) -> AttachmentRequest<BridgeConfig> {
+        AttachmentRequest<BridgeConfig>(command: command, attachment: attachment, netns: netns, args: args,
+                                        searchPath: searchPath, network: network, config: config, stdin: stdin)
+    }
+}
+
+extension NetworkRequest {
+    func onBridge(_ config: BridgeConfig) -> NetworkRequest<BridgeConfig> {
+        NetworkRequest<BridgeConfig>(command: command, searchPath: searchPath, network: network, config: config, stdin: stdin)
+    }
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Benchmark: the vxlan overlay on two namespace hosts, against our bridge on the same host and store.
+
+    sudo python3 integration/bench/bench_vxlan.py [--count 30] [--latency-count 50]
+
+Not a test: it prints figures and the targets beside them, and exits 0 unless something broke.
+  ADD median                 <= 1.3 x our bridge's ADD median (kv-ipam on the same etcd, same host)
+  ADD on A -> first ping answer from B, p50 and p95 over --latency-count containers: p95 <= 200 ms
+Hosts are namespaces on an underlay bridge in a switch namespace, where etcd runs
+(integration/harness/overlay.py). Both plugins run on host A through the same wrapper (nsenter into
+A's namespace), ADDs alternating per container, each timed from spawn to exit. The latency is
+measured from ADD's return to the timestamp (`ping -D`) of the first answer of a ping every 2 ms
+started right after it, from a container on host B: it includes B's agent seeing the record through
+its etcd watch and programming its VXLAN device, and the ping process's start (a few ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import harness  # noqa: E402
+from harness import NS_PREFIX  # noqa: E402
+from harness.overlay import build_cluster  # noqa: E402
+from harness.processes import plugin_env, run_plugin  # noqa: E402
+from figures import MS, percentile, summary, verdict  # noqa: E402
+from lab import pick_base, require_root  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=30)
+    parser.add_argument("--latency-count", type=int, default=50)
+    args = parser.parse_args()
+    require_root()
+    harness.sweep_dead_sessions()
+    base = pick_base()
+    underlay, overlay, bridged = (ipaddress.ip_network(f"{base.network_address + (i << 8)}/24") for i in (1, 2, 3))
+    root = Path(tempfile.mkdtemp(prefix=f"sct{harness.PID}-bench-"))
+    made: list[str] = []
+
+    def make_netns() -> harness.Netns:
+        name = f"{NS_PREFIX}{len(made) + 1}"
+        made.append(name)
+        return harness.create_netns(name)
+
+    cluster = None
+    try:
+        cluster = build_cluster(make_netns, underlay, root, count=2)
+        a, b = cluster.hosts
+        name = f"{NS_PREFIX}overlay"
+        vxlan_a = cluster.conf(a, name, 4242, overlay)
+        vxlan_b = cluster.conf(b, name, 4242, overlay)
+        store = cluster.store(a)
+        bridge_a = {"cniVersion": "1.0.0", "name": f"{NS_PREFIX}bridged", "type": "bridge", "bridge": "benchbr0",
+                    "isGateway": True, "isDefaultGateway": True,
+                    "ipam": {"type": "kv-ipam", "ranges": [[{"subnet": str(bridged)}]], "store": store,
+                             "dataDir": str(a.data_dir)}}
+
+        def add(host, plugin, conf, ns, cid):
+            env = plugin_env("ADD", cid, ns.path, "eth0", [harness.ours_dir()])
+            return run_plugin(host.plugin(plugin), env, conf).expect_ok()
+
+        # B's pinger, and one warm-up ADD of each plugin on A (first use creates the bridges and the device).
+        pinger = make_netns()
+        add(b, "vxlan", vxlan_b, pinger, f"{NS_PREFIX}pinger")
+        add(a, "vxlan", vxlan_a, make_netns(), f"{NS_PREFIX}warm-v")
+        add(a, "bridge", bridge_a, make_netns(), f"{NS_PREFIX}warm-b")
+
+        print(f"load before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+        times = {"vxlan": [], "bridge": []}
+        namespaces = [(make_netns(), make_netns()) for _ in range(args.count)]
+        for index, (ns_v, ns_b) in enumerate(namespaces):
+            order = [("vxlan", vxlan_a, ns_v), ("bridge", bridge_a, ns_b)]
+            for plugin, conf, ns in order if index % 2 == 0 else reversed(order):
+                run = add(a, plugin, conf, ns, f"{NS_PREFIX}{plugin}-{index}")
+                times[plugin].append(run.seconds)
+        ratio = statistics.median(times["vxlan"]) / statistics.median(times["bridge"])
+        print(f"ADD vxlan  ({args.count}): {summary(times['vxlan'])}")
+        print(f"ADD bridge ({args.count}): {summary(times['bridge'])}")
+        print(f"ADD ratio vxlan/bridge: {ratio:.2f}  (target <= 1.3: {verdict(ratio <= 1.3)})")
+
+        latencies = []
+        for index in range(args.latency_count):
+            ns = make_netns()
+            run = add(a, "vxlan", vxlan_a, ns, f"{NS_PREFIX}lat-{index}")
+            returned = time.time()
+            address = run.json["ips"][0]["address"].split("/")[0]
+            ping = subprocess.run(["nsenter", f"--net={pinger.path}", "--", "ping", "-4", "-D", "-n", "-i", "0.002",
+                                   "-c", "1", "-w", "3", address], capture_output=True, text=True)
+            answer = re.search(r"^\[(\d+\.\d+)\] \d+ bytes from", ping.stdout, re.M)
+            if not answer:
+                raise SystemExit(f"no answer from {address} within 3 s:\n{ping.stdout}{ping.stderr}")
+            latencies.append(float(answer.group(1)) - returned)
+        p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
+        print(f"ADD on A -> first answer from B ({args.latency_count}): p50 {p50 * MS:.1f} ms   p95 {p95 * MS:.1f} ms"
+              f"  (target p95 <= 200 ms: {verdict(p95 <= 0.2)})")
+        print(f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+        return 0
+    finally:
+        if cluster:
+            cluster.teardown()
+        for name in made:
+            harness.delete_netns(name)
+        harness.sweep()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
