@@ -71,7 +71,9 @@ public struct DNSRecordStore {
         return (removed, try store.revision())
     }
 
-    private static func record(_ kv: KeyValue) -> DNSRecord? {
+    /// The record a key-value pair of the store holds (a range's or a watch's `put`), or `nil` for
+    /// another key or a value that does not decode.
+    public static func record(_ kv: KeyValue) -> DNSRecord? {
         guard let owner = DNSRecordKeys.owner(fromKey: kv.key),
               let value = try? JSONCodec.decode(DNSRecordValue.self, from: kv.value) else { return nil }
         return DNSRecord(owner: owner, domain: value.domain,

@@ -6,14 +6,17 @@ measured with dnsperf in the same run, on the same names.
 
 Each server gets the same N names (nameK.dns.podman -> 10.88.x.y) plus one "client" container whose
 address is the one dnsperf sends from, so that the client is registered (container queries) or not
-(the host, another runtime's container). Servers listen on their own loopback addresses, port 53:
-traffic stays on this machine and no interface is created. Throughput runs use dnsperf with 1 and 4
+(the host, another runtime's container). cni-dns gets its names as a runtime gives them: one real
+`dnsname` ADD per container, with a prevResult naming its address and the gateway (several ADDs run
+at once, as a runtime starting many containers does); the first ADD starts cni-dns. Servers listen
+on their own loopback addresses, port 53 (cni-dns's gateway is added to `lo` for the run, since
+dnsname only accepts gateways of this host): traffic stays on this machine. Throughput runs use dnsperf with 1 and 4
 threads (4 clients each); latency comes from a separate run at a fixed 20k queries/s with per-query
 output. Server CPU is utime+stime from /proc/<pid>/stat across the throughput run. RSS is VmRSS after
 the runs, and again for cni-dns with 10,000 names.
 
 Needs root, dnsperf, dnsmasq (2.90) and aardvark-dns (/usr/lib/podman/aardvark-dns, package
-aardvark-dns); build cni-dns first (swift build -c release --product cni-dns).
+aardvark-dns); build cni-dns and dnsname first (swift build -c release --product cni-dns, dnsname).
 """
 from __future__ import annotations
 
@@ -28,13 +31,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dns_store import put_records, record  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness import NS_PREFIX, create_netns, delete_netns, sh  # noqa: E402
+from harness.dns import Registrar, responder_pids  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CNI_DNS = ROOT / ".build/release/cni-dns"
+DNSNAME = ROOT / ".build/release/dnsname"
 AARDVARK = Path("/usr/lib/podman/aardvark-dns")
 CLIENT = "127.0.20.1"        # registered: a container address in every server's configuration
 STRANGER = "127.0.20.2"      # unregistered
@@ -62,19 +68,50 @@ def wait_port(ip: str, timeout: float = 5.0) -> None:
     raise RuntimeError(f"no DNS server answered on {ip}:53")
 
 
-def start_cni_dns(work: Path, names: int) -> subprocess.Popen:
+def register(registrar: Registrar, names: int, gateway: str) -> float:
+    """nameK for every K and the client, each by its own dnsname ADD, 4 at a time; the seconds taken."""
+    def add(k: int) -> None:
+        name, ip = (f"name{k}", address(k)) if k < names else ("client", CLIENT)
+        registrar.add("bench", f"c{k}", "eth0", [name], [ip], [gateway], upstreams=[])
+
+    start = time.monotonic()
+    add(0)  # starts cni-dns
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(add, range(1, names + 1)))
+    return time.monotonic() - start
+
+
+class Detached:
+    """cni-dns as dnsname started it, detached: found by its data directory."""
+
+    def __init__(self, data: Path):
+        self.data = data
+        self.pid = responder_pids(data)[0]
+
+    def send_signal(self, signum: int) -> None:
+        for pid in responder_pids(self.data):
+            os.kill(pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while responder_pids(self.data):
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("cni-dns", timeout)
+            time.sleep(0.05)
+
+
+def start_cni_dns(work: Path, names: int, netns) -> Detached:
     data = work / "cni-dns"
-    data.mkdir()
-    # A first start creates the store and exits, finding no records.
-    subprocess.run([CNI_DNS, "--data-dir", data, "--foreground"], check=True, capture_output=True)
-    gateway = SERVERS["cni-dns"]
-    records = [("bench", f"c{k}", "eth0", record([f"name{k}"], [address(k)], [gateway])) for k in range(names)]
-    records.append(("bench", "client", "eth0", record(["client"], [CLIENT], [gateway])))
-    put_records(data / "store.db", records)
-    process = subprocess.Popen([CNI_DNS, "--data-dir", data, "--foreground"],
-                               stdout=subprocess.DEVNULL, stderr=open(work / "cni-dns.log", "w"))
-    wait_port(gateway)
-    return process
+    seconds = register(Registrar(data, netns, DNSNAME), names, SERVERS["cni-dns"])
+    print(f"cni-dns: {names + 1} dnsname ADDs in {seconds:.1f} s")
+    wait_port(SERVERS["cni-dns"])
+    return Detached(data)
 
 
 class Forked:
@@ -175,15 +212,18 @@ def main() -> int:
     for tool in ("dnsperf", "dnsmasq"):
         if not shutil.which(tool):
             sys.exit(f"bench_dns: {tool} is not installed")
-    if not AARDVARK.exists() or not CNI_DNS.exists():
-        sys.exit(f"bench_dns: need {AARDVARK} and {CNI_DNS}")
+    if not AARDVARK.exists() or not CNI_DNS.exists() or not DNSNAME.exists():
+        sys.exit(f"bench_dns: need {AARDVARK}, {CNI_DNS} and {DNSNAME}")
 
     work = Path(tempfile.mkdtemp(prefix="swift-cni-bench-dns."))
-    processes: dict[str, subprocess.Popen | Forked] = {}
+    processes: dict[str, subprocess.Popen | Forked | Detached] = {}
+    gateway = f"{SERVERS['cni-dns']}/32"
+    netns = create_netns(f"{NS_PREFIX}benchdns")
+    sh("ip", "addr", "add", gateway, "dev", "lo")
     try:
         queries = work / "queries"
         queries.write_text("".join(f"name{k}.dns.podman A\n" for k in range(args.names)))
-        processes["cni-dns"] = start_cni_dns(work, args.names)
+        processes["cni-dns"] = start_cni_dns(work, args.names, netns)
         processes["aardvark-dns"] = start_aardvark(work, args.names)
         processes["dnsmasq"] = start_dnsmasq(work, args.names)
 
@@ -205,10 +245,12 @@ def main() -> int:
             f"{name} {r['qps']:.0f} q/s ({r['qps'] / results[(name, 4)]['qps']:.2f}x registered)"
             for name, r in unregistered.items()))
 
-        processes.pop("cni-dns").terminate()
+        first = processes.pop("cni-dns")
+        first.terminate()
+        first.wait(5)
         big = work / "big"
         big.mkdir()
-        large = start_cni_dns(big, 10000)
+        large = start_cni_dns(big, 10000, netns)
         processes["cni-dns-10k"] = large
         rss_10k = rss_mb(large.pid)
         print(f"cni-dns RSS with 10000 names: {rss_10k:.1f} MB")
@@ -230,6 +272,8 @@ def main() -> int:
                 process.wait(5)
             except subprocess.TimeoutExpired:
                 process.kill()
+        sh("ip", "addr", "del", gateway, "dev", "lo", check=False)
+        delete_netns(netns.name)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
