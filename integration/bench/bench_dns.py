@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Queries per second, latency, server CPU per query and RSS of cni-dns, aardvark-dns and dnsmasq,
-measured with dnsperf in the same run, on the same names.
+measured with dnsperf in the same run, on the same names; and of cni-dns-nio-bench, the same Zone
+behind a SwiftNIO datagram channel instead of cni-dns's recvmmsg loop (built here with
+SWIFT_CNI_BENCH=1, which adds it and swift-nio to the package; --no-nio leaves it out).
 
     flock /tmp/swift-cni-integration.lock integration/bench/bench_dns.py [--seconds 5] [--names 1000]
 
@@ -46,6 +48,10 @@ AARDVARK = Path("/usr/lib/podman/aardvark-dns")
 CLIENT = "127.0.20.1"        # registered: a container address in every server's configuration
 STRANGER = "127.0.20.2"      # unregistered
 SERVERS = {"cni-dns": "127.0.10.1", "aardvark-dns": "127.0.10.2", "dnsmasq": "127.0.10.3"}
+# The SwiftNIO contender answers from cni-dns's store as cni-dns's gateway, on another port.
+NIO = "cni-dns-nio"
+NIO_PORT = 5353
+PORTS = {NIO: NIO_PORT}
 LATENCY_RATE = 20000
 
 
@@ -53,20 +59,20 @@ def address(k: int) -> str:
     return f"10.88.{k // 250}.{k % 250 + 2}"
 
 
-def wait_port(ip: str, timeout: float = 5.0) -> None:
-    """Waits until ip:53 answers a query (any answer)."""
+def wait_port(ip: str, timeout: float = 5.0, port: int = 53) -> None:
+    """Waits until ip:port answers a query (any answer)."""
     query = bytes.fromhex("abcd01000001000000000000") + b"\x04ping\x00\x00\x01\x00\x01"
     deadline = time.monotonic() + timeout
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(0.1)
         while time.monotonic() < deadline:
-            s.sendto(query, (ip, 53))
+            s.sendto(query, (ip, port))
             try:
                 s.recv(512)
                 return
             except OSError:
                 continue
-    raise RuntimeError(f"no DNS server answered on {ip}:53")
+    raise RuntimeError(f"no DNS server answered on {ip}:{port}")
 
 
 def register(registrar: Registrar, names: int, gateway: str) -> float:
@@ -168,6 +174,21 @@ def start_dnsmasq(work: Path, names: int) -> subprocess.Popen:
     return process
 
 
+def build_nio() -> Path:
+    """cni-dns-nio-bench, which only this benchmark builds (SWIFT_CNI_BENCH adds it and swift-nio)."""
+    env = {**os.environ, "SWIFT_CNI_BENCH": "1"}
+    subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", "cni-dns-nio-bench"],
+                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return ROOT / ".build/release/cni-dns-nio-bench"
+
+
+def start_nio(binary: Path, data: Path, work: Path) -> subprocess.Popen:
+    process = subprocess.Popen([binary, "--data-dir", data, "--address", SERVERS["cni-dns"], "--port", str(NIO_PORT)],
+                               stdout=subprocess.DEVNULL, stderr=open(work / "nio.log", "w"))
+    wait_port(SERVERS["cni-dns"], port=NIO_PORT)
+    return process
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -178,23 +199,23 @@ def rss_mb(pid: int) -> float:
     return int(match.group(1)) / 1024
 
 
-def dnsperf(server: str, queries: Path, seconds: float, threads: int, source: str, extra=()) -> str:
-    command = ["dnsperf", "-s", server, "-a", source, "-d", str(queries), "-l", str(seconds),
+def dnsperf(server: str, queries: Path, seconds: float, threads: int, source: str, extra=(), port: int = 53) -> str:
+    command = ["dnsperf", "-s", server, "-p", str(port), "-a", source, "-d", str(queries), "-l", str(seconds),
                "-T", str(threads), "-c", str(4 * threads), "-q", "500", *extra]
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
 
-def throughput(pid: int, server: str, queries: Path, seconds: float, threads: int, source: str) -> dict:
+def throughput(pid: int, server: str, queries: Path, seconds: float, threads: int, source: str, port: int = 53) -> dict:
     before = cpu_seconds(pid)
-    output = dnsperf(server, queries, seconds, threads, source)
+    output = dnsperf(server, queries, seconds, threads, source, port=port)
     cpu = cpu_seconds(pid) - before
     completed = int(re.search(r"Queries completed:\s+(\d+)", output).group(1))
     qps = float(re.search(r"Queries per second:\s+([\d.]+)", output).group(1))
     return {"qps": qps, "completed": completed, "cpu": cpu, "per_cpu_s": completed / cpu if cpu else float("inf")}
 
 
-def latency(server: str, queries: Path, source: str) -> tuple[float, float]:
-    output = dnsperf(server, queries, 2, 1, source, ("-Q", str(LATENCY_RATE), "-v"))
+def latency(server: str, queries: Path, source: str, port: int = 53) -> tuple[float, float]:
+    output = dnsperf(server, queries, 2, 1, source, ("-Q", str(LATENCY_RATE), "-v"), port=port)
     values = sorted(float(line.split()[-1]) for line in output.splitlines() if line.startswith("> NOERROR"))
     return values[len(values) // 2], values[min(len(values) - 1, int(len(values) * 0.99))]
 
@@ -207,6 +228,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--names", type=int, default=1000)
+    parser.add_argument("--no-nio", action="store_true", help="leave out the SwiftNIO contender (and its build)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench_dns: needs root (port 53)")
@@ -225,27 +247,38 @@ def main() -> int:
         queries = work / "queries"
         queries.write_text("".join(f"name{k}.dns.podman A\n" for k in range(args.names)))
         processes["cni-dns"] = start_cni_dns(work, args.names, netns)
+        servers = dict(SERVERS)
+        if not args.no_nio:
+            processes[NIO] = start_nio(build_nio(), processes["cni-dns"].data, work)
+            servers[NIO] = SERVERS["cni-dns"]
         processes["aardvark-dns"] = start_aardvark(work, args.names)
         processes["dnsmasq"] = start_dnsmasq(work, args.names)
 
         results: dict[tuple[str, int], dict] = {}
         print(f"{args.names} names, {args.seconds:g} s per run, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
         print(f"{'server':13} {'threads':>7} {'q/s':>9} {'q per server CPU-s':>19} {'p50 ms':>7} {'p99 ms':>7} {'RSS MB':>7}")
-        for name, ip in SERVERS.items():
-            pid = processes[name].pid
-            p50, p99 = latency(ip, queries, CLIENT)
+        for name, ip in servers.items():
+            pid, port = processes[name].pid, PORTS.get(name, 53)
+            p50, p99 = latency(ip, queries, CLIENT, port)
             for threads in (1, 4):
-                result = throughput(pid, ip, queries, args.seconds, threads, CLIENT)
+                result = throughput(pid, ip, queries, args.seconds, threads, CLIENT, port)
                 result.update(p50=p50, p99=p99, rss=rss_mb(pid))
                 results[(name, threads)] = result
                 print(f"{name:13} {threads:7} {result['qps']:9.0f} {result['per_cpu_s']:19.0f} {p50 * 1000:7.3f} "
                       f"{p99 * 1000:7.3f} {result['rss']:7.1f}")
-        unregistered = {name: throughput(processes[name].pid, ip, queries, args.seconds, 4, STRANGER)
-                        for name, ip in SERVERS.items()}
+        unregistered = {name: throughput(processes[name].pid, ip, queries, args.seconds, 4, STRANGER, PORTS.get(name, 53))
+                        for name, ip in servers.items()}
         print("unregistered client (4 threads): " + "  ".join(
             f"{name} {r['qps']:.0f} q/s ({r['qps'] / results[(name, 4)]['qps']:.2f}x registered)"
             for name, r in unregistered.items()))
 
+        if NIO in processes:
+            nio = max(results[(NIO, t)]["qps"] for t in (1, 4))
+            ours_now = max(results[("cni-dns", t)]["qps"] for t in (1, 4))
+            print(f"cni-dns (recvmmsg loop) vs the SwiftNIO loop over the same Zone: {ours_now / nio:.2f}x q/s, "
+                  f"{results[('cni-dns', 4)]['per_cpu_s'] / results[(NIO, 4)]['per_cpu_s']:.2f}x queries per CPU-s, "
+                  f"RSS {results[('cni-dns', 4)]['rss']:.1f} / {results[(NIO, 4)]['rss']:.1f} MB")
+            processes.pop(NIO).terminate()
         first = processes.pop("cni-dns")
         first.terminate()
         first.wait(5)

@@ -1,5 +1,5 @@
 import Addressing
-import CSystem
+import CSystemCalls
 import DNSRecords
 import DNSResponder
 import DNSWire
