@@ -17,8 +17,14 @@ public struct DNSRecordStore {
     /// Every network's records, by network, then by attachment in key order, with the revision the
     /// read saw. A value that does not decode is skipped: it names no address anyone could use.
     public func all() throws -> (records: [DNSRecord], revision: Int64) {
+        let (records, revision) = try allLazily()
+        return (Array(records), revision)
+    }
+
+    /// `all()`, decoding each record only when it is read (each time it is read).
+    public func allLazily() throws -> (records: some Sequence<DNSRecord>, revision: Int64) {
         let range = try store.range(prefix: DNSRecordKeys.root)
-        return (range.kvs.compactMap(Self.record), range.revision)
+        return (range.kvs.lazy.compactMap(Self.record), range.revision)
     }
 
     /// The records of `network`, by attachment in key order.

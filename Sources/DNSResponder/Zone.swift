@@ -43,13 +43,18 @@ public struct Zone: Sendable {
     /// Whether no network has records left.
     public var isEmpty: Bool { networks.isEmpty }
 
+    /// How many records the zone holds.
+    public var recordCount: Int { owners.count }
+
     /// The addresses to listen on.
     public var listenAddresses: Set<IPAddress> { Set(gateways.keys) }
 
     /// Builds the zone. Names and domains that are not valid DNS names are skipped (the plugin
     /// validates them; the store may hold anything). `defaultUpstreams` that are one of our gateways
     /// are left out: forwarding to ourselves would loop.
-    public init(records: [DNSRecord], defaultUpstreams: [DNSUpstream]) {
+    /// `records` is read twice, so it may be a lazy sequence that decodes as it goes: the zone of
+    /// 10,000 names is then built without all of them decoded at once.
+    public init(records: some Sequence<DNSRecord>, defaultUpstreams: [DNSUpstream]) {
         var containers: [String: [Int]] = [:]
         for record in records {
             guard let position = position(of: record) else { continue }

@@ -50,7 +50,7 @@ STRANGER = "127.0.20.2"      # unregistered
 SERVERS = {"cni-dns": "127.0.10.1", "aardvark-dns": "127.0.10.2", "dnsmasq": "127.0.10.3"}
 # The SwiftNIO contender answers from cni-dns's store as cni-dns's gateway, on another port.
 NIO = "cni-dns-nio"
-NIO_PORT = 5353
+NIO_PORT = 10053
 PORTS = {NIO: NIO_PORT}
 LATENCY_RATE = 20000
 
@@ -185,7 +185,11 @@ def build_nio() -> Path:
 def start_nio(binary: Path, data: Path, work: Path) -> subprocess.Popen:
     process = subprocess.Popen([binary, "--data-dir", data, "--address", SERVERS["cni-dns"], "--port", str(NIO_PORT)],
                                stdout=subprocess.DEVNULL, stderr=open(work / "nio.log", "w"))
-    wait_port(SERVERS["cni-dns"], port=NIO_PORT)
+    try:
+        wait_port(SERVERS["cni-dns"], port=NIO_PORT)
+    except RuntimeError:
+        process.kill()
+        raise RuntimeError(f"cni-dns-nio-bench did not answer: {(work / 'nio.log').read_text()}") from None
     return process
 
 

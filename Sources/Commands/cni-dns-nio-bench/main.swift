@@ -10,7 +10,7 @@ import Stores
 ///
 /// The benchmark's SwiftNIO contender: the records of DIR's store in the same `Zone` cni-dns
 /// answers from, served over UDP on IP port N (IP answers as that gateway) by one NIO event loop reading datagrams in batches
-/// (`datagramVectorReadMessageCount`). Local names only (nothing is forwarded), no TCP, no reload:
+/// (`datagramVectorReadMessageCount`). Local names only (SERVFAIL for the rest), no TCP, no reload:
 /// what bench_dns.py measures against cni-dns's recvmmsg loop, and nothing more.
 final class ZoneHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
@@ -30,8 +30,13 @@ final class ZoneHandler: ChannelInboundHandler, @unchecked Sendable {
         let bytes = Array(envelope.data.readableBytesView)
         guard let client = Self.address(envelope.remoteAddress), let query = try? DNSMessage(parsing: bytes) else { return }
         rotation &+= 1
-        guard case .reply(let message) = zone.resolve(query, client: client, server: server, rotation: rotation),
-              let answer = try? message.encoded(limit: Zone.udpLimit(for: query)) else { return }
+        let reply: DNSMessage
+        switch zone.resolve(query, client: client, server: server, rotation: rotation) {
+        case .reply(let message): reply = message
+        case .forward: reply = Zone.error(.serverFailure, to: query)
+        case .drop: return
+        }
+        guard let answer = try? reply.encoded(limit: Zone.udpLimit(for: query)) else { return }
         let buffer = context.channel.allocator.buffer(bytes: answer)
         context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: buffer)), promise: nil)
     }
@@ -67,6 +72,8 @@ let zone = Zone(records: try DNSRecordStore(store: store).all().records, default
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 let channel = try DatagramBootstrap(group: group)
     .channelOption(.datagramVectorReadMessageCount, value: 64)
+    // A vector read splits the receive buffer evenly among its messages: 64 of 4096 octets, as cni-dns reads.
+    .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 64 * 4096))
     .channelInitializer { channel in
         channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ZoneHandler(zone: zone, server: listen)) }
     }

@@ -46,8 +46,9 @@ final class Daemon {
 
     /// Loads every record and makes the listeners match their gateways.
     func reload() throws {
-        let (records, revision) = try store.all()
+        let (records, revision) = try store.allLazily()
         let upstreams = hostNameservers().map { DNSUpstream(address: $0) }
+        // Decoded as the zone reads them (twice): the records of 10,000 names never all live at once.
         zone = Zone(records: records, defaultUpstreams: upstreams)
         self.revision = revision
         changes?.cancel()
@@ -55,7 +56,7 @@ final class Daemon {
         bindListeners()
         // The decoded records are freed by now, interleaved with the zone's memory: hand their pages back.
         _ = csystem_trim_heap()
-        logger.info("loaded revision \(revision): \(records.count) records, listening on \(listeners.keys.sorted().map(\.description).joined(separator: " "))")
+        logger.info("loaded revision \(revision): \(zone.recordCount) records, listening on \(listeners.keys.sorted().map(\.description).joined(separator: " "))")
     }
 
     /// Brings the zone to the store's current revision. The records written since `revision` are
