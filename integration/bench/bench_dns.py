@@ -88,15 +88,16 @@ def register(registrar: Registrar, names: int, gateway: str) -> float:
     return time.monotonic() - start
 
 
-class Detached:
-    """cni-dns as dnsname started it, detached: found by its data directory."""
+class Background:
+    """A server that runs detached from us (not our child): signalled and waited for by its pids."""
 
-    def __init__(self, data: Path):
-        self.data = data
-        self.pid = responder_pids(data)[0]
+    name = "server"
+
+    def pids(self) -> list[int]:
+        raise NotImplementedError
 
     def send_signal(self, signum: int) -> None:
-        for pid in responder_pids(self.data):
+        for pid in self.pids():
             os.kill(pid, signum)
 
     def terminate(self) -> None:
@@ -107,10 +108,23 @@ class Detached:
 
     def wait(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while responder_pids(self.data):
+        while self.pids():
             if time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired("cni-dns", timeout)
+                raise subprocess.TimeoutExpired(self.name, timeout)
             time.sleep(0.05)
+
+
+class Detached(Background):
+    """cni-dns as dnsname started it, detached: found by its data directory."""
+
+    name = "cni-dns"
+
+    def __init__(self, data: Path):
+        self.data = data
+        self.pid = responder_pids(data)[0]
+
+    def pids(self) -> list[int]:
+        return responder_pids(self.data)
 
 
 def start_cni_dns(work: Path, names: int, netns) -> Detached:
@@ -121,28 +135,17 @@ def start_cni_dns(work: Path, names: int, netns) -> Detached:
     return Detached(data)
 
 
-class Forked:
+class Forked(Background):
     """A server that forks into the background (aardvark-dns run): its pid, found by its config path."""
+
+    name = "aardvark-dns"
 
     def __init__(self, marker: str):
         self.pid = int(subprocess.run(["pgrep", "-f", marker], check=True, capture_output=True,
                                       text=True).stdout.split()[0])
 
-    def send_signal(self, signum: int) -> None:
-        os.kill(self.pid, signum)
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-    def wait(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while Path(f"/proc/{self.pid}").exists():
-            if time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired("aardvark-dns", timeout)
-            time.sleep(0.05)
+    def pids(self) -> list[int]:
+        return [self.pid] if Path(f"/proc/{self.pid}").exists() else []
 
 
 def start_aardvark(work: Path, names: int) -> Forked:
@@ -297,7 +300,7 @@ def main() -> int:
         processes["cni-dns-10k"] = restarted = subprocess.Popen(
             [CNI_DNS, "--data-dir", large.data, "--foreground"], stdout=subprocess.DEVNULL,
             stderr=open(work / "cni-dns-restart.log", "w"))
-        wait_port(SERVERS["cni-dns"])
+        wait_port(SERVERS["cni-dns"], timeout=60)  # 10,000 records read and decoded before it binds
         rss_reloaded = rss_mb(restarted.pid)
         rss_10k = max(rss_added, rss_reloaded)
         print(f"cni-dns RSS with 10000 names: {rss_added:.1f} MB after the ADDs, {rss_reloaded:.1f} MB after a restart")
