@@ -74,7 +74,8 @@ let package = Package(
         // libmnl's functions from source: Debian ships no libmnl.a, and the plugins link static.
         .target(name: "CMnl", path: "Sources/CMnl"),
         // What Swift's Glibc module lacks: recvmmsg, sendmmsg and accept4 (_GNU_SOURCE), malloc_trim.
-        .target(name: "CSystem", path: "Sources/CSystem"),
+        // Not `CSystem`: swift-system (under swift-nio, which the DNS benchmark builds) has a target of that name.
+        .target(name: "CSystemCalls", path: "Sources/CSystem"),
 
         // Value types shared by everything: addresses, subnets, MACs, interface names.
         .target(name: "Addressing"),
@@ -149,7 +150,7 @@ let package = Package(
                 path: "Sources/Plugins/DNSName"),
         // The DNS responder daemon: sockets, the control protocol, forwarding, the store.
         .executableTarget(name: "cni-dns",
-                          dependencies: ["Addressing", "CNI", "CSystem", "DNSRecords", "DNSResponder", "DNSWire", "KV", "POSIX", "ServiceLog", "Stores",
+                          dependencies: ["Addressing", "CNI", "CSystemCalls", "DNSRecords", "DNSResponder", "DNSWire", "KV", "POSIX", "ServiceLog", "Stores",
                                          .product(name: "Logging", package: "swift-log")],
                           path: "Sources/Commands/cni-dns",
                           // Linked as the plugins are: a static, stripped binary maps a third of the pages.
@@ -236,6 +237,14 @@ if Context.environment["SWIFT_CNI_BENCH"] != nil {
     package.targets.append(
         .executableTarget(name: "kv-ipam-bench", dependencies: ["IPAM", "Identity", "Stores"],
                           path: "Sources/Commands/kv-ipam-bench"))
+    // bench_dns.py's SwiftNIO contender: cni-dns's Zone behind a NIO datagram channel.
+    package.dependencies.append(.package(url: "https://github.com/apple/swift-nio", from: "2.101.2"))
+    package.targets.append(
+        .executableTarget(name: "cni-dns-nio-bench",
+                          dependencies: ["Addressing", "DNSRecords", "DNSResponder", "DNSWire", "Stores",
+                                         .product(name: "NIOCore", package: "swift-nio"),
+                                         .product(name: "NIOPosix", package: "swift-nio")],
+                          path: "Sources/Commands/cni-dns-nio-bench"))
 }
 
 for target in package.targets where target.type == .regular || target.type == .executable {

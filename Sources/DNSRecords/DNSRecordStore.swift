@@ -17,8 +17,14 @@ public struct DNSRecordStore {
     /// Every network's records, by network, then by attachment in key order, with the revision the
     /// read saw. A value that does not decode is skipped: it names no address anyone could use.
     public func all() throws -> (records: [DNSRecord], revision: Int64) {
+        let (records, revision) = try allLazily()
+        return (Array(records), revision)
+    }
+
+    /// `all()`, decoding each record only when it is read (each time it is read).
+    public func allLazily() throws -> (records: some Sequence<DNSRecord>, revision: Int64) {
         let range = try store.range(prefix: DNSRecordKeys.root)
-        return (range.kvs.compactMap(Self.record), range.revision)
+        return (range.kvs.lazy.compactMap(Self.record), range.revision)
     }
 
     /// The records of `network`, by attachment in key order.
@@ -71,7 +77,9 @@ public struct DNSRecordStore {
         return (removed, try store.revision())
     }
 
-    private static func record(_ kv: KeyValue) -> DNSRecord? {
+    /// The record a key-value pair of the store holds (a range's or a watch's `put`), or `nil` for
+    /// another key or a value that does not decode.
+    public static func record(_ kv: KeyValue) -> DNSRecord? {
         guard let owner = DNSRecordKeys.owner(fromKey: kv.key),
               let value = try? JSONCodec.decode(DNSRecordValue.self, from: kv.value) else { return nil }
         return DNSRecord(owner: owner, domain: value.domain,

@@ -32,25 +32,37 @@ extension Zone {
         if question.type == .ptr, let address = ReverseName.address(question.name) {
             for position in scope {
                 if let names = networks[position].reverse[address], !names.isEmpty {
-                    return .reply(answer(query, names.map { .ptr($0) }, rotation: 0))
+                    let name = question.name
+                    return .reply(answer(query, names.map { ResourceRecord(name: name, ttl: Self.ttl, data: .ptr($0)) }))
                 }
             }
         }
-        var v4: [IPv4Address] = []
-        var v6: [IPv6Address] = []
+        // The answer records are built straight from the zone's addresses: one allocation for an
+        // A or AAAA hit, which is most of what a responder answers.
+        var records: [ResourceRecord] = []
         var found = false
+        let name = question.name
         for position in scope {
-            guard let host = host(question.name, at: position) else { continue }
+            guard let host = host(name, at: position) else { continue }
             found = true
-            v4 += host.v4
-            v6 += host.v6
+            if question.type == .a || question.type == .any {
+                for address in host.v4 { records.append(ResourceRecord(name: name, ttl: Self.ttl, data: .a(address))) }
+            } else if question.type == .aaaa {
+                for address in host.v6 { records.append(ResourceRecord(name: name, ttl: Self.ttl, data: .aaaa(address))) }
+            }
         }
         if found {
-            var data: [RecordData] = []
-            if question.type == .a || question.type == .any { data += v4.map { .a($0) } }
-            if question.type == .aaaa || question.type == .any { data += v6.map { .aaaa($0) } }
-            if data.isEmpty { return .reply(negative(query, .noError, scope: scope)) }
-            return .reply(answer(query, data, rotation: rotation))
+            // ANY: every A record, then every AAAA record.
+            if question.type == .any {
+                for position in scope {
+                    for address in host(name, at: position)?.v6 ?? [] {
+                        records.append(ResourceRecord(name: name, ttl: Self.ttl, data: .aaaa(address)))
+                    }
+                }
+            }
+            if records.isEmpty { return .reply(negative(query, .noError, scope: scope)) }
+            Self.rotate(&records, by: rotation)
+            return .reply(answer(query, records))
         }
         for position in scope where question.name.isSubdomain(of: networks[position].domain) {
             return .reply(negative(query, .nameError, scope: [position]))
@@ -58,13 +70,20 @@ extension Zone {
         return .forward(upstreams(for: scope))
     }
 
-    private func answer(_ query: DNSMessage, _ data: [RecordData], rotation: Int) -> DNSMessage {
+    private func answer(_ query: DNSMessage, _ records: [ResourceRecord]) -> DNSMessage {
         var reply = Self.response(to: query, .noError)
         reply.header.isAuthoritative = true
-        let name = query.questions[0].name
-        let start = data.isEmpty ? 0 : rotation % data.count
-        reply.answers = (data[start...] + data[..<start]).map { ResourceRecord(name: name, ttl: Self.ttl, data: $0) }
+        reply.answers = records
         return reply
+    }
+
+    /// Turns `records` left by `rotation` places (round robin), in place.
+    private static func rotate(_ records: inout [ResourceRecord], by rotation: Int) {
+        let start = Int(UInt(bitPattern: rotation) % UInt(records.count))
+        guard start != 0 else { return }
+        records[..<start].reverse()
+        records[start...].reverse()
+        records.reverse()
     }
 
     /// NXDOMAIN, or NOERROR without answers, with the SOA of the first network's domain (RFC 2308).

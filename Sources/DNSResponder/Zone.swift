@@ -24,36 +24,40 @@ public struct Zone: Sendable {
     }
 
     private(set) var networks: [Network] = []
+    /// Network names to their position in `networks`.
+    private var networkIndex: [String: Int] = [:]
     /// Container addresses to the networks of their containers.
     private var clients: [IPAddress: [Int]] = [:]
     /// Gateway addresses to the networks served there.
     private var gateways: [IPAddress: [Int]] = [:]
-    /// Where names outside every domain go when a network names no upstream.
+    /// Where names outside every domain go when a network names no upstream, as given.
+    private var hostUpstreams: [DNSUpstream] = []
+    /// `hostUpstreams` without our own gateways.
     private(set) var defaultUpstreams: [DNSUpstream] = []
+    /// Hash values of the owners and of the container IDs of the records in the zone: what `insert`
+    /// needs to know that a record is the first of its owner and container. A collision only costs
+    /// a rebuild.
+    private var owners: Set<Int> = []
+    private var containerIDs: Set<Int> = []
 
-    /// The addresses to listen on.
     /// Whether no network has records left.
     public var isEmpty: Bool { networks.isEmpty }
 
+    /// How many records the zone holds.
+    public var recordCount: Int { owners.count }
+
+    /// The addresses to listen on.
     public var listenAddresses: Set<IPAddress> { Set(gateways.keys) }
 
     /// Builds the zone. Names and domains that are not valid DNS names are skipped (the plugin
     /// validates them; the store may hold anything). `defaultUpstreams` that are one of our gateways
     /// are left out: forwarding to ourselves would loop.
-    public init(records: [DNSRecord], defaultUpstreams: [DNSUpstream]) {
-        var index: [String: Int] = [:]
+    /// `records` is read twice, so it may be a lazy sequence that decodes as it goes: the zone of
+    /// 10,000 names is then built without all of them decoded at once.
+    public init(records: some Sequence<DNSRecord>, defaultUpstreams: [DNSUpstream]) {
         var containers: [String: [Int]] = [:]
         for record in records {
-            guard let domain = try? DNSName(record.domain) else { continue }
-            let key = record.network.description
-            let position: Int
-            if let existing = index[key] {
-                position = existing
-            } else {
-                position = networks.count
-                index[key] = position
-                networks.append(Network(domain: domain))
-            }
+            guard let position = position(of: record) else { continue }
             add(record, to: position)
             append(position, to: &containers[record.attachment.containerID.description, default: []])
         }
@@ -62,11 +66,41 @@ public struct Zone: Sendable {
                 for address in record.addresses { append(position, to: &clients[address, default: []]) }
             }
         }
-        let served = Set(gateways.keys)
-        self.defaultUpstreams = defaultUpstreams.filter { !served.contains($0.address) }
+        hostUpstreams = defaultUpstreams
+        filterDefaultUpstreams()
+    }
+
+    /// Adds the record of an owner the zone has no record of, whose container has no record on any
+    /// network either (the common ADD), in time proportional to the record alone. Returns false,
+    /// changing nothing, for any other record: the caller rebuilds the zone from all of them.
+    public mutating func insert(_ record: DNSRecord) -> Bool {
+        guard !owners.contains(record.owner.hashValue),
+              !containerIDs.contains(record.attachment.containerID.hashValue) else { return false }
+        guard let position = position(of: record) else { return true }
+        let served = gateways.count
+        add(record, to: position)
+        for address in record.addresses { append(position, to: &clients[address, default: []]) }
+        if gateways.count != served { filterDefaultUpstreams() }
+        return true
+    }
+
+    /// The position of the record's network, added if new; `nil` if its domain is no DNS name.
+    private mutating func position(of record: DNSRecord) -> Int? {
+        guard let domain = try? DNSName(record.domain) else { return nil }
+        let key = record.network.description
+        if let existing = networkIndex[key] { return existing }
+        networkIndex[key] = networks.count
+        networks.append(Network(domain: domain))
+        return networks.count - 1
+    }
+
+    private mutating func filterDefaultUpstreams() {
+        defaultUpstreams = hostUpstreams.filter { gateways[$0.address] == nil }
     }
 
     private mutating func add(_ record: DNSRecord, to position: Int) {
+        owners.insert(record.owner.hashValue)
+        containerIDs.insert(record.attachment.containerID.hashValue)
         let domain = networks[position].domain
         var qualified: [DNSName] = []
         for text in record.names {

@@ -78,8 +78,13 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
     }
 
     public static func == (lhs: DNSName, rhs: DNSName) -> Bool {
-        guard lhs.wire.count == rhs.wire.count else { return false }
-        for index in lhs.wire.indices where lowered(lhs.wire[index]) != lowered(rhs.wire[index]) { return false }
+        sameWire(lhs.wire[...], rhs.wire[...])
+    }
+
+    /// Whether two names' wire forms (or suffixes of them) are equal, ignoring ASCII case.
+    static func sameWire(_ lhs: ArraySlice<UInt8>, _ rhs: ArraySlice<UInt8>) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        for (left, right) in zip(lhs, rhs) where lowered(left) != lowered(right) { return false }
         return true
     }
 

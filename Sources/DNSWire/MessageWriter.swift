@@ -3,12 +3,17 @@ import Addressing
 /// Builds a message, compressing names against every name (and suffix) already written.
 struct MessageWriter {
     private(set) var bytes: [UInt8] = []
-    /// Written names and their suffixes with their offsets, in the order written; pointers reach
-    /// only the first 16 KB. A list, not a dictionary: a reply holds a handful of names, and a
-    /// search of a few costs less than hashing them.
-    private var names: [(name: DNSName, offset: Int)] = []
+    /// Written names and their suffixes (slices of the names' own wire form, so recording one
+    /// allocates nothing) with their offsets, in the order written; pointers reach only the first
+    /// 16 KB. A list, not a dictionary: a reply holds a handful of names, and a search of a few
+    /// costs less than hashing them.
+    private var names: [(suffix: ArraySlice<UInt8>, offset: Int)] = []
 
-    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+    init(capacity: Int) {
+        bytes.reserveCapacity(capacity)
+        // A question's name and its parents, the usual whole of a reply: one allocation.
+        names.reserveCapacity(8)
+    }
 
     var count: Int { bytes.count }
 
@@ -42,8 +47,8 @@ struct MessageWriter {
         let wire = name.wire
         var offset = 0
         while offset < wire.count {
-            let suffix = offset == 0 ? name : DNSName(uncheckedWire: Array(wire[offset...]))
-            if let target = names.first(where: { $0.name == suffix }) {
+            let suffix = wire[offset...]
+            if let target = names.first(where: { DNSName.sameWire($0.suffix, suffix) }) {
                 u16(0xC000 | UInt16(target.offset))
                 return
             }

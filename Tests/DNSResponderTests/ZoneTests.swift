@@ -134,3 +134,36 @@ func rcode(_ resolution: Resolution) -> DNSRcode? {
         #expect(answers((try? ask(zone, "ok", .a, from: "10.88.0.2", at: "10.88.0.1")) ?? .drop) == ["10.88.0.2"])
     }
 }
+
+@Suite struct ZoneInsertion {
+    let records = [
+        record("app", "c1", names: ["web", "www"], addresses: ["10.88.0.2", "fd88::2"], gateways: ["10.88.0.1"]),
+        record("app", "c2", names: ["web"], addresses: ["10.88.0.3"], gateways: ["10.88.0.1"]),
+        record("other", "c3", names: ["secret"], addresses: ["10.89.0.2"], gateways: ["10.89.0.1"]),
+    ]
+
+    @Test func insertingNewAttachmentsAnswersAsBuildingAtOnce() throws {
+        var zone = Zone(records: [], defaultUpstreams: [DNSUpstream("10.89.0.1")!, DNSUpstream("198.51.100.1")!])
+        for record in records {
+            let inserted = zone.insert(record)
+            #expect(inserted)
+        }
+        let whole = Zone(records: records, defaultUpstreams: [DNSUpstream("10.89.0.1")!, DNSUpstream("198.51.100.1")!])
+        for (name, client, server) in [("web", "10.88.0.2", "10.88.0.1"), ("www", "10.88.0.3", "10.88.0.1"),
+                                       ("secret", "10.88.0.2", "10.88.0.1"), ("secret", "127.0.0.1", "10.89.0.1")] {
+            #expect(try ask(zone, name, .a, from: client, at: server) == ask(whole, name, .a, from: client, at: server))
+        }
+        #expect(answers(try ask(zone, "web", .a, from: "10.88.0.2", at: "10.88.0.1")) == ["10.88.0.2", "10.88.0.3"])
+        #expect(zone.listenAddresses == whole.listenAddresses)
+        // A new gateway that is a host upstream stops being one.
+        #expect(zone.upstreams(for: []) == [DNSUpstream("198.51.100.1")!])
+    }
+
+    @Test func aReplacedRecordOrASecondNetworkOfAContainerIsLeftToARebuild() {
+        var zone = Zone(records: records, defaultUpstreams: [])
+        let replaced = zone.insert(records[0])
+        let secondNetwork = zone.insert(record("other", "c1", names: ["web"], addresses: ["10.89.0.9"], gateways: ["10.89.0.1"]))
+        let new = zone.insert(record("other", "c4", names: ["new"], addresses: ["10.89.0.4"], gateways: ["10.89.0.1"]))
+        #expect(!replaced && !secondNetwork && new)
+    }
+}

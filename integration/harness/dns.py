@@ -14,6 +14,7 @@ from .chain import ChainRun, run_chain
 from .names import ours_dir
 from .namespaces import ETC_NETNS_DIR, Netns
 from .networks import Network
+from .processes import Invocation, plugin_env, run_plugin
 
 DOMAIN = "dns.podman"
 
@@ -105,6 +106,56 @@ class DNSChain:
                 os.kill(pid, 9)
             except ProcessLookupError:
                 pass
+
+
+class Registrar:
+    """Registers names as a runtime does, without a bridge: the real `dnsname` ADD and DEL, each ADD
+    given a prevResult that names the container's addresses and the network's gateways (which
+    must be addresses of this host). `netns` is any namespace other than ours: dnsname never enters
+    it, the CNI runner only checks that it is one."""
+
+    def __init__(self, data_dir: Path, netns: Netns, dnsname: Path | None = None):
+        self.data_dir, self.netns = data_dir, netns
+        self.dnsname = dnsname or ours_dir() / "dnsname"
+
+    def conf(self, network: str, aliases: list[str], domain: str, upstreams: list[str] | None) -> dict:
+        conf = {"cniVersion": "1.0.0", "name": network, "type": "dnsname", "domainName": domain,
+                "dataDir": str(self.data_dir), "capabilities": {"aliases": True},
+                "runtimeConfig": {"aliases": {network: list(aliases)}}}
+        if upstreams is not None:
+            conf["upstreams"] = list(upstreams)
+        return conf
+
+    def prev_result(self, ifname: str, addresses: list[str], gateways: list[str]) -> dict:
+        """Each address with the first gateway of its family."""
+        ips = []
+        for address in addresses:
+            family = ":" in address
+            gateway = next((g for g in gateways if (":" in g) == family), None)
+            ip = {"address": f"{address}/{128 if family else 32}", "interface": 0}
+            if gateway:
+                ip["gateway"] = gateway
+            ips.append(ip)
+        return {"cniVersion": "1.0.0", "interfaces": [{"name": ifname, "sandbox": self.netns.path}], "ips": ips}
+
+    def env(self, command: str, container: str, ifname: str, name: str | None) -> dict[str, str]:
+        args = f"IgnoreUnknown=1;K8S_POD_NAME={name}" if name else None
+        return plugin_env(command, container, self.netns.path, ifname, (self.dnsname.parent,), args)
+
+    def run_add(self, network: str, container: str, ifname: str, names: list[str], addresses: list[str],
+                gateways: list[str], domain: str = DOMAIN, upstreams: list[str] | None = None) -> Invocation:
+        """dnsname ADD for one attachment: the first of `names` is the container's name, the rest aliases."""
+        conf = dict(self.conf(network, names[1:], domain, upstreams),
+                    prevResult=self.prev_result(ifname, addresses, gateways))
+        return run_plugin(self.dnsname, self.env("ADD", container, ifname, names[0] if names else None), conf)
+
+    def add(self, *args, **kwargs) -> dict:
+        return self.run_add(*args, **kwargs).expect_ok().json
+
+    def delete(self, network: str, container: str, ifname: str = "eth0") -> None:
+        """dnsname DEL as a runtime sends it after a restart: no prevResult."""
+        run_plugin(self.dnsname, self.env("DEL", container, ifname, None),
+                   self.conf(network, [], DOMAIN, None)).expect_ok()
 
 
 def write_resolv_conf(netns: Netns, result: dict) -> None:

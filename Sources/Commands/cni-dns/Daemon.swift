@@ -1,5 +1,5 @@
 import Addressing
-import CSystem
+import CSystemCalls
 import DNSRecords
 import DNSResponder
 import DNSWire
@@ -23,6 +23,8 @@ final class Daemon {
     private var rotation = 0
     private let batch = DatagramBatch()
     private var lastRevisionCheck = 0.0
+    /// The store's changes after `revision`, so that a sync applies only what was written since.
+    private var changes: (any KeyValueWatch)?
 
     struct TCPClient {
         let server: IPAddress
@@ -44,10 +46,43 @@ final class Daemon {
 
     /// Loads every record and makes the listeners match their gateways.
     func reload() throws {
-        let (records, revision) = try store.all()
+        let (records, revision) = try store.allLazily()
         let upstreams = hostNameservers().map { DNSUpstream(address: $0) }
+        // Decoded as the zone reads them (twice): the records of 10,000 names never all live at once.
         zone = Zone(records: records, defaultUpstreams: upstreams)
         self.revision = revision
+        changes?.cancel()
+        changes = try? kv.watch(prefix: DNSRecordStore.prefix, afterRevision: revision)
+        bindListeners()
+        // The decoded records are freed by now, interleaved with the zone's memory: hand their pages back.
+        _ = csystem_trim_heap()
+        logger.info("loaded revision \(revision): \(zone.recordCount) records, listening on \(listeners.keys.sorted().map(\.description).joined(separator: " "))")
+    }
+
+    /// Brings the zone to the store's current revision. The records written since `revision` are
+    /// inserted when each is a new attachment's (an ADD: the cost of that record alone, whatever the
+    /// number of names); anything else (a DEL, a replaced record, a second network of a container,
+    /// history no longer kept) reloads everything.
+    func catchUp() throws {
+        let current = try kv.revision()
+        guard current != revision else { return }
+        guard current > revision, let changes, let events = try? changes.next(timeout: .zero) else { return try reload() }
+        let served = zone.listenAddresses
+        var inserted = 0
+        for event in events where event.revision > revision {
+            guard case .put(let kv) = event, let record = DNSRecordStore.record(kv), zone.insert(record) else {
+                return try reload()
+            }
+            inserted += 1
+        }
+        revision = max(current, events.last?.revision ?? current)
+        if zone.listenAddresses != served { bindListeners() }
+        logger.debug("revision \(revision): \(inserted) records added")
+    }
+
+    /// Closes the listeners of gateways without records and binds those of new ones (and those
+    /// that could not be bound before).
+    private func bindListeners() {
         let wanted = zone.listenAddresses
         for (address, listener) in listeners where !wanted.contains(address) {
             listener.close()
@@ -57,6 +92,7 @@ final class Daemon {
         for address in wanted.sorted() where listeners[address] == nil {
             do {
                 listeners[address] = try Listener.bind(address)
+                logger.info("listening on \(address) port \(Listener.port)")
             } catch {
                 let holder = error.errno == EADDRINUSE ? PortHolder.describe(address, port: Listener.port) : error.description
                 unbound.append(UnboundListener(address: address, port: Listener.port, holder: holder))
@@ -64,9 +100,6 @@ final class Daemon {
             }
         }
         self.unbound = unbound
-        // The decoded records are freed by now, interleaved with the zone's memory: hand their pages back.
-        _ = csystem_trim_heap()
-        logger.info("loaded revision \(revision): \(records.count) records, listening on \(listeners.keys.sorted().map(\.description).joined(separator: " "))")
     }
 
     var isEmpty: Bool { zone.isEmpty }
@@ -82,13 +115,16 @@ final class Daemon {
                 descriptors.append(pollfd(fd: listener.tcp, events: Int16(POLLIN), revents: 0))
             }
             for descriptor in tcpClients.keys { descriptors.append(pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)) }
+            for (descriptor, events) in forwarder.tcpDescriptors {
+                descriptors.append(pollfd(fd: descriptor, events: events, revents: 0))
+            }
             var timeout = 1000
             if let deadline = forwarder.nextDeadline {
                 timeout = max(0, min(timeout, Int((deadline - monotonicSeconds()) * 1000) + 1))
             }
             let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(timeout))
             if ready > 0 {
-                for entry in descriptors where entry.revents != 0 { dispatch(entry.fd) }
+                for entry in descriptors where entry.revents != 0 { dispatch(entry.fd, entry.revents) }
             }
             forwarder.expire(send: reply)
             let now = monotonicSeconds()
@@ -101,11 +137,13 @@ final class Daemon {
         logger.info("no records left, exiting")
     }
 
-    private func dispatch(_ descriptor: Int32) {
+    private func dispatch(_ descriptor: Int32, _ revents: Int16) {
         if descriptor == control {
             serveControl()
         } else if descriptor == forwarder.v4 || descriptor == forwarder.v6 {
             forwarder.receive(on: descriptor, send: reply)
+        } else if forwarder.ownsTCP(descriptor) {
+            forwarder.progressTCP(descriptor, revents: revents, send: reply)
         } else if tcpClients[descriptor] != nil {
             serveTCP(descriptor)
         } else if let listener = listeners.values.first(where: { $0.udp == descriptor }) {
@@ -117,8 +155,7 @@ final class Daemon {
 
     /// A store written without a sync (another tool, a DEL whose sync timed out) is picked up within a second.
     private func pollStore() {
-        guard let current = try? kv.revision(), current != revision else { return }
-        do { try reload() } catch { logger.error("reload failed: \(error)") }
+        do { try catchUp() } catch { logger.error("reload failed: \(error)") }
     }
 
     // MARK: queries
@@ -248,7 +285,10 @@ final class Daemon {
         let answer: ResponderReply
         do {
             let request = try ControlLine.decode(ResponderRequest.self, from: line.prefix { $0 != UInt8(ascii: "\n") })
-            if case .sync(let wanted) = request, wanted > revision || !unbound.isEmpty { try reload() }
+            if case .sync(let wanted) = request {
+                if wanted > revision { try catchUp() }
+                if !unbound.isEmpty { bindListeners() }
+            }
             if case .sync(let wanted) = request, wanted > revision {
                 answer = ResponderReply(revision: revision, unbound: unbound,
                                         error: "store is at revision \(revision), below the \(wanted) asked for")

@@ -1,5 +1,5 @@
 import Addressing
-import CSystem
+import CSystemCalls
 import Glibc
 
 /// Buffers for receiving and sending up to `size` datagrams per system call (recvmmsg, sendmmsg),

@@ -12,7 +12,8 @@ enum ReplyPath {
 
 /// Queries for names outside our domains, sent to upstreams over UDP with a fresh random ID each,
 /// a timeout per upstream, the next upstream on timeout, TCP when an answer comes truncated, and
-/// SERVFAIL when every upstream failed. At most `limit` are in flight; beyond that, SERVFAIL at once.
+/// SERVFAIL when every upstream failed. At most `limit` are in flight over UDP and `tcpLimit` over
+/// TCP; beyond that, SERVFAIL at once. Nothing here blocks: the serving loop polls every socket.
 final class Forwarder {
     struct Pending {
         let clientID: UInt16
@@ -26,10 +27,13 @@ final class Forwarder {
 
     static let timeout = 2.0
     static let limit = 4096
+    static let tcpLimit = 64
 
     let v4: Int32
     let v6: Int32
     private var pending: [UInt16: Pending] = [:]
+    /// Queries retried over TCP after a truncated answer, by their socket.
+    private var exchanges: [Int32: (exchange: TCPExchange, entry: Pending)] = [:]
     private let logger: Logger
     private var lastFailureLog: [DNSUpstream: Double] = [:]
     private var generator = SystemRandomNumberGenerator()
@@ -41,7 +45,18 @@ final class Forwarder {
         guard v4 >= 0 else { throw SystemCallError("socket") }
     }
 
-    var nextDeadline: Double? { pending.values.lazy.map(\.deadline).min() }
+    var nextDeadline: Double? {
+        let udp = pending.values.lazy.map(\.deadline).min()
+        let tcp = exchanges.values.lazy.map(\.exchange.deadline).min()
+        return [udp, tcp].compactMap { $0 }.min()
+    }
+
+    /// The TCP exchanges' sockets and what to poll each for.
+    var tcpDescriptors: [(descriptor: Int32, events: Int16)] {
+        exchanges.map { ($0.key, $0.value.exchange.events) }
+    }
+
+    func ownsTCP(_ descriptor: Int32) -> Bool { exchanges[descriptor] != nil }
 
     /// Starts forwarding `query` (the client's bytes) to `upstreams`.
     func forward(_ query: [UInt8], upstreams: [DNSUpstream], path: ReplyPath, send: (ReplyPath, [UInt8]) -> Void) {
@@ -94,12 +109,51 @@ final class Forwarder {
             // Only the upstream that was asked may answer: anything else is a stale or spoofed reply.
             guard let entry = pending[id], from.address == entry.asked.address, from.port == entry.asked.port else { continue }
             pending[id] = nil
-            var answer = Array(buffer[0..<count])
-            if answer[2] & 0x02 != 0, let whole = TCPExchange.query(entry.query, upstream: entry.asked) {
-                answer = whole
+            if buffer[2] & 0x02 != 0 {
+                retryOverTCP(entry, send: send)
+            } else {
+                deliver(Array(buffer[0..<count]), for: entry, send: send)
+            }
+        }
+    }
+
+    /// Asks the upstream that answered truncated again over TCP, within the same timeout.
+    private func retryOverTCP(_ entry: Pending, send: (ReplyPath, [UInt8]) -> Void) {
+        guard exchanges.count < Self.tcpLimit else {
+            failed(entry.asked, "\(Self.tcpLimit) queries over TCP in flight already")
+            return serverFailure(entry, send: send)
+        }
+        switch TCPExchange.start(entry.query, upstream: entry.asked, deadline: monotonicSeconds() + Self.timeout) {
+        case .success(let exchange): exchanges[exchange.descriptor] = (exchange, entry)
+        case .failure(let failure):
+            failed(entry.asked, "TCP \(failure.reason)")
+            serverFailure(entry, send: send)
+        }
+    }
+
+    /// Moves the TCP exchange on `descriptor` on after poll reported `revents`.
+    func progressTCP(_ descriptor: Int32, revents: Int16, send: (ReplyPath, [UInt8]) -> Void) {
+        guard let (started, entry) = exchanges[descriptor] else { return }
+        var exchange = started
+        switch exchange.progress(revents) {
+        case .waiting:
+            exchanges[descriptor] = (exchange, entry)
+        case .answered(let answer):
+            endTCP(descriptor)
+            guard answer.count >= DNSHeader.length, answer[0] == entry.query[0], answer[1] == entry.query[1] else {
+                failed(entry.asked, "TCP answer for another query")
+                return serverFailure(entry, send: send)
             }
             deliver(answer, for: entry, send: send)
+        case .failed(let reason):
+            endTCP(descriptor)
+            failed(entry.asked, "TCP \(reason)")
+            serverFailure(entry, send: send)
         }
+    }
+
+    private func endTCP(_ descriptor: Int32) {
+        exchanges.removeValue(forKey: descriptor)?.exchange.close()
     }
 
     /// Moves queries past their deadline to their next upstream, or answers SERVFAIL.
@@ -111,12 +165,22 @@ final class Forwarder {
                 pending[id] = entry
             } else {
                 pending[id] = nil
-                var failure = Self.serverFailure(for: entry.query)
-                failure[0] = UInt8(entry.clientID >> 8)
-                failure[1] = UInt8(entry.clientID & 0xFF)
-                send(entry.path, failure)
+                serverFailure(entry, send: send)
             }
         }
+        for (descriptor, value) in exchanges where value.exchange.deadline <= now {
+            endTCP(descriptor)
+            failed(value.entry.asked, "no answer over TCP in \(Self.timeout) s")
+            serverFailure(value.entry, send: send)
+        }
+    }
+
+    /// SERVFAIL to `entry`'s client, with its ID.
+    private func serverFailure(_ entry: Pending, send: (ReplyPath, [UInt8]) -> Void) {
+        var failure = Self.serverFailure(for: entry.query)
+        failure[0] = UInt8(entry.clientID >> 8)
+        failure[1] = UInt8(entry.clientID & 0xFF)
+        send(entry.path, failure)
     }
 
     private func deliver(_ answer: [UInt8], for entry: Pending, send: (ReplyPath, [UInt8]) -> Void) {
@@ -154,36 +218,5 @@ final class Forwarder {
         header[3] = 0x82
         header[4...].withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         return header
-    }
-}
-
-/// One query over TCP to an upstream, blocking with a timeout: only for answers that came back
-/// truncated over UDP, which our own names never are.
-enum TCPExchange {
-    static func query(_ query: [UInt8], upstream: DNSUpstream) -> [UInt8]? {
-        let family = upstream.address.family == .ipv4 ? AF_INET : AF_INET6
-        let descriptor = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        _ = setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let connected = SocketAddress(address: upstream.address, port: upstream.port).withSockAddr { connect(descriptor, $0, $1) }
-        guard connected == 0 else { return nil }
-        let framed = [UInt8(query.count >> 8), UInt8(query.count & 0xFF)] + query
-        guard send(descriptor, framed, framed.count, 0) == framed.count else { return nil }
-        guard let prefix = readExactly(descriptor, 2) else { return nil }
-        return readExactly(descriptor, Int(prefix[0]) << 8 | Int(prefix[1]))
-    }
-
-    private static func readExactly(_ descriptor: Int32, _ count: Int) -> [UInt8]? {
-        var result = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let got = result.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress! + done, count - done, 0) }
-            guard got > 0 else { return nil }
-            done += got
-        }
-        return result
     }
 }
