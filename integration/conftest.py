@@ -156,6 +156,14 @@ def tmp_root(session) -> Path:
 
 
 @pytest.fixture
+def etcd(tmp_root):
+    """A real etcd on free loopback ports with a scratch data directory, stopped at teardown."""
+    server = harness.EtcdServer(tmp_root)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def make_netns(session):
     """Factory for namespaces `sct<pid>-<n>`, all deleted (with /etc/netns/<n>) at teardown."""
     made = []

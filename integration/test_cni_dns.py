@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from harness import NS_PREFIX, create_netns, delete_netns, sh
-from harness.dns import Registrar, responder_pids
+from harness.dns import Registrar, responder_lock_free, responder_pids
 from harness.names import ours_dir
 from harness.processes import wait_until
 
@@ -239,7 +239,7 @@ def test_a_held_port_fails_the_add_with_its_holder(responder):
 def test_sigkill_loses_nothing(responder):
     r = responder
     os.kill(r.pid, signal.SIGKILL)
-    wait_until(lambda: not responder_pids(r.data), timeout=5, what="cni-dns gone")
+    wait_until(lambda: not responder_pids(r.data) and responder_lock_free(r.data), timeout=5, what="cni-dns gone")
     # Started as a service manager would; it rebuilds every name from the store.
     process = subprocess.Popen([CNI_DNS, "--data-dir", r.data, "--foreground"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -12,13 +12,6 @@ pytestmark = [pytest.mark.ours_only,
               pytest.mark.skipif(not harness.etcd_available(), reason="no etcd binary (install etcd-server)")]
 
 
-@pytest.fixture
-def etcd(tmp_root):
-    server = EtcdServer(tmp_root)
-    yield server
-    server.stop()
-
-
 def etcd_ipam(net, etcd_server_or_endpoints, **store):
     endpoints = ([etcd_server_or_endpoints.endpoint] if isinstance(etcd_server_or_endpoints, EtcdServer)
                  else etcd_server_or_endpoints)

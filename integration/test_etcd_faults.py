@@ -16,13 +16,6 @@ pytestmark = [pytest.mark.ours_only,
               pytest.mark.skipif(not harness.etcd_available(), reason="no etcd binary (install etcd-server)")]
 
 
-@pytest.fixture
-def etcd(tmp_root):
-    server = EtcdServer(tmp_root)
-    yield server
-    server.stop()
-
-
 def etcd_ipam(net, etcd, data_dir=None, **store):
     ipam = {**net.ipam(), "store": {"type": "etcd", "endpoints": [etcd.endpoint], "prefix": "/t/", **store}}
     if data_dir is not None:

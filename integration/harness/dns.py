@@ -3,6 +3,7 @@ upstream resolver: what the DNS tests and the chain-cost benchmark share."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import struct
@@ -166,6 +167,22 @@ def write_resolv_conf(netns: Netns, result: dict) -> None:
         lines.append("search " + " ".join(dns["search"]))
     lines.append("options timeout:2 attempts:1")
     (ETC_NETNS_DIR / netns.name / "resolv.conf").write_text("\n".join(lines) + "\n")
+
+
+def responder_lock_free(data_dir: Path) -> bool:
+    """Whether no process holds `cni-dns`'s lock in `data_dir`. A killed process loses its command
+    line before the kernel closes its files, so this, not `responder_pids`, says it is gone."""
+    try:
+        descriptor = os.open(Path(data_dir) / "cni-dns.lock", os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return True
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(descriptor)
 
 
 def responder_pids(data_dir: Path) -> list[int]:
