@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: the vxlan overlay on two namespace hosts, against our bridge on the same host and store.
 
-    sudo python3 integration/bench/bench_vxlan.py [--count 30] [--latency-count 50]
+    sudo python3 integration/bench/bench_vxlan.py [--count 30] [--latency-count 50] [--tcp-seconds 5]
 
 Not a test: it prints figures and the targets beside them, and exits 0 unless something broke.
   ADD median                 <= 1.3 x our bridge's ADD median (kv-ipam on the same etcd, same host)
@@ -12,12 +12,16 @@ A's namespace), ADDs alternating per container, each timed from spawn to exit. T
 measured from ADD's return to the timestamp (`ping -D`) of the first answer of a ping every 2 ms
 started right after it, from a container on host B: it includes B's agent seeing the record through
 its etcd watch and programming its VXLAN device, and the ping process's start (a few ms).
+TCP throughput (iperf3, one stream, --tcp-seconds each, no target: reported) from B's container to
+a container on A over the overlay, then from host B's namespace to host A's over the bare underlay,
+and the ratio overlay/underlay.
 """
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import os
 import re
 import shutil
@@ -33,15 +37,46 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import harness  # noqa: E402
 from harness import NS_PREFIX  # noqa: E402
 from harness.overlay import build_cluster  # noqa: E402
-from harness.processes import plugin_env, run_plugin  # noqa: E402
+from harness.processes import plugin_env, run_plugin, wait_until  # noqa: E402
 from figures import MS, percentile, summary, verdict  # noqa: E402
 from lab import pick_base, require_root  # noqa: E402
+
+
+IPERF_PORT = 5201
+
+
+def tcp_throughput(server: harness.Netns, client: harness.Netns, address: str, seconds: int) -> float:
+    """Bits/s received by a one-shot `iperf3 -s -1` bound to `address` in `server`, from one TCP
+    stream of `seconds` sent by `iperf3 -c` in `client`."""
+    in_server = ["nsenter", f"--net={server.path}", "--"]
+    proc = subprocess.Popen([*in_server, "iperf3", "-s", "-1", "-B", address, "-p", str(IPERF_PORT)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        def listening() -> bool:
+            if proc.poll() is not None:
+                raise SystemExit(f"iperf3 server on {address} exited: {proc.stderr.read()}")
+            return bool(subprocess.run([*in_server, "ss", "-Hltn", f"sport = :{IPERF_PORT}"],
+                                       capture_output=True, text=True).stdout.strip())
+        wait_until(listening, timeout=5, what=f"iperf3 listening on {address}")
+        run = subprocess.run(["nsenter", f"--net={client.path}", "--", "iperf3", "-c", address,
+                              "-p", str(IPERF_PORT), "-t", str(seconds), "-J"],
+                             capture_output=True, text=True, timeout=seconds + 30)
+        report = json.loads(run.stdout) if run.stdout.strip() else {}
+        if run.returncode != 0 or "error" in report:
+            raise SystemExit(f"iperf3 to {address} failed: {report.get('error', '')}{run.stderr}")
+        proc.wait(timeout=10)
+        return report["end"]["sum_received"]["bits_per_second"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=30)
     parser.add_argument("--latency-count", type=int, default=50)
+    parser.add_argument("--tcp-seconds", type=int, default=5)
     args = parser.parse_args()
     require_root()
     harness.sweep_dead_sessions()
@@ -106,6 +141,13 @@ def main() -> int:
         p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
         print(f"ADD on A -> first answer from B ({args.latency_count}): p50 {p50 * MS:.1f} ms   p95 {p95 * MS:.1f} ms"
               f"  (target p95 <= 200 ms: {verdict(p95 <= 0.2)})")
+
+        receiver = make_netns()
+        run = add(a, "vxlan", vxlan_a, receiver, f"{NS_PREFIX}iperf")
+        overlay_bps = tcp_throughput(receiver, pinger, run.json["ips"][0]["address"].split("/")[0], args.tcp_seconds)
+        underlay_bps = tcp_throughput(a.netns, b.netns, a.address, args.tcp_seconds)
+        print(f"TCP B -> A, 1 stream, {args.tcp_seconds} s: overlay {overlay_bps / 1e9:.2f} Gbit/s   "
+              f"bare underlay {underlay_bps / 1e9:.2f} Gbit/s   ratio overlay/underlay {overlay_bps / underlay_bps:.2f}")
         print(f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
         return 0
     finally:
