@@ -22,7 +22,8 @@ HOST_PREFIX = 27
 
 
 def routed_conf(cluster, host, name, subnet, **fields):
-    conf = cluster.conf(host, name, VNI, subnet, mode="routed", subnet=str(subnet), hostSubnetSize=HOST_PREFIX, **fields)
+    conf = cluster.conf(host, name, VNI, subnet, mode="routed", hostSubnetSize=HOST_PREFIX, **fields)
+    conf["subnet"] = str(subnet)
     del conf["ipam"]["ranges"]  # the plugin gives kv-ipam the host subnet
     return conf
 
