@@ -22,8 +22,7 @@ struct RoutedHost {
                         underlay: Underlay, device: Link, store: any KeyValueStore, on host: NetlinkSocket) throws -> RoutedHost {
         guard let mac = device.mac else { throw CNIError(.internal, "vxlan: \(device.name) has no MAC") }
         let lease = try agentLease(hostID, store: store)
-        let memory = memoryPath(config, network)
-        let preferred = (try? RegularFile.contents(atPath: memory, limit: 64)).flatMap { Subnet(String(decoding: $0, as: UTF8.self)) }
+        let preferred = remembered(config, network)
         let record: HostSubnetRecord
         do {
             record = try HostSubnetClaim.claim(host: hostID, network: network, pool: pool, preferred: preferred,
@@ -34,7 +33,7 @@ struct RoutedHost {
             throw CNIError(.tryAgainLater, "vxlan: no host subnet left: \(error)",
                            details: "give the network a larger \"subnet\" or a longer \"hostSubnetSize\"")
         }
-        if preferred != record.subnet { remember(record.subnet, at: memory) }
+        if preferred != record.subnet { remember(record.subnet, at: memoryPath(config, network)) }
         let address = InterfaceAddress(address: record.deviceAddress, prefixLength: 32)
         if !(try host.addresses(index: device.index)).contains(address) {
             do { try host.addAddress(address, index: device.index) } catch NetlinkError.exists {}
