@@ -22,7 +22,7 @@
 //   NetworkInspection (what the host knows of a network)  ->  CNIRuntime, IPAM, DNSRecords, DNSWire, Firewall, Netlink,
 //                                                              Stores, KV, PluginKit, CNI, Identity, Addressing, JSON, POSIX
 //   netctl (command)  ->  Labs, Netlink, NetworkInspection, CNIRuntime, DNSWire, CNI, Identity, Addressing, JSON, POSIX, swift-argument-parser
-//   Overlay   ->  Addressing, Identity, JSON, Netlink, Firewall   (overlay records in the store, peers' kernel entries)
+//   Overlay   ->  Addressing, Identity, JSON, Netlink, Firewall, KV   (overlay records in the store, peers' kernel entries, host subnet claims)
 //   VXLANPlugin  ->  BridgePlugin, Overlay, PluginKit, Stores, KV, Netlink, CNI, Addressing, Identity, POSIX, JSON
 //   vxlan-agent (daemon)  ->  Overlay, Stores, KV, Netlink, Firewall, Identity, Addressing, POSIX, JSON, ServiceLog, CNI (the suite version)
 //
@@ -174,7 +174,7 @@ let package = Package(
                          linkerSettings: pluginLinking),
 
         // The overlay's records in the shared store and the kernel entries they call for on a host.
-        .target(name: "Overlay", dependencies: ["Addressing", "Firewall", "Identity", "JSON", "Netlink"]),
+        .target(name: "Overlay", dependencies: ["Addressing", "Firewall", "Identity", "JSON", "KV", "Netlink"]),
         .target(name: "VXLANPlugin", dependencies: ["Addressing", "BridgePlugin", "CNI", "Identity", "JSON", "KV", "Netlink",
                                                     "Overlay", "POSIX", "PluginKit", "Stores"],
                 path: "Sources/Plugins/VXLAN"),

@@ -15,6 +15,9 @@ public struct Route: Hashable, Sendable {
     public var mtu: Int?
     /// The route metric. The kernel reports IPv6 routes added without one as 1024.
     public var priority: Int?
+    /// Whether the gateway is taken to be on the link even though no address of the interface covers
+    /// it (`onlink`): a route through a tunnel device to a peer's address.
+    public var onLink: Bool = false
 
     /// The kernel's main table (`RT_TABLE_MAIN`), where routes go by default.
     public static let mainTable = Int(RT_TABLE_MAIN.rawValue)
@@ -22,7 +25,9 @@ public struct Route: Hashable, Sendable {
     /// - Parameter scope: defaults to `.link` for a route without a gateway and `.universe` otherwise, as
     ///   `ip route add` chooses.
     public init(destination: Subnet, gateway: IPAddress? = nil, outputIndex: Int? = nil,
-                scope: RouteScope? = nil, table: Int = Route.mainTable, mtu: Int? = nil, priority: Int? = nil) {
+                scope: RouteScope? = nil, table: Int = Route.mainTable, mtu: Int? = nil, priority: Int? = nil,
+                onLink: Bool = false) {
+        self.onLink = onLink
         self.destination = destination
         self.gateway = gateway
         self.outputIndex = outputIndex
@@ -51,6 +56,7 @@ extension Route: CustomStringConvertible {
     public var description: String {
         var text = "\(destination)"
         if let gateway { text += " via \(gateway)" }
+        if onLink { text += " onlink" }
         if let outputIndex { text += " dev #\(outputIndex)" }
         if table != Route.mainTable { text += " table \(table)" }
         return text

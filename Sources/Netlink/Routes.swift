@@ -57,6 +57,7 @@ extension NetlinkSocket {
             if route.gateway != nil || route.outputIndex != nil {
                 let hop = try allocate("a next hop") { rtnl_route_nh_alloc() }
                 if let index = route.outputIndex { rtnl_route_nh_set_ifindex(hop, Int32(index)) }
+                if route.onLink { rtnl_route_nh_set_flags(hop, UInt32(RTNH_F_ONLINK)) }
                 if let gateway = route.gateway {
                     try withLibnlAddress(gateway) { rtnl_route_nh_set_gateway(hop, $0) }
                 }
@@ -86,6 +87,7 @@ extension Route {
             scope: RouteScope(rawValue: rtnl_route_get_scope(entry)),
             table: Int(rtnl_route_get_table(entry)),
             mtu: hasMTU ? Int(mtu) : nil,
-            priority: Int(rtnl_route_get_priority(entry)).nonZero)
+            priority: Int(rtnl_route_get_priority(entry)).nonZero,
+            onLink: hop.map { rtnl_route_nh_get_flags($0) & UInt32(RTNH_F_ONLINK) != 0 } ?? false)
     }
 }

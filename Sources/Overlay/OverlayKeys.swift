@@ -1,3 +1,4 @@
+import Addressing
 import Identity
 
 /// Where the overlay's records live in the store, below the store's own prefix.
@@ -26,5 +27,16 @@ public enum OverlayKeys {
     public static func attachmentID(fromKey key: String) -> AttachmentID? {
         guard key.hasPrefix(attachments) else { return nil }
         return AttachmentID(text: key.dropFirst(attachments.count))
+    }
+
+    /// The host subnets of every routed overlay.
+    public static let subnets = root + "subnets/"
+
+    /// The host subnets of one routed network.
+    public static func subnets(of network: NetworkName) -> String { subnets + network.rawValue + "/" }
+
+    /// One host subnet's record: `vxlan/subnets/<network>/10.96.3.0-24` (a key segment has no `/`).
+    public static func subnet(_ subnet: Subnet, of network: NetworkName) -> String {
+        subnets(of: network) + "\(subnet.network)-\(subnet.prefixLength)"
     }
 }

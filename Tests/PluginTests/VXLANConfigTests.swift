@@ -1,5 +1,6 @@
 import Addressing
 import CNI
+import Overlay
 import Stores
 import Testing
 @testable import VXLANPlugin
@@ -33,9 +34,17 @@ import Testing
     }
 
     @Test(arguments: [#"{"#, #"{"vni": 0, "#, #"{"vni": 16777216, "#, #"{"vni": 1, "port": 0, "#,
-                      #"{"vni": 1, "mtu": 67, "#, #"{"vni": 1, "hostTTL": 1, "#, #"{"vni": 1, "mode": "routed", "#])
+                      #"{"vni": 1, "mtu": 67, "#, #"{"vni": 1, "hostTTL": 1, "#, #"{"vni": 1, "mode": "routed", "#,
+                      #"{"vni": 1, "mode": "routed", "subnet": "10.96.0.0/16", "hostSubnetSize": 16, "#,
+                      #"{"vni": 1, "mode": "routed", "subnet": "fd00::/48", "hostSubnetSize": 64, "#])
     func outOfRangeOrUnsupportedIsCode7(prefix: String) {
         #expect(refusal(VXLANConfig.self, prefix + Self.store + "}")?.code == .invalidNetworkConfig)
+    }
+
+    @Test func routedModeCutsItsSubnetIntoSlash24sByDefault() throws {
+        let config = try decode(VXLANConfig.self, #"{"vni": 9, "mode": "routed", "subnet": "10.96.0.0/16", \#(Self.store)}"#)
+        #expect(config.hostSubnets == HostSubnetPool(network: Subnet("10.96.0.0/16")!, hostPrefix: 24))
+        #expect(try decode(VXLANConfig.self, #"{"vni": 9, \#(Self.store)}"#).hostSubnets == nil)
     }
 
     @Test func bridgeKeysReachTheBridgeAttachment() throws {

@@ -24,6 +24,8 @@ final class Agent {
     private var alive: Set<String> = []
     /// Every overlay attachment in the store, by key.
     private var records: [String: OverlayAttachment] = [:]
+    /// Every routed overlay's host subnets, by key; this host's stay on this agent's lease.
+    private var subnets: [String: HostSubnetRecord] = [:]
     private var revision: Int64 = 0
     /// Every network a record was seen of, so that the isolation of its last remote container goes too.
     private var networks: Set<NetworkName> = []
@@ -51,18 +53,29 @@ final class Agent {
         }
     }
 
-    /// Announces this host under a fresh lease, reads every record and reconciles every device.
+    /// Announces this host under a fresh lease (named in the host key's value, for ADD to lease
+    /// host subnets on), moves this host's subnets onto it, reads every record and reconciles every
+    /// device.
     private func load() throws {
         let fresh = try store.grantLease(ttl: hostTTL)
-        try store.put(OverlayKeys.host(hostID), Array("{\"host\":\"\(hostID)\"}".utf8), lease: fresh)
+        try store.put(OverlayKeys.host(hostID), Array("{\"host\":\"\(hostID)\",\"lease\":\(fresh.rawValue)}".utf8), lease: fresh)
+        // This host's subnets (a previous agent's, or this one's before an outage) follow its key
+        // onto the fresh lease before the old one goes, so that they stay this host's.
+        for stored in try store.range(prefix: OverlayKeys.subnets).kvs where HostSubnetRecord(stored: stored.value)?.host == hostID {
+            _ = try store.commit(Transaction(compares: [.modRevision(stored.key, .equal, stored.modRevision)],
+                                             success: [.leasedPut(stored.key, stored.value, lease: fresh)]))
+        }
         // The key now lives on the fresh lease: the old one (an outage's) holds nothing.
         if let old = lease { _ = try? store.revoke(old) }
         lease = fresh
         let range = try store.range(prefix: OverlayKeys.root)
         records = [:]
+        subnets = [:]
         alive = []
         for stored in range.kvs {
-            if stored.key.hasPrefix(OverlayKeys.hosts) {
+            if stored.key.hasPrefix(OverlayKeys.subnets) {
+                if let record = HostSubnetRecord(stored: stored.value) { subnets[stored.key] = record }
+            } else if stored.key.hasPrefix(OverlayKeys.hosts) {
                 alive.insert(String(stored.key.dropFirst(OverlayKeys.hosts.count)))
             } else if !stored.key.hasPrefix(OverlayKeys.attachments) {
                 continue
@@ -73,7 +86,7 @@ final class Agent {
             }
         }
         revision = range.revision
-        logger.info("loaded revision \(revision): \(records.count) attachments, live hosts \(alive.sorted().joined(separator: " "))")
+        logger.info("loaded revision \(revision): \(records.count) attachments, \(subnets.count) host subnets, live hosts \(alive.sorted().joined(separator: " "))")
         reconcile(nil)
     }
 
@@ -93,6 +106,20 @@ final class Agent {
                     if case .put = event { alive.insert(host) } else { alive.remove(host) }
                     hostsChanged = true
                     logger.info("host \(host) \(alive.contains(host) ? "joined" : "left"), revision \(revision)")
+                    continue
+                }
+                if event.key.hasPrefix(OverlayKeys.subnets) {
+                    if let old = subnets[event.key] { touched.insert(old.vni) }
+                    switch event {
+                    case .put(let stored): subnets[stored.key] = HostSubnetRecord(stored: stored.value)
+                    case .delete(let key, _):
+                        if let old = subnets[key], old.host == hostID, let lease {
+                            // Revoked under this host (a previous agent's lease going): lease it again.
+                            try reclaim(old, key: key, lease: lease)
+                        }
+                        subnets[key] = nil
+                    }
+                    if let new = subnets[event.key] { touched.insert(new.vni) }
                     continue
                 }
                 if let old = records[event.key] { touched.insert(old.vni) }
@@ -133,9 +160,15 @@ final class Agent {
         }
         for device in devices {
             guard let vni = device.vxlan?.vni else { continue }
-            let entries = PeerEntries(vni: vni, host: hostID, attachments: records.values, alive: alive)
             do {
-                let changes = try entries.apply(toDevice: device.index, on: socket)
+                let changes: PeerChanges
+                if device.masterIndex == nil {
+                    // Routed mode's device, a port of nothing: routes to the peers' host subnets.
+                    changes = try PeerRoutes(vni: vni, host: hostID, subnets: subnets.values).apply(toDevice: device.index, on: socket)
+                } else {
+                    changes = try PeerEntries(vni: vni, host: hostID, attachments: records.values, alive: alive)
+                        .apply(toDevice: device.index, on: socket)
+                }
                 announce(changes.writtenNeighbours, on: device)
                 if !changes.isEmpty {
                     logger.info("\(device.name) (VNI \(vni)): \(changes.added) entries written, \(changes.removed) removed, revision \(revision)")
@@ -145,6 +178,13 @@ final class Agent {
             }
         }
         isolate()
+    }
+
+    /// Puts this host's subnet `record` back under `key` on `lease` unless another host took it meanwhile.
+    private func reclaim(_ record: HostSubnetRecord, key: String, lease: LeaseID) throws {
+        let result = try store.commit(Transaction(compares: [.absent(key)],
+                                                  success: [.leasedPut(key, try record.encoded(), lease: lease)]))
+        logger.info("host subnet \(record.subnet) \(result.succeeded ? "leased again" : "taken by another host meanwhile")")
     }
 
     /// Tells the containers on the device's bridge where the IPv4 addresses just entered are. (The

@@ -12,16 +12,18 @@ struct OverlayDevice {
     /// agent has seen it).
     let createdHere: Bool
 
-    static func ensure(_ config: VXLANConfig, underlay: Underlay, bridge: Link, on host: NetlinkSocket) throws -> OverlayDevice {
+    /// - Parameter bridge: the bridge the device is a port of (l2 mode: it answers ARP from its
+    ///   table); `nil` in routed mode, where it is a port of nothing and routes carry the traffic.
+    static func ensure(_ config: VXLANConfig, underlay: Underlay, bridge: Link?, on host: NetlinkSocket) throws -> OverlayDevice {
         let name = OverlayDeviceName.make(vni: config.vni)
         if let existing = try host.link(named: name) {
             return try OverlayDevice(verifying: existing, config, bridge: bridge, createdHere: false, on: host)
         }
         let settings = VXLANSettings(vni: config.vni, port: config.port, local: underlay.vtep,
-                                     underlayIndex: underlay.link.index, learning: false, proxy: true)
+                                     underlayIndex: underlay.link.index, learning: false, proxy: bridge != nil)
         var createdHere = true
         do {
-            try host.createVXLAN(name: name, settings, mac: .randomLocal(), mtu: underlay.mtu, masterIndex: bridge.index)
+            try host.createVXLAN(name: name, settings, mac: .randomLocal(), mtu: underlay.mtu, masterIndex: bridge?.index)
         } catch NetlinkError.exists {
             createdHere = false  // A concurrent ADD created it first.
         }
@@ -31,18 +33,21 @@ struct OverlayDevice {
         return try OverlayDevice(verifying: created, config, bridge: bridge, createdHere: createdHere, on: host)
     }
 
-    private init(verifying link: Link, _ config: VXLANConfig, bridge: Link, createdHere: Bool, on host: NetlinkSocket) throws {
+    private init(verifying link: Link, _ config: VXLANConfig, bridge: Link?, createdHere: Bool, on host: NetlinkSocket) throws {
         guard let settings = link.vxlan, settings.vni == config.vni, settings.port == config.port else {
             throw CNIError(.invalidNetworkConfig, "vxlan: \(link.name) exists and is not the VXLAN device of VNI \(config.vni) on port \(config.port)",
                            details: "remove that interface")
         }
-        if link.masterIndex != bridge.index {
+        if let bridge, link.masterIndex != bridge.index {
             guard link.masterIndex == nil else {
                 throw CNIError(.invalidNetworkConfig,
                                "vxlan: VNI \(config.vni) is already in use on this host by another bridge than \(bridge.name)",
                                details: "every network on a host needs its own \"vni\"")
             }
             try host.setMaster(index: link.index, masterIndex: bridge.index)
+        } else if bridge == nil, link.masterIndex != nil {
+            throw CNIError(.invalidNetworkConfig, "vxlan: VNI \(config.vni) is already in use on this host by an l2 overlay",
+                           details: "every network on a host needs its own \"vni\"")
         }
         if !link.isUp { try host.setUp(index: link.index) }
         self.link = link

@@ -1,6 +1,7 @@
 import Addressing
 import BridgePlugin
 import CNI
+import Overlay
 import Netlink
 import PluginKit
 import Stores
@@ -34,7 +35,12 @@ public struct VXLANConfig: Decodable, Sendable, KnownConfigKeys {
     /// the host-wide one. Must be etcd.
     public let store: StoreConfiguration
 
+    /// Routed mode: the network's IPv4 `subnet` cut into host subnets of `/hostSubnetSize`; `nil` in
+    /// l2 mode.
+    public let hostSubnets: HostSubnetPool?
+
     public static let defaultHostTTL = 10
+    public static let defaultHostSubnetSize = 24
 
     public static let configKeys: ConfigKeys = {
         guard case .object(let bridgeNames, let nested, _) = BridgeConfig.configKeys else {
@@ -44,7 +50,8 @@ public struct VXLANConfig: Decodable, Sendable, KnownConfigKeys {
     }()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case mode, vni, port, underlay, vtepAddress, mtu, bridge, isDefaultGateway, hostTTL, store, dataDir
+        case mode, vni, port, underlay, vtepAddress, mtu, bridge, isDefaultGateway, hostTTL, store, dataDir, subnet,
+             hostSubnetSize
         /// One of the keys every plugin shares, read here only to find its `store`.
         case ipam
     }
@@ -96,9 +103,20 @@ public struct VXLANConfig: Decodable, Sendable, KnownConfigKeys {
             throw CNIError(.invalidNetworkConfig, "vxlan: the store is not shared by the hosts",
                            details: "give a \"store\" of type \"etcd\" (here, in the ipam section, or in /etc/swift-cni/store.json)")
         }
-        if mode == .routed {
-            throw CNIError(.invalidNetworkConfig, "vxlan: mode \"routed\" is not supported by this build",
-                           details: "use mode \"l2\"")
+        switch mode {
+        case .l2:
+            hostSubnets = nil
+        case .routed:
+            guard let subnet = try c.decodeIfPresent(Subnet.self, forKey: .subnet) else {
+                throw CNIError(.invalidNetworkConfig, "vxlan: mode \"routed\" needs \"subnet\"",
+                               details: "give the network's IPv4 subnet, e.g. \"10.96.0.0/16\", the same on every host")
+            }
+            let size = try c.decodeIfPresent(Int.self, forKey: .hostSubnetSize) ?? Self.defaultHostSubnetSize
+            guard let pool = HostSubnetPool(network: subnet, hostPrefix: size) else {
+                throw CNIError(.invalidNetworkConfig, "vxlan: hostSubnetSize \(size) does not cut subnet \(subnet)",
+                               details: "routed mode needs an IPv4 subnet and a hostSubnetSize longer than its prefix, at most 30")
+            }
+            hostSubnets = pool
         }
     }
 }

@@ -28,8 +28,12 @@ public struct VXLANPlugin: CNIPlugin {
         try AgentLauncher(dataDir: config.store.dataDir, searchPath: request.searchPath)
             .ensureRunning(networkConfig: request.stdin, hostTTL: config.hostTTL)
 
-        let bridgeRequest = request.onBridge(config.attachment.attaching(to: config.bridge, mtu: underlay.mtu,
-                                                                           defaultGateway: config.isDefaultGateway))
+        let bridgeConfig = config.attachment.attaching(to: config.bridge, mtu: underlay.mtu, defaultGateway: config.isDefaultGateway)
+        if let pool = config.hostSubnets {
+            return try addRouted(request, pool: pool, bridgeConfig: bridgeConfig, underlay: underlay, hostID: hostID,
+                                 store: store, on: host)
+        }
+        let bridgeRequest = request.onBridge(bridgeConfig)
         // With the store down, IPAM fails first and the bridge attachment rolls itself back.
         let result = try BridgePlugin().add(bridgeRequest)
         do {
@@ -58,16 +62,37 @@ public struct VXLANPlugin: CNIPlugin {
         return result
     }
 
+    /// Routed mode: the VXLAN device first (its MAC goes into the host subnet's record), then the
+    /// host subnet, then the container on the bridge with IPAM given that subnet as its range. No
+    /// attachment record: the peers route to the whole host subnet.
+    private func addRouted(_ request: AttachmentRequest<VXLANConfig>, pool: HostSubnetPool, bridgeConfig: BridgeConfig,
+                           underlay: Underlay, hostID: String, store: any KeyValueStore,
+                           on host: NetlinkSocket) throws -> CNIResult {
+        let config = request.config
+        let device = try OverlayDevice.ensure(config, underlay: underlay, bridge: nil, on: host)
+        let routed = try RoutedHost.prepare(config, pool: pool, network: request.network.name, hostID: hostID,
+                                            underlay: underlay, device: device.link, store: store, on: host)
+        if device.createdHere {
+            // The agent programs a device it finds on its next pass; the peers must be reachable
+            // when this ADD returns.
+            let peers = try store.range(prefix: OverlayKeys.subnets(of: request.network.name)).kvs
+                .compactMap { HostSubnetRecord(stored: $0.value) }
+            try PeerRoutes(vni: config.vni, host: hostID, subnets: peers).apply(toDevice: device.link.index, on: host)
+        }
+        return try BridgePlugin().add(request.onBridge(bridgeConfig, stdin: try RoutedHost.ipamStdin(request.stdin, hostSubnet: routed.record.subnet)))
+    }
+
     public func del(_ request: AttachmentRequest<VXLANConfig>) throws {
         // The record first, so the other hosts stop sending to the container before its address
         // can be leased again.
         try openStore(request.config.store).delete(OverlayKeys.attachment(request.attachmentID))
-        try BridgePlugin().del(request.onBridge(request.config.bridgeAttachment))
+        try BridgePlugin().del(request.onBridge(request.config.bridgeAttachment, stdin: try request.config.ipamStdin(request)))
     }
 
     public func check(_ request: AttachmentRequest<VXLANConfig>) throws {
         let config = request.config
-        try BridgePlugin().check(request.onBridge(config.bridgeAttachment))
+        try BridgePlugin().check(request.onBridge(config.bridgeAttachment, stdin: try config.ipamStdin(request)))
+        if config.hostSubnets != nil { return try checkRouted(request) }
         let host = try NetlinkSocket()
         let name = OverlayDeviceName.make(vni: config.vni)
         guard let device = try host.link(named: name), device.vxlan?.vni == config.vni else {
@@ -87,6 +112,22 @@ public struct VXLANPlugin: CNIPlugin {
         }
     }
 
+    /// Routed mode's CHECK beyond `bridge`'s: the device exists with the VNI, a port of nothing, and
+    /// the store publishes this host's subnet with the device's MAC.
+    private func checkRouted(_ request: AttachmentRequest<VXLANConfig>) throws {
+        let config = request.config
+        let host = try NetlinkSocket()
+        let name = OverlayDeviceName.make(vni: config.vni)
+        guard let device = try host.link(named: name), device.vxlan?.vni == config.vni, device.masterIndex == nil else {
+            throw CheckFailure("VXLAN device \(name) is missing or is a bridge port")
+        }
+        guard let subnet = RoutedHost.remembered(config, request.network.name),
+              let stored = try openStore(config.store).get(OverlayKeys.subnet(subnet, of: request.network.name)),
+              let record = HostSubnetRecord(stored: stored.value), record.host == (try config.hostID()), record.mac == device.mac else {
+            throw CheckFailure("the store does not publish this host's subnet of \(request.network.name)")
+        }
+    }
+
     public func gc(_ request: NetworkRequest<VXLANConfig>) throws {
         let config = request.config
         let store = try openStore(config.store)
@@ -97,7 +138,7 @@ public struct VXLANPlugin: CNIPlugin {
                   OverlayAttachment(stored: stored.value)?.host == hostID else { continue }
             try store.delete(stored.key)
         }
-        try BridgePlugin().gc(request.onBridge(config.bridgeAttachment))
+        try BridgePlugin().gc(request.onBridge(config.bridgeAttachment, stdin: try config.ipamStdin(request)))
     }
 
     public func status(_ request: NetworkRequest<VXLANConfig>) throws {
@@ -106,7 +147,7 @@ public struct VXLANPlugin: CNIPlugin {
         } catch let error as KVError {
             throw CNIError(.notAvailable, "vxlan: the overlay's store cannot be reached: \(error)")
         }
-        try BridgePlugin().status(request.onBridge(request.config.bridgeAttachment))
+        try BridgePlugin().status(request.onBridge(request.config.bridgeAttachment, stdin: try request.config.ipamStdin(request)))
     }
 }
 
@@ -121,16 +162,34 @@ extension VXLANConfig {
     }
 }
 
+extension VXLANConfig {
+    /// The stdin IPAM reads outside ADD: in routed mode, with this host's subnet as its range (the
+    /// whole network's when the host remembers none), so that kv-ipam finds its section complete.
+    func ipamStdin<C>(_ request: AttachmentRequest<C>) throws -> [UInt8] {
+        try ipamStdin(request.stdin, network: request.network.name)
+    }
+
+    func ipamStdin<C>(_ request: NetworkRequest<C>) throws -> [UInt8] {
+        try ipamStdin(request.stdin, network: request.network.name)
+    }
+
+    private func ipamStdin(_ stdin: [UInt8], network: NetworkName) throws -> [UInt8] {
+        guard let pool = hostSubnets else { return stdin }
+        return try RoutedHost.ipamStdin(stdin, hostSubnet: RoutedHost.remembered(self, network) ?? pool.network)
+    }
+}
+
 extension AttachmentRequest {
-    /// The same request, for the bridge plugin with `config`.
-    func onBridge(_ config: BridgeConfig) -> AttachmentRequest<BridgeConfig> {
+    /// The same request, for the bridge plugin with `config` (and `stdin`, when IPAM must see another).
+    func onBridge(_ config: BridgeConfig, stdin: [UInt8]? = nil) -> AttachmentRequest<BridgeConfig> {
         AttachmentRequest<BridgeConfig>(command: command, attachment: attachment, netns: netns, args: args,
-                                        searchPath: searchPath, network: network, config: config, stdin: stdin)
+                                        searchPath: searchPath, network: network, config: config, stdin: stdin ?? self.stdin)
     }
 }
 
 extension NetworkRequest {
-    func onBridge(_ config: BridgeConfig) -> NetworkRequest<BridgeConfig> {
-        NetworkRequest<BridgeConfig>(command: command, searchPath: searchPath, network: network, config: config, stdin: stdin)
+    func onBridge(_ config: BridgeConfig, stdin: [UInt8]? = nil) -> NetworkRequest<BridgeConfig> {
+        NetworkRequest<BridgeConfig>(command: command, searchPath: searchPath, network: network, config: config,
+                                     stdin: stdin ?? self.stdin)
     }
 }
