@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import harness
-from harness import EtcdServer, nft, ours_dir
+from harness import EtcdServer, nft, ours_dir, wait_until
 
 pytestmark = [pytest.mark.ours_only,
               pytest.mark.skipif(not harness.etcd_available(), reason="no etcd binary (install etcd-server)")]
@@ -36,15 +36,6 @@ def owners(etcd) -> set[str]:
 def blocks(etcd) -> dict[str, str]:
     """{block: owner host}."""
     return {k.split("/blocks/", 1)[1]: v.split("\n")[0] for k, v in etcd.keys("/t/").items() if "/blocks/" in k}
-
-
-def wait_for(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 @pytest.mark.parametrize("fault,completion", [("frozen", "ADD"), ("killed", "GC")])
@@ -162,7 +153,7 @@ def test_an_empty_block_goes_back_after_the_grace_period_and_another_host_claims
     harness.run_plugin(kv_ipam, net.env("DEL", None, cid), a).expect_ok()
     assert blocks(etcd) == {block: "a"}, "the block stays claimed during the grace period"
     # etcd grants at least 2 s and expires leases on a 500 ms tick.
-    assert wait_for(lambda: blocks(etcd) == {}, 10)
+    wait_until(lambda: blocks(etcd) == {}, timeout=10, what="the empty block's key to expire")
     result = harness.run_plugin(kv_ipam, net.env("ADD", ns.path, container_id()), b).expect_ok().json
     assert ipaddress.ip_address(result["ips"][0]["address"].split("/")[0]) in ipaddress.ip_network(block)
     assert blocks(etcd) == {block: "b"}
@@ -269,7 +260,7 @@ def test_an_add_whose_commit_answer_is_lost_is_settled_by_reading_back(net, make
         run = harness.run_plugin(ours_dir() / "kv-ipam", net.env("ADD", make_netns().path, cid), conf).expect_ok()
         assert proxy.struck.is_set()
         if mode == "delay":
-            assert wait_for(lambda: hasattr(proxy, "late_answer"), 10)
+            wait_until(lambda: hasattr(proxy, "late_answer"), timeout=10, what="the late commit's answer")
             assert b'"succeeded":true' not in proxy.late_answer, "the late commit must fail against the fence"
         told = [ip["address"].split("/")[0] for ip in run.json["ips"]]
         assert holders(etcd) == {address: cid for address in told}
