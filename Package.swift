@@ -145,12 +145,12 @@ let package = Package(
         .target(name: "PortmapPlugin", dependencies: ["Addressing", "CNI", "Firewall", "Netlink", "PluginKit"],
                 path: "Sources/Plugins/Portmap"),
 
-        .target(name: "DNSNamePlugin", dependencies: ["Addressing", "CNI", "DNSRecords", "IPAM", "Identity", "KV", "Netlink", "POSIX",
+        .target(name: "DNSNamePlugin", dependencies: ["Addressing", "CNI", "DNSRecords", "IPAM", "Identity", "JSON", "KV", "Netlink", "POSIX",
                                                       "PluginKit", "Stores"],
                 path: "Sources/Plugins/DNSName"),
         // The DNS responder daemon: sockets, the control protocol, forwarding, the store.
         .executableTarget(name: "cni-dns",
-                          dependencies: ["Addressing", "CNI", "CSystemCalls", "DNSRecords", "DNSResponder", "DNSWire", "KV", "POSIX", "ServiceLog", "Stores",
+                          dependencies: ["Addressing", "CNI", "CSystemCalls", "DNSRecords", "DNSResponder", "DNSWire", "JSON", "KV", "POSIX", "ServiceLog", "Stores",
                                          .product(name: "Logging", package: "swift-log")],
                           path: "Sources/Commands/cni-dns",
                           // Linked as the plugins are: a static, stripped binary maps a third of the pages.

@@ -39,6 +39,11 @@ public struct Zone: Sendable {
     /// a rebuild.
     private var owners: Set<Int> = []
     private var containerIDs: Set<Int> = []
+    /// The host's own addresses: a network is served only where one of its gateways is one of them,
+    /// and only those gateways are listened on. `nil`: every gateway a record names is this host's.
+    public let hostAddresses: Set<IPAddress>?
+    /// Networks with records (other hosts', on a store hosts share) but no gateway on this host.
+    private var unserved: Set<String> = []
 
     /// Whether no network has records left.
     public var isEmpty: Bool { networks.isEmpty }
@@ -54,14 +59,28 @@ public struct Zone: Sendable {
     /// are left out: forwarding to ourselves would loop.
     /// `records` is read twice, so it may be a lazy sequence that decodes as it goes: the zone of
     /// 10,000 names is then built without all of them decoded at once.
-    public init(records: some Sequence<DNSRecord>, defaultUpstreams: [DNSUpstream]) {
+    /// With `hostAddresses`, a network is served only if a record of it names a gateway on this host
+    /// (records of other hosts' networks are skipped, and so read a third time).
+    public init(records: some Sequence<DNSRecord>, defaultUpstreams: [DNSUpstream], hostAddresses: Set<IPAddress>? = nil) {
+        self.hostAddresses = hostAddresses
+        var served: Set<String>?
+        if let hostAddresses {
+            served = []
+            for record in records where record.gateways.contains(where: hostAddresses.contains) {
+                served!.insert(record.network.description)
+            }
+        }
         var containers: [String: [Int]] = [:]
         for record in records {
+            if let served, !served.contains(record.network.description) {
+                unserved.insert(record.network.description)
+                continue
+            }
             guard let position = position(of: record) else { continue }
             add(record, to: position)
             append(position, to: &containers[record.attachment.containerID.description, default: []])
         }
-        for record in records {
+        for record in records where served?.contains(record.network.description) ?? true {
             for position in containers[record.attachment.containerID.description] ?? [] {
                 for address in record.addresses { append(position, to: &clients[address, default: []]) }
             }
@@ -73,7 +92,17 @@ public struct Zone: Sendable {
     /// Adds the record of an owner the zone has no record of, whose container has no record on any
     /// network either (the common ADD), in time proportional to the record alone. Returns false,
     /// changing nothing, for any other record: the caller rebuilds the zone from all of them.
+    /// A record of a network not served here is skipped, unless it names a gateway on this host and
+    /// other records of its network were skipped before (false: they must be read again).
     public mutating func insert(_ record: DNSRecord) -> Bool {
+        let network = record.network.description
+        if networkIndex[network] == nil, let hostAddresses {
+            guard record.gateways.contains(where: hostAddresses.contains) else {
+                unserved.insert(network)
+                return true
+            }
+            if unserved.contains(network) { return false }
+        }
         guard !owners.contains(record.owner.hashValue),
               !containerIDs.contains(record.attachment.containerID.hashValue) else { return false }
         guard let position = position(of: record) else { return true }
@@ -121,7 +150,10 @@ public struct Zone: Sendable {
         for address in record.addresses {
             networks[position].reverse[address, default: []].append(contentsOf: qualified)
         }
-        for gateway in record.gateways { append(position, to: &gateways[gateway, default: []]) }
+        // Another host's gateway (routed mode) is never listened on, nor a network served there.
+        for gateway in record.gateways where hostAddresses?.contains(gateway) ?? true {
+            append(position, to: &gateways[gateway, default: []])
+        }
         for upstream in record.upstreams where !networks[position].upstreams.contains(upstream) {
             networks[position].upstreams.append(upstream)
         }
@@ -129,6 +161,15 @@ public struct Zone: Sendable {
 
     private func append(_ position: Int, to list: inout [Int]) {
         if !list.contains(position) { list.append(position) }
+    }
+
+    /// Whether the zone serves `network` (it has records of it and, with `hostAddresses`, a gateway here).
+    public func serves(_ network: String) -> Bool { networkIndex[network] != nil }
+
+    /// Whether every gateway `record` names is known to be this host's or not: false when one is
+    /// absent from `hostAddresses` (an address added since, or another host's gateway).
+    public func knowsGateways(of record: DNSRecord) -> Bool {
+        hostAddresses.map { addresses in record.gateways.allSatisfy(addresses.contains) } ?? true
     }
 
     /// The addresses of `name` on the network at `position`, asked as given or relative to its domain.

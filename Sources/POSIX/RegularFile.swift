@@ -30,6 +30,25 @@ public enum RegularFile {
         return bytes
     }
 
+    /// Replaces the file at `path` with `bytes` (mode 0600) by writing a temporary file beside it
+    /// and renaming it, so a reader never sees half a file.
+    public static func replace(atPath path: String, with bytes: [UInt8]) throws(Errno) {
+        let temporary = path + ".\(getpid())"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw Errno(errno) }
+        let failure = ProcessIO.writeAll(descriptor, bytes)
+        close(descriptor)
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        guard rename(temporary, path) == 0 else {
+            let error = Errno(errno)
+            unlink(temporary)
+            throw error
+        }
+    }
+
     private static func requireRegular(_ info: stat, path: String) throws(FileReadError) {
         let type = FileType(mode: info.st_mode)
         guard type == .regular else { throw FileReadError(path: path, problem: .notRegularFile(type)) }

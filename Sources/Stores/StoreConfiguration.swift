@@ -17,6 +17,14 @@ public enum StoreConfiguration: Sendable, Equatable {
         }
     }
 
+    /// Which store this is, for a log line (no credentials).
+    public var summary: String {
+        switch self {
+        case .local(let dataDir): "local in \(dataDir)"
+        case .etcd(let settings, _): "etcd \(settings.endpoints.map(\.description).joined(separator: ",")) prefix \(settings.prefix)"
+        }
+    }
+
     /// Where the local store lives when `dataDir` is not set.
     public static let defaultDataDir = "/var/lib/swift-cni"
 

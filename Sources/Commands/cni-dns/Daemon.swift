@@ -49,7 +49,7 @@ final class Daemon {
         let (records, revision) = try store.allLazily()
         let upstreams = hostNameservers().map { DNSUpstream(address: $0) }
         // Decoded as the zone reads them (twice): the records of 10,000 names never all live at once.
-        zone = Zone(records: records, defaultUpstreams: upstreams)
+        zone = Zone(records: records, defaultUpstreams: upstreams, hostAddresses: HostAddresses.current())
         self.revision = revision
         changes?.cancel()
         changes = try? kv.watch(prefix: DNSRecordStore.prefix, afterRevision: revision)
@@ -70,9 +70,13 @@ final class Daemon {
         let served = zone.listenAddresses
         var inserted = 0
         for event in events where event.revision > revision {
-            guard case .put(let kv) = event, let record = DNSRecordStore.record(kv), zone.insert(record) else {
-                return try reload()
-            }
+            // On a store hosts share: another host's DEL on a network not served here changes nothing.
+            if case .delete(let key, _) = event, let owner = DNSRecordStore.owner(ofKey: key),
+               !zone.serves(owner.network.description) { continue }
+            guard case .put(let kv) = event, let record = DNSRecordStore.record(kv) else { return try reload() }
+            // A gateway not known yet may be a new address of this host (a new network's bridge).
+            if !zone.knowsGateways(of: record), HostAddresses.current() != zone.hostAddresses { return try reload() }
+            guard zone.insert(record) else { return try reload() }
             inserted += 1
         }
         revision = max(current, events.last?.revision ?? current)

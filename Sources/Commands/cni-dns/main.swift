@@ -1,6 +1,7 @@
 import CNI
 import DNSRecords
 import Glibc
+import JSON
 import Logging
 import POSIX
 import ServiceLog
@@ -18,8 +19,15 @@ func fail(_ message: String) -> Never { options.fail(message) }
 
 signal(SIGPIPE, SIG_IGN)
 let paths = ResponderPaths(dataDir: options.dataDir)
+// The store the plugin that started us names (DIR/cni-dns.json), else the local store of DIR.
 let configuration: StoreConfiguration
-do { configuration = try .local(validating: options.dataDir) } catch { fail("\(error)") }
+do {
+    if let bytes = try? RegularFile.contents(atPath: paths.configuration, limit: 64 * 1024) {
+        configuration = try JSONCodec.decode(StoreConfiguration.self, from: bytes)
+    } else {
+        configuration = try .local(validating: options.dataDir)
+    }
+} catch { fail("\(paths.configuration): \(error)") }
 mkdir(options.dataDir, 0o700)
 
 let lock = options.holdLockOrExit(paths.lock)
@@ -41,7 +49,7 @@ do {
 
 do {
     let daemon = try Daemon(store: try openStore(configuration), control: control, logger: logger)
-    logger.info("started (pid \(getpid())) for \(options.dataDir)")
+    logger.info("started (pid \(getpid())) for \(options.dataDir), store \(configuration.summary)")
     try daemon.reload()
     daemon.run()
 } catch {

@@ -27,6 +27,7 @@ public struct DNSNamePlugin: CNIPlugin {
         let record = try expectedRecord(for: request, previous: previous, upstreams: try upstreams(for: request, previous))
         let records = DNSRecordStore(store: try openStore(request.config.store))
         let client = ResponderClient(dataDir: request.config.dataDir, searchPath: request.searchPath)
+        try client.configure(storeOf: request.stdin)
         try Rollback.run { rollback in
             let revision = try records.put(record)
             rollback.onFailure {

@@ -1,6 +1,7 @@
 import CNI
 import DNSRecords
 import Glibc
+import JSON
 import POSIX
 
 /// The plugin's side of the control protocol with `cni-dns`: one request, one reply per connection.
@@ -20,6 +21,27 @@ struct ResponderClient {
         paths = ResponderPaths(dataDir: dataDir)
         self.dataDir = dataDir
         self.searchPath = searchPath
+    }
+
+    /// Names the store of `stdin` (its `store` object, or none: the host's store.json, else the
+    /// local store) in the responder's configuration file, which a responder reads when it starts.
+    /// A running responder that serves another store cannot answer for this one: code 7.
+    func configure(storeOf stdin: [UInt8]) throws {
+        var members: [String: JSONValue] = ["dataDir": .string(dataDir)]
+        if case .object(let top) = try JSONCodec.document(from: stdin), let store = top["store"] { members["store"] = store }
+        let bytes = JSONWriter.write(.object(members))
+        let current = try? RegularFile.contents(atPath: paths.configuration, limit: 64 * 1024)
+        guard current != bytes else { return }
+        if current != nil, InstanceLock.isHeld(paths.lock) {
+            throw CNIError(.invalidNetworkConfig, "dnsname: the responder of \(dataDir) serves another store",
+                           details: "networks that share a dataDir must name the same store (\(paths.configuration) holds the running one's); give this network its own dataDir, or stop \(Self.executable) to switch")
+        }
+        mkdir(dataDir, 0o700)
+        do {
+            try RegularFile.replace(atPath: paths.configuration, with: bytes)
+        } catch {
+            throw CNIError(.ioFailure, "dnsname: cannot write \(paths.configuration): \(error)")
+        }
     }
 
     /// Waits until the responder serves `revision`, starting it if none runs.
@@ -58,7 +80,9 @@ struct ResponderClient {
                            details: "the responder must be installed next to the plugin")
         }
         do {
-            _ = try DetachedProcess.spawn(path, arguments: ["--data-dir", dataDir])
+            var environment: [String: String] = [:]
+            if let file = getenv("SWIFT_CNI_STORE_CONFIG") { environment["SWIFT_CNI_STORE_CONFIG"] = String(cString: file) }
+            _ = try DetachedProcess.spawn(path, arguments: ["--data-dir", dataDir], environment: environment)
         } catch {
             throw CNIError(.notAvailable, "dnsname: cannot start \(path): \(error)")
         }

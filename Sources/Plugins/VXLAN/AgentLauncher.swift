@@ -51,16 +51,9 @@ struct AgentLauncher {
         let bytes = JSONWriter.write(.object(members))
         if let current = try? RegularFile.contents(atPath: paths.configuration, limit: 64 * 1024), current == bytes { return }
         mkdir(dataDir, 0o700)
-        let temporary = paths.configuration + ".\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw CNIError(.ioFailure, "vxlan: cannot write \(temporary): \(Errno(errno))")
-        }
-        let failure = ProcessIO.writeAll(descriptor, bytes)
-        close(descriptor)
-        guard failure == nil, rename(temporary, paths.configuration) == 0 else {
-            let error = Errno(errno)
-            unlink(temporary)
+        do {
+            try RegularFile.replace(atPath: paths.configuration, with: bytes)
+        } catch {
             throw CNIError(.ioFailure, "vxlan: cannot write \(paths.configuration): \(error)")
         }
     }
