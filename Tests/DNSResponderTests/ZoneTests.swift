@@ -167,3 +167,46 @@ func rcode(_ resolution: Resolution) -> DNSRcode? {
         #expect(!replaced && !secondNetwork && new)
     }
 }
+
+/// A store hosts share: records of every host, a host's own addresses deciding what it serves.
+@Suite struct ZoneAcrossHosts {
+    /// Routed mode: host A's gateway 10.90.1.1, host B's 10.90.2.1; "far" is served on host C only.
+    let records = [
+        record("ov", "a1", names: ["web"], addresses: ["10.90.1.2"], gateways: ["10.90.1.1"]),
+        record("ov", "b1", names: ["db"], addresses: ["10.90.2.2"], gateways: ["10.90.2.1"]),
+        record("far", "c1", names: ["secret"], addresses: ["10.91.3.2"], gateways: ["10.91.3.1"]),
+    ]
+    let hostB: Set<IPAddress> = [IPAddress("10.90.2.1")!, IPAddress("192.0.2.2")!]
+
+    @Test func servesItsNetworksWithEveryHostsNamesAndListensOnlyOnItsOwnGateways() throws {
+        let zone = Zone(records: records, defaultUpstreams: [], hostAddresses: hostB)
+        #expect(zone.listenAddresses == [IPAddress("10.90.2.1")!])
+        #expect(zone.serves("ov") && !zone.serves("far"))
+        #expect(answers(try ask(zone, "web", .a, from: "10.90.2.2", at: "10.90.2.1")) == ["10.90.1.2"])
+        // An unknown client asking B's gateway sees B's network; nobody here sees "far".
+        #expect(answers(try ask(zone, "web", .a, from: "192.0.2.9", at: "10.90.2.1")) == ["10.90.1.2"])
+        #expect(try ask(zone, "secret", .a, from: "10.90.2.2", at: "10.90.2.1") == .forward([]))
+    }
+
+    @Test func insertingMatchesBuildingAndASkippedNetworkBecomingLocalIsRebuilt() throws {
+        // Another host's record of a network not served yet is skipped, so this host's first record
+        // of it asks for a rebuild; this host's first, then the others', insert.
+        var skipped = Zone(records: [], defaultUpstreams: [], hostAddresses: hostB)
+        let remoteFirst = skipped.insert(records[0])
+        let localAfter = skipped.insert(records[1])
+        #expect(remoteFirst && !localAfter)
+        var zone = Zone(records: [], defaultUpstreams: [], hostAddresses: hostB)
+        for record in [records[1], records[0], records[2]] {
+            let inserted = zone.insert(record)
+            #expect(inserted)
+        }
+        let whole = Zone(records: records, defaultUpstreams: [], hostAddresses: hostB)
+        #expect(zone.listenAddresses == whole.listenAddresses && !zone.serves("far"))
+        #expect(try ask(zone, "web", .a, from: "10.90.2.2", at: "10.90.2.1") == ask(whole, "web", .a, from: "10.90.2.2", at: "10.90.2.1"))
+        // "far" gets a gateway on this host: its skipped records must be read again.
+        var grown = Zone(records: records, defaultUpstreams: [], hostAddresses: hostB.union([IPAddress("10.91.9.1")!]))
+        let near = grown.insert(record("far", "b2", names: ["near"], addresses: ["10.91.9.2"], gateways: ["10.91.9.1"]))
+        #expect(!near)
+        #expect(!zone.knowsGateways(of: records[2]) && zone.knowsGateways(of: records[1]))
+    }
+}
