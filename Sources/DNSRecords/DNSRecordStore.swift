@@ -77,6 +77,9 @@ public struct DNSRecordStore {
         return (removed, try store.revision())
     }
 
+    /// The owner whose record `key` is (a watch's `delete`), or `nil` for another key.
+    public static func owner(ofKey key: String) -> AttachmentID? { DNSRecordKeys.owner(fromKey: key) }
+
     /// The record a key-value pair of the store holds (a range's or a watch's `put`), or `nil` for
     /// another key or a value that does not decode.
     public static func record(_ kv: KeyValue) -> DNSRecord? {
