@@ -40,9 +40,10 @@ public struct Zone: Sendable {
     /// container, and `remove` that it is the last. A collision only costs a rebuild.
     private var owners: Set<Int> = []
     private var containerRecords: [Int: Int] = [:]
-    /// Hash values of owners to their addresses, and each network's record count: what `remove`
-    /// needs to undo a record the store no longer holds (a delete carries only its key).
-    private var ownerAddresses: [Int: [IPAddress]] = [:]
+    /// Hash values of owners to their addresses (one of each family, inline: no allocation per
+    /// record; an owner with more is left to a rebuild), and each network's record count: what
+    /// `remove` needs to undo a record the store no longer holds (a delete carries only its key).
+    private var ownerAddresses: [Int: (IPAddress, IPAddress?)] = [:]
     private var networkRecords: [Int: Int] = [:]
 
     /// Whether no network has records left.
@@ -94,11 +95,11 @@ public struct Zone: Sendable {
     /// changing nothing, otherwise: the caller rebuilds the zone from the store.
     public mutating func remove(_ owner: AttachmentID) -> Bool {
         let key = owner.hashValue
-        guard let addresses = ownerAddresses[key], let position = networkIndex[owner.network.description],
+        guard let (first, second) = ownerAddresses[key], let position = networkIndex[owner.network.description],
               let count = networkRecords[position], count > 1 else { return false }
         // A container with a record on another network shares its client entries: rebuild.
         guard containerRecords[owner.attachment.containerID.hashValue] == 1 else { return false }
-        for address in addresses {
+        for address in [first] + (second.map { [$0] } ?? []) {
             for name in networks[position].reverse.removeValue(forKey: address) ?? [] {
                 guard var host = networks[position].hosts[name] else { continue }
                 switch address {
@@ -133,7 +134,9 @@ public struct Zone: Sendable {
     private mutating func add(_ record: DNSRecord, to position: Int) {
         owners.insert(record.owner.hashValue)
         containerRecords[record.attachment.containerID.hashValue, default: 0] += 1
-        ownerAddresses[record.owner.hashValue] = record.addresses
+        if let first = record.addresses.first, record.addresses.count <= 2 {
+            ownerAddresses[record.owner.hashValue] = (first, record.addresses.dropFirst().first)
+        }
         networkRecords[position, default: 0] += 1
         let domain = networks[position].domain
         var qualified: [DNSName] = []
