@@ -125,7 +125,7 @@ let package = Package(
         // The DNS message format: names with compression, the records we serve, EDNS, truncation.
         .target(name: "DNSWire", dependencies: ["Addressing"]),
         // What the responder answers from the records: the zone, scoping, answers and forwarding decisions.
-        .target(name: "DNSResponder", dependencies: ["Addressing", "DNSRecords", "DNSWire"]),
+        .target(name: "DNSResponder", dependencies: ["Addressing", "DNSRecords", "DNSWire", "Identity"]),
 
         // Namespace labs: the topology model, its file formats, and applying it with rollback.
         .target(name: "Labs", dependencies: ["Addressing", "Firewall", "Identity", "JSON", "Netlink", "POSIX"]),

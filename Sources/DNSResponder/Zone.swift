@@ -1,6 +1,7 @@
 import Addressing
 import DNSRecords
 import DNSWire
+import Identity
 
 /// Everything the responder answers, built once per store revision from the records, so that a query
 /// costs a few hash lookups whatever the client.
@@ -34,11 +35,16 @@ public struct Zone: Sendable {
     private var hostUpstreams: [DNSUpstream] = []
     /// `hostUpstreams` without our own gateways.
     private(set) var defaultUpstreams: [DNSUpstream] = []
-    /// Hash values of the owners and of the container IDs of the records in the zone: what `insert`
-    /// needs to know that a record is the first of its owner and container. A collision only costs
-    /// a rebuild.
+    /// Hash values of the owners of the records in the zone, and of their container IDs to their
+    /// record counts: what `insert` needs to know that a record is the first of its owner and
+    /// container, and `remove` that it is the last. A collision only costs a rebuild.
     private var owners: Set<Int> = []
-    private var containerIDs: Set<Int> = []
+    private var containerRecords: [Int: Int] = [:]
+    /// Hash values of owners to their addresses (one of each family, inline: no allocation per
+    /// record; an owner with more is left to a rebuild), and each network's record count: what
+    /// `remove` needs to undo a record the store no longer holds (a delete carries only its key).
+    private var ownerAddresses: [Int: (IPAddress, IPAddress?)] = [:]
+    private var networkRecords: [Int: Int] = [:]
     /// The host's own addresses: a network is served only where one of its gateways is one of them,
     /// and only those gateways are listened on. `nil`: every gateway a record names is this host's.
     public let hostAddresses: Set<IPAddress>?
@@ -104,12 +110,39 @@ public struct Zone: Sendable {
             if unserved.contains(network) { return false }
         }
         guard !owners.contains(record.owner.hashValue),
-              !containerIDs.contains(record.attachment.containerID.hashValue) else { return false }
+              containerRecords[record.attachment.containerID.hashValue] == nil else { return false }
         guard let position = position(of: record) else { return true }
         let served = gateways.count
         add(record, to: position)
         for address in record.addresses { append(position, to: &clients[address, default: []]) }
         if gateways.count != served { filterDefaultUpstreams() }
+        return true
+    }
+
+    /// Removes the record of `owner` when it is the only record of its container and not the last
+    /// of its network (the common DEL), in time proportional to the record alone. Returns false,
+    /// changing nothing, otherwise: the caller rebuilds the zone from the store.
+    public mutating func remove(_ owner: AttachmentID) -> Bool {
+        let key = owner.hashValue
+        guard let (first, second) = ownerAddresses[key], let position = networkIndex[owner.network.description],
+              let count = networkRecords[position], count > 1 else { return false }
+        // A container with a record on another network shares its client entries: rebuild.
+        guard containerRecords[owner.attachment.containerID.hashValue] == 1 else { return false }
+        for address in [first] + (second.map { [$0] } ?? []) {
+            for name in networks[position].reverse.removeValue(forKey: address) ?? [] {
+                guard var host = networks[position].hosts[name] else { continue }
+                switch address {
+                case .v4(let v4): host.v4.removeAll { $0 == v4 }
+                case .v6(let v6): host.v6.removeAll { $0 == v6 }
+                }
+                networks[position].hosts[name] = host.v4.isEmpty && host.v6.isEmpty ? nil : host
+            }
+            clients[address] = nil
+        }
+        owners.remove(key)
+        containerRecords[owner.attachment.containerID.hashValue] = nil
+        ownerAddresses[key] = nil
+        networkRecords[position] = count - 1
         return true
     }
 
@@ -129,7 +162,11 @@ public struct Zone: Sendable {
 
     private mutating func add(_ record: DNSRecord, to position: Int) {
         owners.insert(record.owner.hashValue)
-        containerIDs.insert(record.attachment.containerID.hashValue)
+        containerRecords[record.attachment.containerID.hashValue, default: 0] += 1
+        if let first = record.addresses.first, record.addresses.count <= 2 {
+            ownerAddresses[record.owner.hashValue] = (first, record.addresses.dropFirst().first)
+        }
+        networkRecords[position, default: 0] += 1
         let domain = networks[position].domain
         var qualified: [DNSName] = []
         for text in record.names {

@@ -210,3 +210,38 @@ func rcode(_ resolution: Resolution) -> DNSRcode? {
         #expect(!zone.knowsGateways(of: records[2]) && zone.knowsGateways(of: records[1]))
     }
 }
+
+@Suite struct ZoneRemoval {
+    let records = ZoneInsertion().records + [
+        record("app", "c4", names: ["db"], addresses: ["10.88.0.4"], gateways: ["10.88.0.1"]),
+    ]
+
+    @Test func removingAnAttachmentAnswersAsBuildingWithoutIt() throws {
+        var zone = Zone(records: records, defaultUpstreams: [])
+        let removed = zone.remove(records[0].owner)
+        #expect(removed)
+        let rest = Array(records.dropFirst())
+        let whole = Zone(records: rest, defaultUpstreams: [])
+        for (name, type, client) in [("web", DNSType.a, "10.88.0.3"), ("www", .a, "10.88.0.3"), ("web", .aaaa, "10.88.0.3"),
+                                     ("db", .a, "10.88.0.2"), ("2.0.88.10.in-addr.arpa", .ptr, "10.88.0.3")] {
+            #expect(try ask(zone, name, type, from: client, at: "10.88.0.1") == ask(whole, name, type, from: client, at: "10.88.0.1"))
+        }
+        #expect(answers(try ask(zone, "web", .a, from: "10.88.0.3", at: "10.88.0.1")) == ["10.88.0.3"])
+        #expect(zone.recordCount == rest.count)
+        // Removed, it can come back by insertion.
+        let inserted = zone.insert(records[0])
+        #expect(inserted)
+        #expect(answers(try ask(zone, "web", .a, from: "10.88.0.2", at: "10.88.0.1")).sorted() == ["10.88.0.2", "10.88.0.3"])
+    }
+
+    @Test func aNetworksLastRecordOrAnUnknownOneIsLeftToARebuild() {
+        var zone = Zone(records: records, defaultUpstreams: [])
+        let last = zone.remove(records[2].owner)
+        let unknown = zone.remove(record("app", "c9", names: [], addresses: [], gateways: []).owner)
+        let twoNetworks = Zone(records: [records[0], record("other", "c1", names: ["web"], addresses: ["10.89.0.9"], gateways: ["10.89.0.1"]),
+                                         records[1], records[2]], defaultUpstreams: [])
+        var shared = twoNetworks
+        let sharedContainer = shared.remove(records[0].owner)
+        #expect(!last && !unknown && !sharedContainer)
+    }
+}

@@ -39,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from harness import NS_PREFIX, create_netns, delete_netns, sh  # noqa: E402
-from harness.dns import Registrar, responder_pids  # noqa: E402
+from harness.dns import Registrar, responder_lock_free, responder_pids  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CNI_DNS = ROOT / ".build/release/cni-dns"
@@ -125,6 +125,16 @@ class Detached(Background):
 
     def pids(self) -> list[int]:
         return responder_pids(self.data)
+
+    def wait(self, timeout: float) -> None:
+        # A killed responder loses its command line before the kernel closes its lock: a restart
+        # before the lock is free exits at once, seeing another instance.
+        deadline = time.monotonic() + timeout
+        super().wait(timeout)
+        while not responder_lock_free(self.data):
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(self.name, timeout)
+            time.sleep(0.01)
 
 
 def start_cni_dns(work: Path, names: int, netns) -> Detached:
@@ -300,7 +310,7 @@ def main() -> int:
         processes["cni-dns-10k"] = restarted = subprocess.Popen(
             [CNI_DNS, "--data-dir", large.data, "--foreground"], stdout=subprocess.DEVNULL,
             stderr=open(work / "cni-dns-restart.log", "w"))
-        wait_port(SERVERS["cni-dns"], timeout=60)  # 10,000 records read and decoded before it binds
+        wait_port(SERVERS["cni-dns"], timeout=10)  # 10,000 records read and decoded before it binds
         rss_reloaded = rss_mb(restarted.pid)
         rss_10k = max(rss_added, rss_reloaded)
         print(f"cni-dns RSS with 10000 names: {rss_added:.1f} MB after the ADDs, {rss_reloaded:.1f} MB after a restart")

@@ -61,27 +61,34 @@ final class Daemon {
 
     /// Brings the zone to the store's current revision. The records written since `revision` are
     /// inserted when each is a new attachment's (an ADD: the cost of that record alone, whatever the
-    /// number of names); anything else (a DEL, a replaced record, a second network of a container,
-    /// history no longer kept) reloads everything.
+    /// number of names) and removed when each is the only record of its container and not the last
+    /// of its network (a DEL); anything else (a replaced record, a second network of a container,
+    /// a network's last record, history no longer kept) reloads everything.
     func catchUp() throws {
         let current = try kv.revision()
         guard current != revision else { return }
         guard current > revision, let changes, let events = try? changes.next(timeout: .zero) else { return try reload() }
         let served = zone.listenAddresses
-        var inserted = 0
+        var inserted = 0, removed = 0
         for event in events where event.revision > revision {
-            // On a store hosts share: another host's DEL on a network not served here changes nothing.
-            if case .delete(let key, _) = event, let owner = DNSRecordStore.owner(ofKey: key),
-               !zone.serves(owner.network.description) { continue }
-            guard case .put(let kv) = event, let record = DNSRecordStore.record(kv) else { return try reload() }
-            // A gateway not known yet may be a new address of this host (a new network's bridge).
-            if !zone.knowsGateways(of: record), HostAddresses.current() != zone.hostAddresses { return try reload() }
-            guard zone.insert(record) else { return try reload() }
-            inserted += 1
+            switch event {
+            case .put(let kv):
+                guard let record = DNSRecordStore.record(kv) else { return try reload() }
+                // A gateway not known yet may be a new address of this host (a new network's bridge).
+                if !zone.knowsGateways(of: record), HostAddresses.current() != zone.hostAddresses { return try reload() }
+                guard zone.insert(record) else { return try reload() }
+                inserted += 1
+            case .delete(let key, _):
+                guard let owner = DNSRecordStore.owner(ofKey: key) else { return try reload() }
+                // On a store hosts share: another host's DEL on a network not served here changes nothing.
+                if !zone.serves(owner.network.description) { continue }
+                guard zone.remove(owner) else { return try reload() }
+                removed += 1
+            }
         }
         revision = max(current, events.last?.revision ?? current)
         if zone.listenAddresses != served { bindListeners() }
-        logger.debug("revision \(revision): \(inserted) records added")
+        logger.debug("revision \(revision): \(inserted) records added, \(removed) removed")
     }
 
     /// Closes the listeners of gateways without records and binds those of new ones (and those
