@@ -9,7 +9,7 @@ import KV
 /// free block (created only if absent, so no block ever has two owners); when no block is free it
 /// takes a free address from another host's block, in the same one transaction. The blocks as last
 /// read are kept, so a long-lived allocator commits without reading first; a failed commit reads
-/// them again.
+/// them again, and so does a requested address they show held, before it is refused.
 public final class BlockAllocator {
     let store: any KeyValueStore
     let keys: LeaseKeys
@@ -36,7 +36,11 @@ public final class BlockAllocator {
     func acquire(for attachment: Attachment, from rangeSets: [RangeSet], requested: [IPAddress]) throws -> [Lease]? {
         // The owner key this ADD left to settle a commit whose answer was lost (see `settle`).
         var fence: Int64?
-        for _ in 1...Self.attempts {
+        // Whether `known` was read during this call: the state kept from an earlier call may
+        // show an address held that another process has released since.
+        var fresh = false
+        attempts: for _ in 1...Self.attempts {
+            if known == nil { fresh = true }
             let blocks = try known ?? load()
             var changed: [Subnet: BlockState] = [:]
             var leases: [Lease] = []
@@ -44,7 +48,11 @@ public final class BlockAllocator {
             for set in rangeSets {
                 let (lease, block, state): (Lease, Subnet, BlockState)
                 if let wanted = unplaced.firstIndex(where: { set.range(containing: $0) != nil }) {
-                    (lease, block, state) = try pick(unplaced.remove(at: wanted), in: set, blocks, changed)
+                    guard let picked = try pick(unplaced.remove(at: wanted), in: set, blocks, changed, fresh: fresh) else {
+                        known = nil
+                        continue attempts
+                    }
+                    (lease, block, state) = picked
                 } else {
                     (lease, block, state) = try pickNext(in: set, blocks, changed)
                 }
@@ -92,6 +100,7 @@ public final class BlockAllocator {
             }
             known = nil
             if case .range(let current)? = result.results.last { remember(current) }
+            fresh = true
             guard case .range(let owner)? = result.results.first, owner.allSatisfy({ $0.modRevision == fence }) else { return nil }
             for case (let lease, .range(let held)) in zip(leases, result.results.dropFirst()) where !held.isEmpty {
                 taken.insert(lease.address)
@@ -137,8 +146,10 @@ public final class BlockAllocator {
 
     private typealias Pick = (Lease, Subnet, BlockState)
 
+    /// The lease of a requested address; `nil` when only the blocks kept from an earlier call
+    /// (`fresh` false) say it is held, so the caller reads them again before refusing it.
     private func pick(_ address: IPAddress, in set: RangeSet, _ blocks: [Subnet: (state: BlockState, revision: Int64)],
-                      _ changed: [Subnet: BlockState]) throws -> Pick {
+                      _ changed: [Subnet: BlockState], fresh: Bool) throws -> Pick? {
         guard let range = set.range(leasing: address) else {
             let reason = set.range(containing: address)?.reservationReason(address)
                 ?? "is outside the allocation range \(set)"
@@ -147,8 +158,13 @@ public final class BlockAllocator {
         let block = layout.block(of: address, in: range)
         var state = changed[block] ?? blocks[block]?.state ?? BlockState(owner: layout.hostID, size: Self.size(of: block))
         if state.isUsed(address, in: block) || taken.contains(address) {
+            if !fresh { return nil }
             let holder = try store.get(keys.address(address))
-            throw IPAMError.addressInUse(address, owner: holder.map { $0.string } ?? "a lease not yet released")
+            if holder != nil || state.isUsed(address, in: block) {
+                throw IPAMError.addressInUse(address, owner: holder.map { $0.string } ?? "a lease not yet released")
+            }
+            // Held when a commit failed, released since.
+            taken.remove(address)
         }
         state.mark(address, in: block, used: true)
         return (Lease(address: address, range: range), block, state)

@@ -136,6 +136,16 @@ final class EtcdLikeStore: KeyValueStore {
         #expect(throws: IPAMError.self) { try a.acquire(for: attachment("a1"), from: sets, requested: [wanted]) }
     }
 
+    @Test func aWarmAllocatorReadsAgainBeforeRefusingARequestedAddress() throws {
+        let store = EtcdLikeStore()
+        let warm = manager(store, host: "a")
+        let wanted = try warm.acquire(for: attachment("x"), from: sets)[0].address
+        // Another process of the same host releases it; the warm allocator's blocks still show it held.
+        try manager(store, host: "a").release(attachment("x"))
+        #expect(try warm.acquire(for: attachment("y"), from: sets, requested: [wanted]).map(\.address) == [wanted])
+        #expect(throws: IPAMError.self) { try warm.acquire(for: attachment("z"), from: sets, requested: [wanted]) }
+    }
+
     @Test func aRestoredLeaseIsCountedInItsBlock() throws {
         let store = EtcdLikeStore()
         let leases = manager(store, host: "a")
