@@ -10,6 +10,8 @@ struct ResponderClient {
     static let executable = "cni-dns"
     /// How long a spawned responder may take to accept connections.
     static let startTimeout = Duration.seconds(3)
+    /// How long a spawned responder may take to hold its lock.
+    static let respawnAfter = Duration.milliseconds(50)
     /// How long a sync may take: loading the store and binding listeners.
     static let replyTimeout = Duration.seconds(5)
 
@@ -46,25 +48,34 @@ struct ResponderClient {
 
     /// Waits until the responder serves `revision`, starting it if none runs.
     func sync(_ revision: Int64) throws -> ResponderReply {
-        let connection: UnixStreamClient
         if let running = try? UnixStreamClient(path: paths.socket) {
-            connection = running
-        } else {
-            connection = try start()
+            do {
+                return try exchange(.sync(revision: revision), on: running)
+            } catch is ResponderGone {
+                // It died after accepting (killed, crashed): a new one can take the lock once the
+                // kernel has closed the dead one's files, which outlive its command line.
+                try awaitLockRelease()
+            }
         }
-        return try exchange(.sync(revision: revision), on: connection)
+        do {
+            return try exchange(.sync(revision: revision), on: try start())
+        } catch is ResponderGone {
+            throw CNIError(.tryAgainLater, "dnsname: \(Self.executable) closed its connection on \(paths.socket) without a reply",
+                           details: "see \(paths.log)")
+        }
     }
 
-    /// Waits until a running responder serves `revision`; `nil` when none runs (nothing to update).
+    /// Waits until a running responder serves `revision`; `nil` when none runs (nothing to update:
+    /// a responder started later rebuilds from the store).
     func syncIfRunning(_ revision: Int64) throws -> ResponderReply? {
         guard let connection = try? UnixStreamClient(path: paths.socket) else { return nil }
-        return try exchange(.sync(revision: revision), on: connection)
+        do { return try exchange(.sync(revision: revision), on: connection) } catch is ResponderGone { return nil }
     }
 
     /// What a running responder serves; `nil` when none runs.
     func statusIfRunning() throws -> ResponderReply? {
         guard let connection = try? UnixStreamClient(path: paths.socket) else { return nil }
-        return try exchange(.status, on: connection)
+        do { return try exchange(.status, on: connection) } catch is ResponderGone { return nil }
     }
 
     /// The responder's executable in CNI_PATH, or `nil`.
@@ -79,14 +90,18 @@ struct ResponderClient {
             throw CNIError(.notAvailable, "dnsname: \(Self.executable) is not in CNI_PATH",
                            details: "the responder must be installed next to the plugin")
         }
-        do {
+        func spawn() throws {
             var environment: [String: String] = [:]
             if let file = getenv("SWIFT_CNI_STORE_CONFIG") { environment["SWIFT_CNI_STORE_CONFIG"] = String(cString: file) }
-            _ = try DetachedProcess.spawn(path, arguments: ["--data-dir", dataDir], environment: environment)
-        } catch {
-            throw CNIError(.notAvailable, "dnsname: cannot start \(path): \(error)")
+            do {
+                _ = try DetachedProcess.spawn(path, arguments: ["--data-dir", dataDir], environment: environment)
+            } catch {
+                throw CNIError(.notAvailable, "dnsname: cannot start \(path): \(error)")
+            }
         }
-        let deadline = ContinuousClock.now + Self.startTimeout
+        try spawn()
+        var spawned = ContinuousClock.now
+        let deadline = spawned + Self.startTimeout
         var lastError: Error = Errno(ENOENT)
         repeat {
             do {
@@ -94,18 +109,42 @@ struct ResponderClient {
             } catch {
                 lastError = error
             }
+            // The one spawned found the lock held by a responder that was dying, and left: the
+            // lock is free again and nobody listens, so spawn another.
+            if spawned.duration(to: .now) > Self.respawnAfter, !InstanceLock.isHeld(paths.lock) {
+                try spawn()
+                spawned = .now
+            }
             // A start takes a few milliseconds; there is nothing to wait on before the socket exists.
-            var pause = timespec(tv_sec: 0, tv_nsec: 2_000_000)
-            nanosleep(&pause, nil)
+            Self.pause()
         } while ContinuousClock.now < deadline
         throw CNIError(.tryAgainLater, "dnsname: \(Self.executable) did not listen on \(paths.socket) within 3 s: \(lastError)",
                        details: "see \(paths.log)")
+    }
+
+    /// Waits, at most as long as a start may take, for a dead responder's lock to be free.
+    private func awaitLockRelease() throws {
+        let deadline = ContinuousClock.now + Self.startTimeout
+        while InstanceLock.isHeld(paths.lock) {
+            guard ContinuousClock.now < deadline else {
+                throw CNIError(.tryAgainLater, "dnsname: \(Self.executable) closed its connection and still holds \(paths.lock)",
+                               details: "see \(paths.log)")
+            }
+            Self.pause()
+        }
+    }
+
+    private static func pause() {
+        var pause = timespec(tv_sec: 0, tv_nsec: 2_000_000)
+        nanosleep(&pause, nil)
     }
 
     private func exchange(_ request: ResponderRequest, on connection: UnixStreamClient) throws -> ResponderReply {
         let line: [UInt8]
         do {
             line = try connection.exchange(try ControlLine.encode(request), timeout: Self.replyTimeout)
+        } catch let error as Errno where [ECONNRESET, EPIPE].contains(error.code) {
+            throw ResponderGone()
         } catch let error as Errno {
             throw CNIError(.tryAgainLater, "dnsname: no reply from \(Self.executable) on \(paths.socket): \(error)",
                            details: "see \(paths.log)")
@@ -117,3 +156,6 @@ struct ResponderClient {
         return reply
     }
 }
+
+/// The responder closed the connection without a reply: it is gone, or going.
+private struct ResponderGone: Error {}
