@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: the vxlan overlay on two namespace hosts, against our bridge on the same host and store.
+"""Benchmark: the vxlan overlay on two namespace hosts, against our bridge on the same host (on the same etcd, and on its local store).
 
     sudo python3 integration/bench/bench_vxlan.py [--count 30] [--latency-count 50] [--tcp-seconds 5]
 
