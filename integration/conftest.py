@@ -142,9 +142,11 @@ class Session:
 @pytest.fixture(scope="session")
 def session():
     harness.sweep_dead_sessions()
+    reference_tables = harness.absent_reference_tables()
     state = Session()
     yield state
     harness.sweep()
+    harness.remove_reference_tables(reference_tables)
     shutil.rmtree(state.root, ignore_errors=True)
 
 

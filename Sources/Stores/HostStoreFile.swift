@@ -5,11 +5,13 @@ import POSIX
 /// The host-wide store choice, `/etc/swift-cni/store.json`: the same `store` object a plugin
 /// configuration may hold, for every plugin whose configuration names none. The environment variable
 /// `SWIFT_CNI_STORE_CONFIG` names another file (tests do).
-enum HostStoreFile {
+public enum HostStoreFile {
     static let defaultPath = "/etc/swift-cni/store.json"
+    /// The environment variable naming another file; daemons a plugin starts are given it too.
+    public static let variable = "SWIFT_CNI_STORE_CONFIG"
 
     static var path: String {
-        guard let value = getenv("SWIFT_CNI_STORE_CONFIG"), value.pointee != 0 else { return defaultPath }
+        guard let value = getenv(variable), value.pointee != 0 else { return defaultPath }
         return String(cString: value)
     }
 

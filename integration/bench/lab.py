@@ -78,21 +78,17 @@ def workspace() -> Iterator[Path]:
     """A scratch directory for the run's stores, with this process adopting what our DELs leave
     running (see `settle`). On the way out, whatever the run made is removed,
     even after a failure: namespaces, links and firewall elements of this session, the directory, and
-    the iptables-nft tables (`ip nat`, `ip6 nat`) that the reference plugins bring into being and
+    the iptables-nft tables (`nat`, `filter`) that the reference plugins bring into being and
     leave behind."""
     global _settle
     harness.sweep_dead_sessions()
-    reference_tables = [table for table in (("ip", "nat"), ("ip6", "nat")) if not _table_present(*table)]
+    reference_tables = harness.absent_reference_tables()
     root = Path(tempfile.mkdtemp(prefix=f"sct{harness.PID}-bench-"))
     try:
         with harness.adopting_orphans() as _settle:
             yield root
     finally:
-        removed = harness.sweep()
-        for family, name in reference_tables:
-            if _table_present(family, name):
-                harness.sh("nft", "delete", "table", family, name)
-                removed.append(f"nft table {family} {name}")
+        removed = harness.sweep() + harness.remove_reference_tables(reference_tables)
         shutil.rmtree(root, ignore_errors=True)
         print(f"bench: cleaned up {len(removed)} namespaces, links, elements and tables")
 
@@ -107,7 +103,3 @@ def settle() -> float:
     start = time.perf_counter()
     _settle()
     return time.perf_counter() - start
-
-
-def _table_present(family: str, name: str) -> bool:
-    return harness.sh("nft", "list", "table", family, name, check=False).returncode == 0

@@ -21,6 +21,6 @@ from .namespaces import (Netns, addresses, bridge_ports, create_netns, delete_br
 from .networks import Attachment, Network, Stack, host_local_leases
 from .processes import (Invocation, adopting_orphans, finish_plugin, limited_to_one_process, plugin_env, run_plugin,
                         sh, start_plugin, wait_until)
-from .sweep import sweep, sweep_dead_sessions
+from .sweep import absent_reference_tables, remove_reference_tables, sweep, sweep_dead_sessions
 from .etcd import EtcdServer, etcd_available
 from .cnitool import build_cnitool, cnitool_availability

@@ -2,6 +2,7 @@ import CNI
 import DNSRecords
 import Glibc
 import JSON
+import PluginKit
 import POSIX
 
 /// The plugin's side of the control protocol with `cni-dns`: one request, one reply per connection.
@@ -90,15 +91,7 @@ struct ResponderClient {
             throw CNIError(.notAvailable, "dnsname: \(Self.executable) is not in CNI_PATH",
                            details: "the responder must be installed next to the plugin")
         }
-        func spawn() throws {
-            var environment: [String: String] = [:]
-            if let file = getenv("SWIFT_CNI_STORE_CONFIG") { environment["SWIFT_CNI_STORE_CONFIG"] = String(cString: file) }
-            do {
-                _ = try DetachedProcess.spawn(path, arguments: ["--data-dir", dataDir], environment: environment)
-            } catch {
-                throw CNIError(.notAvailable, "dnsname: cannot start \(path): \(error)")
-            }
-        }
+        func spawn() throws { try StoreDaemon.spawn(path, dataDir: dataDir, for: "dnsname") }
         try spawn()
         var spawned = ContinuousClock.now
         let deadline = spawned + Self.startTimeout

@@ -2,6 +2,7 @@ import CNI
 import Glibc
 import JSON
 import Overlay
+import PluginKit
 import POSIX
 
 /// Starts the host's overlay agent when none runs, the way `dnsname` starts its responder: detached,
@@ -26,13 +27,7 @@ struct AgentLauncher {
             throw CNIError(.notAvailable, "vxlan: \(AgentPaths.executable) is not in CNI_PATH",
                            details: "the overlay agent must be installed next to the plugin")
         }
-        var environment: [String: String] = [:]
-        if let file = getenv("SWIFT_CNI_STORE_CONFIG") { environment["SWIFT_CNI_STORE_CONFIG"] = String(cString: file) }
-        do {
-            _ = try DetachedProcess.spawn(path, arguments: ["--data-dir", dataDir], environment: environment)
-        } catch {
-            throw CNIError(.notAvailable, "vxlan: cannot start \(path): \(error)")
-        }
+        try StoreDaemon.spawn(path, dataDir: dataDir, for: "vxlan")
     }
 
     /// `{"dataDir": ..., "hostTTL": ..., "store": ...}` with the network's `store` object as given
