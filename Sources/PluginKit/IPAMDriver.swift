@@ -3,6 +3,7 @@ import CNI
 import CNIClient
 import IPAM
 import Identity
+import Stores
 
 /// The IPAM half of a main plugin. `kv-ipam` runs in-process (no extra exec on the ADD path);
 /// any other type (host-local, static, dhcp) is delegated through CNI_PATH as the spec describes.
@@ -28,9 +29,18 @@ public enum IPAMDriver {
     }
 
     public func add<C>(_ request: AttachmentRequest<C>) throws -> CNIResult {
+        try lease(request).result
+    }
+
+    /// `add`, and the store in-process IPAM leased in (`nil` when IPAM is delegated): a caller that
+    /// writes to the same store beside the lease can use its connection.
+    public func lease<C>(_ request: AttachmentRequest<C>) throws -> (result: CNIResult, store: OpenedStore?) {
         switch self {
-        case .inProcess: try IPAMService(for: request).add(request)
-        case .delegated(let type): try Delegate.add(type: type, for: request)
+        case .inProcess:
+            let (service, store) = try IPAMService.opening(networkConfig: request.stdin, network: request.network.name)
+            return (try service.add(request), store)
+        case .delegated(let type):
+            return (try Delegate.add(type: type, for: request), nil)
         }
     }
 

@@ -7,6 +7,11 @@ extension IPAMService {
     /// The service a request's `ipam` section describes, on the store the same section names, in
     /// blocks when that store is shared (etcd).
     init(networkConfig stdin: [UInt8], network: NetworkName) throws {
+        self = try Self.opening(networkConfig: stdin, network: network).service
+    }
+
+    /// The service, and the store it runs on.
+    static func opening(networkConfig stdin: [UInt8], network: NetworkName) throws -> (service: IPAMService, store: OpenedStore) {
         let (config, store) = try IPAMConfig.decode(networkConfig: stdin, with: StoreConfiguration.self)
         // Blocks only where hosts share the store: on the local store, one host's leases gain
         // nothing from them.
@@ -19,7 +24,8 @@ extension IPAMService {
             pending = PendingReleases(network: network, markerPath: dataDir + "/pending-releases",
                                       openExisting: { try openExistingStore(local) }, open: { try openStore(local) })
         }
-        self.init(config: config, network: network, store: try openStore(store), hostID: hostID, pending: pending)
+        let opened = try OpenedStore(store)
+        return (IPAMService(config: config, network: network, store: opened.store, hostID: hostID, pending: pending), opened)
     }
 
     init<C>(for request: AttachmentRequest<C>) throws {

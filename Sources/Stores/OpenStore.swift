@@ -28,6 +28,24 @@ public func openStore(_ configuration: StoreConfiguration) throws -> any KeyValu
     }
 }
 
+/// A store and the configuration it was opened from, so that code handed it can tell whether it is
+/// the store it would open itself, and use it (its kept-alive connection) instead of another.
+public struct OpenedStore {
+    public let configuration: StoreConfiguration
+    public let store: any KeyValueStore
+
+    public init(_ configuration: StoreConfiguration) throws {
+        self.configuration = configuration
+        store = try openStore(configuration)
+    }
+}
+
+/// The store `configuration` names: `opened` when it was opened from the same one, else a new one.
+public func openStore(_ configuration: StoreConfiguration, reusing opened: OpenedStore?) throws -> any KeyValueStore {
+    if let opened, opened.configuration == configuration { return opened.store }
+    return try openStore(configuration)
+}
+
 /// The client settings, with the password read from its file now, at the edge.
 func clientConfiguration(_ settings: EtcdStoreSettings, dataDir: String, creating: Bool) throws -> EtcdClientConfiguration {
     var password: String?

@@ -4,6 +4,7 @@ import Firewall
 import Identity
 import Netlink
 import PluginKit
+import Stores
 
 /// Docker's default bridge network as a CNI plugin, configured like the reference `bridge`: each
 /// container gets a veth pair whose host end is a port of a shared Linux bridge.
@@ -14,6 +15,11 @@ public struct BridgePlugin: CNIPlugin {
     public init() {}
 
     public func add(_ request: AttachmentRequest<BridgeConfig>) throws -> CNIResult {
+        try add(request, whenLeased: nil)
+    }
+
+    /// ADD, with `whenLeased` run beside the kernel work once the lease is known.
+    public func add(_ request: AttachmentRequest<BridgeConfig>, whenLeased followUp: LeaseFollowUp?) throws -> CNIResult {
         let config = request.config
         let netns = try NetworkNamespace.open(path: request.netnsOfAddOrCheck)
         let host = try NetlinkSocket()
@@ -37,11 +43,14 @@ public struct BridgePlugin: CNIPlugin {
 
         return try Rollback.run { rollback in
             var result = CNIResult()
+            var leaseStore: OpenedStore?
             if let ipam {
-                result = try ipam.add(request)
+                (result, leaseStore) = try ipam.lease(request)
                 rollback.onFailure { try? ipam.del(request) }
                 result = try reclaimingLostLeases(result, ipam: ipam, request, firewall: firewall, host: host)
             }
+            let running = try followUp?.start(BridgeLease(ips: result.ips, containerMAC: containerMAC, store: leaseStore))
+            if let running { rollback.onFailure(running.rollBack) }
             if config.isGateway {
                 try bridge.ensureGateways(result.ips.compactMap { ip in
                     ip.gateway.map { InterfaceAddress(address: $0, prefixLength: ip.address.prefixLength) }
@@ -94,6 +103,7 @@ public struct BridgePlugin: CNIPlugin {
             if let dns = request.network.dns, !dns.isEmpty { result.dns = dns }
             try BridgeFirewall(request).apply(to: result, port: hostVeth, mac: containerMAC, using: firewall, on: host,
                                               rollback: &rollback)
+            try running?.finish()
             return result
         }
     }
@@ -180,6 +190,12 @@ public struct BridgePlugin: CNIPlugin {
 
     public func status(_ request: NetworkRequest<BridgeConfig>) throws {
         try IPAMDriver.forNetwork(request.network)?.status(request)
+    }
+
+    /// The network's bridge on the host, created on first use: for a plugin that adds ports of its
+    /// own to it.
+    public static func ensureBridge(_ config: BridgeConfig, on host: NetlinkSocket) throws -> Link {
+        try BridgeDevice.ensure(config, on: host).link
     }
 
     // MARK: - Helpers

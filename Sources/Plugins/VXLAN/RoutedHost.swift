@@ -19,7 +19,7 @@ struct RoutedHost {
 
     /// Claims (or finds again) this host's subnet and gives the device its address.
     static func prepare(_ config: VXLANConfig, pool: HostSubnetPool, network: NetworkName, hostID: String,
-                        underlay: Underlay, device: Link, store: any KeyValueStore, on host: NetlinkSocket) throws -> RoutedHost {
+                        vtep: IPAddress, device: Link, store: any KeyValueStore, on host: NetlinkSocket) throws -> RoutedHost {
         guard let mac = device.mac else { throw CNIError(.internal, "vxlan: \(device.name) has no MAC") }
         let lease = try agentLease(hostID, store: store)
         let preferred = remembered(config, network)
@@ -27,7 +27,7 @@ struct RoutedHost {
         do {
             record = try HostSubnetClaim.claim(host: hostID, network: network, pool: pool, preferred: preferred,
                                                lease: lease, in: store) {
-                HostSubnetRecord(host: hostID, subnet: $0, vtep: underlay.vtep, mac: mac, vni: config.vni)
+                HostSubnetRecord(host: hostID, subnet: $0, vtep: vtep, mac: mac, vni: config.vni)
             }
         } catch let error as HostSubnetClaimError {
             throw CNIError(.tryAgainLater, "vxlan: no host subnet left: \(error)",

@@ -22,56 +22,61 @@ public struct VXLANPlugin: CNIPlugin {
     public func add(_ request: AttachmentRequest<VXLANConfig>) throws -> CNIResult {
         let config = request.config
         let host = try NetlinkSocket()
-        let underlay = try Underlay.resolve(config, on: host)
         let hostID = try config.hostID()
         let store = try openStore(config.store)
-        try AgentLauncher(dataDir: config.store.dataDir, searchPath: request.searchPath)
-            .ensureRunning(networkConfig: request.stdin, hostTTL: config.hostTTL)
-
-        let bridgeConfig = config.attachment.attaching(to: config.bridge, mtu: underlay.mtu, defaultGateway: config.isDefaultGateway)
         if let pool = config.hostSubnets {
-            return try addRouted(request, pool: pool, bridgeConfig: bridgeConfig, underlay: underlay, hostID: hostID,
-                                 store: store, on: host)
+            return try addRouted(request, pool: pool, hostID: hostID, store: store, on: host)
         }
-        let bridgeRequest = request.onBridge(bridgeConfig)
+        let device = try OverlayDevice.ensure(config, on: host) { endpoint in
+            try BridgePlugin.ensureBridge(config.bridgeAttachment(mtu: endpoint.mtu), on: host)
+        }
+        try launchAgent(request)
+        if device.createdHere {
+            // The agent reconciles a device it finds on its next pass; the containers already on
+            // other hosts must be reachable when this ADD returns.
+            let peers = try store.range(prefix: OverlayKeys.attachments(of: request.network.name)).kvs
+                .compactMap { OverlayAttachment(stored: $0.value) }
+            try PeerEntries(vni: config.vni, host: hostID, attachments: peers)
+                .apply(toDevice: device.link.index, on: host, removingStale: false)
+        }
         // With the store down, IPAM fails first and the bridge attachment rolls itself back.
-        let result = try BridgePlugin().add(bridgeRequest)
-        do {
-            guard let bridge = try host.link(named: config.bridge) else {
-                throw CNIError(.tryAgainLater, "vxlan: bridge \(config.bridge) vanished during ADD")
-            }
-            let device = try OverlayDevice.ensure(config, underlay: underlay, bridge: bridge, on: host)
-            if device.createdHere {
-                // The agent reconciles a device it finds on its next pass; the containers already
-                // on other hosts must be reachable when this ADD returns.
-                let peers = try store.range(prefix: OverlayKeys.attachments(of: request.network.name)).kvs
-                    .compactMap { OverlayAttachment(stored: $0.value) }
-                try PeerEntries(vni: config.vni, host: hostID, attachments: peers)
-                    .apply(toDevice: device.link.index, on: host, removingStale: false)
-            }
-            guard let mac = result.interfaces.first(where: { $0.sandbox != nil })?.mac.flatMap(MACAddress.init) else {
-                throw CNIError(.internal, "vxlan: the bridge result names no container MAC")
-            }
-            let record = OverlayAttachment(host: hostID, vtep: underlay.vtep, vni: config.vni, mac: mac,
-                                           ips: result.ips.map(\.address), isolated: config.attachment.networkIsolation)
-            try store.put(OverlayKeys.attachment(request.attachmentID), try record.encoded())
-        } catch {
-            try? BridgePlugin().del(bridgeRequest)
-            throw error
-        }
-        return result
+        return try BridgePlugin().add(request.onBridge(config.bridgeAttachment(mtu: device.endpoint.mtu)),
+                                      whenLeased: recordingAttachment(request, host: hostID, vtep: device.endpoint.vtep))
+    }
+
+    /// Writes the attachment's record once its addresses are leased, beside the bridge's kernel
+    /// work, over IPAM's connection when IPAM leased in the overlay's store; and deletes it if the
+    /// ADD fails after all.
+    private func recordingAttachment(_ request: AttachmentRequest<VXLANConfig>, host: String,
+                                     vtep: IPAddress) -> LeaseFollowUp {
+        let config = request.config
+        let key = OverlayKeys.attachment(request.attachmentID)
+        return LeaseFollowUp(run: { lease in
+            let record = OverlayAttachment(host: host, vtep: vtep, vni: config.vni, mac: lease.containerMAC,
+                                           ips: lease.ips.map(\.address), isolated: config.attachment.networkIsolation)
+            try openStore(config.store, reusing: lease.store).put(key, try record.encoded())
+        }, undo: { lease in
+            _ = try? openStore(config.store, reusing: lease.store).delete(key)
+        })
+    }
+
+    /// Starts the host's agent unless it runs. Once the configuration is known to be good: a
+    /// refused ADD starts nothing.
+    private func launchAgent(_ request: AttachmentRequest<VXLANConfig>) throws {
+        try AgentLauncher(dataDir: request.config.store.dataDir, searchPath: request.searchPath)
+            .ensureRunning(networkConfig: request.stdin, hostTTL: request.config.hostTTL)
     }
 
     /// Routed mode: the VXLAN device first (its MAC goes into the host subnet's record), then the
     /// host subnet, then the container on the bridge with IPAM given that subnet as its range. No
     /// attachment record: the peers route to the whole host subnet.
-    private func addRouted(_ request: AttachmentRequest<VXLANConfig>, pool: HostSubnetPool, bridgeConfig: BridgeConfig,
-                           underlay: Underlay, hostID: String, store: any KeyValueStore,
-                           on host: NetlinkSocket) throws -> CNIResult {
+    private func addRouted(_ request: AttachmentRequest<VXLANConfig>, pool: HostSubnetPool, hostID: String,
+                           store: any KeyValueStore, on host: NetlinkSocket) throws -> CNIResult {
         let config = request.config
-        let device = try OverlayDevice.ensure(config, underlay: underlay, bridge: nil, on: host)
+        let device = try OverlayDevice.ensure(config, on: host) { _ in nil }
+        try launchAgent(request)
         let routed = try RoutedHost.prepare(config, pool: pool, network: request.network.name, hostID: hostID,
-                                            underlay: underlay, device: device.link, store: store, on: host)
+                                            vtep: device.endpoint.vtep, device: device.link, store: store, on: host)
         if device.createdHere {
             // The agent programs a device it finds on its next pass; the peers must be reachable
             // when this ADD returns.
@@ -79,7 +84,8 @@ public struct VXLANPlugin: CNIPlugin {
                 .compactMap { HostSubnetRecord(stored: $0.value) }
             try PeerRoutes(vni: config.vni, host: hostID, subnets: peers).apply(toDevice: device.link.index, on: host)
         }
-        return try BridgePlugin().add(request.onBridge(bridgeConfig, stdin: try RoutedHost.ipamStdin(request.stdin, hostSubnet: routed.record.subnet)))
+        let stdin = try RoutedHost.ipamStdin(request.stdin, hostSubnet: routed.record.subnet)
+        return try BridgePlugin().add(request.onBridge(config.bridgeAttachment(mtu: device.endpoint.mtu), stdin: stdin))
     }
 
     public func del(_ request: AttachmentRequest<VXLANConfig>) throws {
@@ -153,7 +159,12 @@ public struct VXLANPlugin: CNIPlugin {
 
 extension VXLANConfig {
     /// The bridge settings where no underlay is read (DEL, CHECK, GC, STATUS): the MTU is not needed.
-    var bridgeAttachment: BridgeConfig { attachment.attaching(to: bridge, mtu: mtu, defaultGateway: isDefaultGateway) }
+    var bridgeAttachment: BridgeConfig { bridgeAttachment(mtu: mtu) }
+
+    /// The bridge settings for containers of MTU `mtu`.
+    func bridgeAttachment(mtu: Int?) -> BridgeConfig {
+        attachment.attaching(to: bridge, mtu: mtu, defaultGateway: isDefaultGateway)
+    }
 
     /// This host's name in the store.
     func hostID() throws -> String {
