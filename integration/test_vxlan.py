@@ -270,3 +270,33 @@ def test_example_config(cluster, overlay, make_netns, container_id):
         cluster.invoke(host, "CHECK", harness.request(plugin, result), ns, cid).expect_ok()
         cluster.invoke(host, "DEL", harness.request(plugin, result), ns, cid).expect_ok()
     assert cluster.records() == {}
+
+
+def test_a_failure_after_the_lease_takes_back_the_record_the_links_and_the_lease(cluster, overlay, make_netns,
+                                                                                 container_id):
+    """ADD writes the record beside the kernel work: when the kernel work fails, the record that was
+    written is deleted again, with the links and the lease."""
+    h1 = cluster.hosts[0]
+    subnet, name = overlay()
+    conf = cluster.conf(h1, name, VNI, subnet)
+    add(cluster, h1, conf, make_netns, container_id)
+    kept = dict(cluster.records())
+    # A route via a gateway off the container's subnet: the kernel refuses it after the lease.
+    bad = dict(conf, ipam=dict(conf["ipam"], routes=[{"dst": "198.51.100.0/24", "gw": "203.0.113.1"}]))
+    key = f"{cluster.prefix}vxlan/attachments/{name}/{(cid := container_id())}/eth0"
+    before = int(cluster.etcd.post("/v3/kv/range", {"key": b64(key)})["header"]["revision"])
+    links = sh("ip", "-n", h1.netns.name, "-o", "link", "show").stdout.count("\n")
+    run = cluster.invoke(h1, "ADD", bad, ns := make_netns(), cid).expect_error(999)
+    assert "203.0.113.1" in run.json["msg"]
+    after = int(cluster.etcd.post("/v3/kv/range", {"key": b64(key)})["header"]["revision"])
+    written = [rev for rev in range(before + 1, after + 1)
+               if cluster.etcd.post("/v3/kv/range", {"key": b64(key), "revision": rev}).get("kvs")]
+    assert written, "the record was never written: the failure came before the lease"
+    assert cluster.records() == kept
+    assert ns.link_names() == ns.baseline
+    assert not any(cid in key or cid in value for key, value in cluster.etcd.keys(cluster.prefix + "ipam/").items())
+    assert sh("ip", "-n", h1.netns.name, "-o", "link", "show").stdout.count("\n") == links
+
+
+def b64(text: str) -> str:
+    return __import__("base64").b64encode(text.encode()).decode()
