@@ -12,7 +12,7 @@
 //   KVSQLite  ->  KV, CSQLite (libsqlite3)          KVMemory  ->  KV          KV  ->  nothing
 //   KVEtcd    ->  KV, JSON, TLS                 (etcd v3's JSON gateway over POSIX sockets)
 //   TLS       ->  COpenSSL (libssl, libcrypto)  (a TLS client session driven over the caller's socket)
-//   Netlink   ->  CNetlink (libnl-route-3), Addressing, POSIX
+//   Netlink   ->  CNetlink (libnl-route-3), Addressing
 //   Firewall  ->  CNftables (libnftnl), CMnl (libmnl), Addressing, Identity      (knows nothing of CNI)
 //   Identity  ->  Addressing          POSIX, Addressing, JSON  ->  nothing of ours
 //   DNSWire  ->  Addressing            DNSResponder  ->  DNSRecords, DNSWire, Addressing
@@ -92,7 +92,7 @@ let package = Package(
         // What a runtime does with configuration lists, as libcni does it: loading, chaining, the result cache.
         .target(name: "CNIRuntime", dependencies: ["Addressing", "CNI", "CNIClient", "Identity", "JSON", "POSIX"]),
         // Typed Swift over libnl-route-3: namespaces, links, addresses, routes, sysctls.
-        .target(name: "Netlink", dependencies: ["CNetlink", "Addressing", "POSIX"]),
+        .target(name: "Netlink", dependencies: ["CNetlink", "Addressing"]),
         // The key-value store protocol with etcd v3 semantics, and what its backends share.
         .target(name: "KV"),
         // The embedded backend: one SQLite file per host, shared by every process.
@@ -134,8 +134,7 @@ let package = Package(
         .target(name: "ServiceLog", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
         // One type per plugin, conforming to CNIPlugin.
-        .target(name: "BridgePlugin", dependencies: ["Addressing", "CNI", "Firewall", "Identity", "Netlink", "PluginKit", "POSIX",
-                                                     "Stores"],
+        .target(name: "BridgePlugin", dependencies: ["Addressing", "CNI", "Firewall", "Identity", "Netlink", "PluginKit", "Stores"],
                 path: "Sources/Plugins/Bridge"),
         .target(name: "NonePlugin", dependencies: ["Addressing", "CNI", "Netlink", "PluginKit"], path: "Sources/Plugins/None"),
         .target(name: "HostPlugin", dependencies: ["Addressing", "CNI", "Netlink", "PluginKit"], path: "Sources/Plugins/Host"),

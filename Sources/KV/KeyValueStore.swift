@@ -21,6 +21,11 @@ public protocol KeyValueStore: AnyObject {
     @discardableResult
     func put(_ key: String, _ value: [UInt8]) throws -> Int64
 
+    /// `put`, sent now and answered later: the caller works while the store commits, and learns the
+    /// outcome from `wait` on what this returns (nothing is known to be written before). The store
+    /// stays usable meanwhile. A backend that cannot send ahead writes at once.
+    func sendPut(_ key: String, _ value: [UInt8]) throws -> PendingWrite
+
     /// Deletes `key`; returns how many keys were deleted (0 or 1).
     @discardableResult
     func delete(_ key: String) throws -> Int
@@ -119,6 +124,11 @@ public enum WatchEvent: Sendable, Equatable {
 extension KeyValueStore {
     @discardableResult
     public func put(_ key: String, _ value: String) throws -> Int64 { try put(key, Array(value.utf8)) }
+
+    public func sendPut(_ key: String, _ value: [UInt8]) throws -> PendingWrite {
+        let revision = try put(key, value)
+        return PendingWrite { revision }
+    }
 
     @discardableResult
     public func put(_ key: String, _ value: String, lease: LeaseID) throws -> Int64 {

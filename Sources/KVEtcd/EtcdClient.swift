@@ -185,15 +185,8 @@ final class EtcdClient {
             self.connection = connection
             do throws(EtcdError) {
                 try connection.send(path: path, body: bytes, headers: headers, deadline: deadline)
-                let (status, responseHeaders) = try connection.readHead(deadline: deadline)
-                let answer = try connection.readBody(headers: responseHeaders, deadline: deadline)
-                if responseHeaders["connection"]?.lowercased() == "close" || !connection.isOpen { drop() }
-                guard status == 200 else { throw serverError(status, answer, from: connection.endpoint) }
-                do {
-                    return try JSONParser.parse(answer)
-                } catch {
-                    throw EtcdError.protocolViolation("\(connection.endpoint)\(path): \(error)")
-                }
+                defer { if !connection.isOpen { drop() } }
+                return try answer(on: connection, to: path, deadline: deadline)
             } catch .tls(let detail) {
                 drop()
                 throw .tls(detail)
@@ -214,6 +207,85 @@ final class EtcdClient {
             }
         }
         throw .unreachable("no etcd endpoint answered within \(configuration.timeout) (\(failures.joined(separator: "; ")))")
+    }
+
+    /// Reads the answer to the request just sent on `connection`, closing it when the server ends it.
+    private func answer(on connection: HTTPConnection, to path: String,
+                        deadline: ContinuousClock.Instant) throws(EtcdError) -> JSONValue {
+        let (status, headers) = try connection.readHead(deadline: deadline)
+        let answer = try connection.readBody(headers: headers, deadline: deadline)
+        if headers["connection"]?.lowercased() == "close" { connection.close() }
+        guard status == 200 else { throw serverError(status, answer, from: connection.endpoint) }
+        do {
+            return try JSONParser.parse(answer)
+        } catch {
+            throw EtcdError.protocolViolation("\(connection.endpoint)\(path): \(error)")
+        }
+    }
+
+    /// Sends `body` to `path` over the kept-alive connection and returns without waiting:
+    /// `PendingCall.answer` reads the answer, so the caller works while etcd handles the request.
+    /// The pending call holds the connection until then (any other request opens another). With
+    /// no open connection, or no token yet, nothing is sent now and `answer` makes the whole call.
+    func send(_ path: String, _ body: JSONValue) -> PendingCall {
+        guard let connection, configuration.username == nil || token != nil else {
+            return PendingCall(client: self, path: path, body: body, connection: nil)
+        }
+        self.connection = nil
+        do throws(EtcdError) {
+            try connection.send(path: path, body: JSONWriter.write(body), headers: headers,
+                                deadline: ContinuousClock.now.advanced(by: configuration.timeout))
+            return PendingCall(client: self, path: path, body: body, connection: connection)
+        } catch {
+            connection.close()
+            return PendingCall(client: self, path: path, body: body, connection: nil)
+        }
+    }
+
+    /// A request `send` sent, whose answer is still to be read.
+    final class PendingCall {
+        private let client: EtcdClient
+        private let path: String
+        private let body: JSONValue
+        private var connection: HTTPConnection?
+
+        fileprivate init(client: EtcdClient, path: String, body: JSONValue, connection: HTTPConnection?) {
+            self.client = client
+            self.path = path
+            self.body = body
+            self.connection = connection
+        }
+
+        /// The answer, as `call` gives it; the request is made in full here when it was not sent, or
+        /// when the server had closed the kept-alive connection before reading it. Read once.
+        func answer() throws(EtcdError) -> JSONValue {
+            guard let connection else { return try client.call(path, body) }
+            self.connection = nil
+            let configuration = client.configuration
+            do throws(EtcdError) {
+                let answer = try client.answer(on: connection, to: path,
+                                               deadline: ContinuousClock.now.advanced(by: configuration.timeout))
+                client.keep(connection)
+                return answer
+            } catch .server(_, let code, _) where code == 16 && configuration.username != nil {
+                // The token expired: `call` authenticates again and repeats the request.
+                client.keep(connection)
+                return try client.call(path, body)
+            } catch .unreachable(let detail) where detail.hasSuffix("the connection was closed") {
+                // Closed while idle, before the server read the request.
+                connection.close()
+                return try client.call(path, body)
+            } catch .unreachable(let detail) {
+                connection.close()
+                throw .unreachable("etcd at \(connection.endpoint) did not answer \(path) within \(configuration.timeout)"
+                    + " (\(detail)); endpoints: \(client.endpointList)")
+            }
+        }
+    }
+
+    /// Takes back a connection a pending call used, unless another was opened meanwhile.
+    private func keep(_ connection: HTTPConnection) {
+        if self.connection == nil && connection.isOpen { self.connection = connection } else { connection.close() }
     }
 
     private func drop() {

@@ -36,6 +36,14 @@ public final class EtcdStore: KeyValueStore {
         return EtcdWire.revision(try call("/v3/kv/put", .object(["key": wire.key(key), "value": .string(Base64.encode(value))])))
     }
 
+    /// Sent over the kept-alive connection, which the answer keeps until `wait` reads it (other
+    /// requests meanwhile open another); without one, the whole put happens in `wait`.
+    public func sendPut(_ key: String, _ value: [UInt8]) throws -> PendingWrite {
+        try checked(key)
+        let call = client.send("/v3/kv/put", .object(["key": wire.key(key), "value": .string(Base64.encode(value))]))
+        return PendingWrite { [self] in EtcdWire.revision(try translate { () throws(EtcdError) in try call.answer() }) }
+    }
+
     @discardableResult
     public func delete(_ key: String) throws -> Int {
         try checked(key)

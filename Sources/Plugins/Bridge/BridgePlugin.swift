@@ -18,7 +18,7 @@ public struct BridgePlugin: CNIPlugin {
         try add(request, whenLeased: nil)
     }
 
-    /// ADD, with `whenLeased` run beside the kernel work once the lease is known.
+    /// ADD, with `whenLeased` started once the lease is known and finished after the kernel work.
     public func add(_ request: AttachmentRequest<BridgeConfig>, whenLeased followUp: LeaseFollowUp?) throws -> CNIResult {
         let config = request.config
         let netns = try NetworkNamespace.open(path: request.netnsOfAddOrCheck)
@@ -49,8 +49,8 @@ public struct BridgePlugin: CNIPlugin {
                 rollback.onFailure { try? ipam.del(request) }
                 result = try reclaimingLostLeases(result, ipam: ipam, request, firewall: firewall, host: host)
             }
-            let running = try followUp?.start(BridgeLease(ips: result.ips, containerMAC: containerMAC, store: leaseStore))
-            if let running { rollback.onFailure(running.rollBack) }
+            let started = try followUp?.start(BridgeLease(ips: result.ips, containerMAC: containerMAC, store: leaseStore))
+            if let started { rollback.onFailure(started.undo) }
             if config.isGateway {
                 try bridge.ensureGateways(result.ips.compactMap { ip in
                     ip.gateway.map { InterfaceAddress(address: $0, prefixLength: ip.address.prefixLength) }
@@ -103,7 +103,7 @@ public struct BridgePlugin: CNIPlugin {
             if let dns = request.network.dns, !dns.isEmpty { result.dns = dns }
             try BridgeFirewall(request).apply(to: result, port: hostVeth, mac: containerMAC, using: firewall, on: host,
                                               rollback: &rollback)
-            try running?.finish()
+            try started?.finish()
             return result
         }
     }

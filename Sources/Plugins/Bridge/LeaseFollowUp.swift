@@ -1,6 +1,5 @@
 import Addressing
 import CNI
-import POSIX
 import Stores
 
 /// What a bridge ADD has settled once IPAM has leased: what work beside the attachment needs.
@@ -10,49 +9,36 @@ public struct BridgeLease {
     /// The container interface's MAC address.
     public let containerMAC: MACAddress
     /// The store in-process IPAM leased in (`nil` when IPAM is delegated or absent): work that writes
-    /// to the same store can use its kept-alive connection, which nothing else uses until it ends.
+    /// to the same store can use its kept-alive connection.
     public let store: OpenedStore?
 }
 
-/// Work a plugin built on the bridge attachment does beside it once the lease is known, such as
-/// writing a record to a store: its round trips overlap the kernel work (the veth pair, addresses,
-/// routes, firewall) instead of following it.
+/// Work a plugin built on the bridge attachment does beside it once the lease is known, such as a
+/// write to a store sent before the kernel work (the veth pair, addresses, routes, firewall) and
+/// answered after it, so that the store's commit and the kernel work overlap.
 public struct LeaseFollowUp {
-    let run: (BridgeLease) throws -> Void
-    let undo: (BridgeLease) -> Void
+    let start: (BridgeLease) throws -> Started
 
-    /// - Parameters:
-    ///   - run: runs on a thread of its own, in the host's network namespace, while the ADD attaches
-    ///     the container; the ADD returns once it has ended, and fails (rolling back) if it throws.
-    ///   - undo: runs when the ADD fails, once `run` has ended however it ended, before the lease is
-    ///     released: takes back whatever `run` may have done. Best effort, like every undo step.
-    public init(run: @escaping (BridgeLease) throws -> Void, undo: @escaping (BridgeLease) -> Void) {
-        self.run = run
-        self.undo = undo
+    /// - Parameter start: called on the ADD's thread, in the host's namespace, once the lease is
+    ///   known and before the kernel work; starts the work and says how to end it. An error fails
+    ///   the ADD (rolling back).
+    public init(start: @escaping (BridgeLease) throws -> Started) {
+        self.start = start
     }
 
-    /// Starts `run` on its thread. Called while the calling thread is in the host's namespace, which
-    /// the new thread starts in (namespaces are per thread).
-    func start(_ lease: BridgeLease) throws -> Running {
-        let run = self.run
-        do {
-            return Running(task: try ThreadTask { try run(lease) }, lease: lease, undo: undo)
-        } catch {
-            throw CNIError(.tryAgainLater, "cannot start a thread: \(error)")
-        }
-    }
+    /// Work under way.
+    public struct Started {
+        let finish: () throws -> Void
+        let undo: () -> Void
 
-    struct Running {
-        let task: ThreadTask<Void>
-        let lease: BridgeLease
-        let undo: (BridgeLease) -> Void
-
-        /// Waits for `run` and rethrows its error.
-        func finish() throws { try task.wait() }
-
-        func rollBack() {
-            _ = try? task.wait()
-            undo(lease)
+        /// - Parameters:
+        ///   - finish: called once the kernel work is done, before the ADD returns: waits for the
+        ///     work to end; an error fails the ADD (rolling back).
+        ///   - undo: called when the ADD fails, whether `finish` was called or not, before the lease
+        ///     is released: takes back whatever the work did. Best effort, like every undo step.
+        public init(finish: @escaping () throws -> Void, undo: @escaping () -> Void) {
+            self.finish = finish
+            self.undo = undo
         }
     }
 }

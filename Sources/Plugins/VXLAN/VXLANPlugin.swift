@@ -44,20 +44,24 @@ public struct VXLANPlugin: CNIPlugin {
                                       whenLeased: recordingAttachment(request, host: hostID, vtep: device.endpoint.vtep))
     }
 
-    /// Writes the attachment's record once its addresses are leased, beside the bridge's kernel
-    /// work, over IPAM's connection when IPAM leased in the overlay's store; and deletes it if the
-    /// ADD fails after all.
+    /// Sends the attachment's record once its addresses are leased, over IPAM's kept-alive
+    /// connection when IPAM leased in the overlay's store, and reads the answer after the bridge's
+    /// kernel work: etcd commits meanwhile. Deletes the record if the ADD fails after all.
     private func recordingAttachment(_ request: AttachmentRequest<VXLANConfig>, host: String,
                                      vtep: IPAddress) -> LeaseFollowUp {
         let config = request.config
         let key = OverlayKeys.attachment(request.attachmentID)
-        return LeaseFollowUp(run: { lease in
+        return LeaseFollowUp { lease in
             let record = OverlayAttachment(host: host, vtep: vtep, vni: config.vni, mac: lease.containerMAC,
                                            ips: lease.ips.map(\.address), isolated: config.attachment.networkIsolation)
-            try openStore(config.store, reusing: lease.store).put(key, try record.encoded())
-        }, undo: { lease in
-            _ = try? openStore(config.store, reusing: lease.store).delete(key)
-        })
+            let store = try openStore(config.store, reusing: lease.store)
+            let written = try store.sendPut(key, try record.encoded())
+            return .init(finish: { _ = try written.wait() }, undo: {
+                // After the put's answer, so that the delete cannot overtake it.
+                _ = try? written.wait()
+                _ = try? store.delete(key)
+            })
+        }
     }
 
     /// Starts the host's agent unless it runs. Once the configuration is known to be good: a
