@@ -30,7 +30,6 @@ public struct VXLANPlugin: CNIPlugin {
         let device = try OverlayDevice.ensure(config, on: host) { endpoint in
             try BridgePlugin.ensureBridge(config.bridgeAttachment(mtu: endpoint.mtu), on: host)
         }
-        try launchAgent(request)
         if device.createdHere {
             // The agent reconciles a device it finds on its next pass; the containers already on
             // other hosts must be reachable when this ADD returns.
@@ -46,7 +45,8 @@ public struct VXLANPlugin: CNIPlugin {
 
     /// Sends the attachment's record once its addresses are leased, over IPAM's kept-alive
     /// connection when IPAM leased in the overlay's store, and reads the answer after the bridge's
-    /// kernel work: etcd commits meanwhile. Deletes the record if the ADD fails after all.
+    /// kernel work and the agent's start: etcd commits meanwhile. Deletes the record if the ADD
+    /// fails after all.
     private func recordingAttachment(_ request: AttachmentRequest<VXLANConfig>, host: String,
                                      vtep: IPAddress) -> LeaseFollowUp {
         let config = request.config
@@ -56,7 +56,11 @@ public struct VXLANPlugin: CNIPlugin {
                                            ips: lease.ips.map(\.address), isolated: config.attachment.networkIsolation)
             let store = try openStore(config.store, reusing: lease.store)
             let written = try store.sendPut(key, try record.encoded())
-            return .init(finish: { _ = try written.wait() }, undo: {
+            return .init(finish: {
+                // While etcd commits the record.
+                try launchAgent(request)
+                _ = try written.wait()
+            }, undo: {
                 // After the put's answer, so that the delete cannot overtake it.
                 _ = try? written.wait()
                 _ = try? store.delete(key)
