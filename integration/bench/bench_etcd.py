@@ -15,6 +15,9 @@ sends etcd (from etcd's own gRPC counters).
   block allocator, 4 processes      >= 3000 allocations/s and >= 5 x naive CAS: four host IDs, each
                                     process leasing in a loop through the IPAM module on one connection
                                     (kv-ipam-bench, built here with SWIFT_CNI_BENCH=1)
+  one-key transactions, 4 processes the same processes, each step the least an allocation can send
+                                    (one create-if-absent of one key): the ceiling etcd and its JSON
+                                    gateway set on this machine, whatever the allocator does
 """
 
 from __future__ import annotations
@@ -101,11 +104,15 @@ def build_block_allocator() -> Path:
     return repo / ".build" / "release" / "kv-ipam-bench"
 
 
-def block_allocators(etcd: EtcdServer, binary: Path, subnet: str, total: int, clients: int = 4) -> float:
-    """Allocations per second of `clients` allocator processes, one host ID each, started together."""
+def block_allocators(etcd: EtcdServer, binary: Path, subnet: str, total: int, clients: int = 4,
+                     floor: bool = False) -> float:
+    """Allocations per second of `clients` allocator processes, one host ID each, started together;
+    with `floor`, one-key transactions per second of the same processes instead."""
+    prefix = "/floor/" if floor else "/blocks/"
     ipam = json.dumps({"type": "kv-ipam", "subnet": subnet,
-                       "store": {"type": "etcd", "endpoints": [etcd.endpoint], "prefix": "/blocks/"}})
-    workers = [subprocess.Popen([str(binary), ipam, "bench-blocks", f"host{n}", str(total // clients)],
+                       "store": {"type": "etcd", "endpoints": [etcd.endpoint], "prefix": prefix}})
+    workers = [subprocess.Popen([str(binary), ipam, "bench-blocks", f"host{n}", str(total // clients),
+                                 *(["--floor"] if floor else [])],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for n in range(clients)]
     start = time.perf_counter()
     for worker in workers:
@@ -115,6 +122,10 @@ def block_allocators(etcd: EtcdServer, binary: Path, subnet: str, total: int, cl
         worker.stdin.close()
         assert worker.wait() == 0, "a block allocator failed"
     elapsed = time.perf_counter() - start
+    if floor:
+        made = etcd.keys(prefix)
+        assert len(made) == total // clients * clients, f"one-key transactions: {len(made)} keys for {total}"
+        return len(made) / elapsed
     leased = [k for k in etcd.keys("/blocks/") if "/ips/" in k]
     assert len(leased) == total // clients * clients, f"block allocators: {len(leased)} addresses for {total} leases"
     owners = [v.split("\n")[0] for k, v in etcd.keys("/blocks/").items() if "/blocks/" in k.removeprefix("/blocks/")]
@@ -220,6 +231,11 @@ def main() -> None:
                       f"{verdict(blocks >= 3000)}; {blocks / rate:.1f} x naive CAS (target >= 5): {verdict(blocks >= 5 * rate)}")
                 print(f"  etcd CPU per allocation {cpu * MS:.2f} ms (so at most {1 / cpu:.0f}/s per core it has); requests per "
                       f"allocation: {requests_per_run(before, requests_by_method(etcd), args.allocations)}")
+                cpu = cpu_seconds(etcd)
+                ceiling = block_allocators(etcd, allocator, str(next(subnets)), args.allocations, floor=True)
+                cpu = (cpu_seconds(etcd) - cpu) / args.allocations
+                print(f"one-key transactions, 4 processes, {kind}: {ceiling:7.0f}/s, etcd CPU {cpu * MS:.2f} ms each; "
+                      f"block allocator / one-key = {blocks / ceiling:.2f}")
         finally:
             for etcd in servers.values():
                 etcd.stop()
