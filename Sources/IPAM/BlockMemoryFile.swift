@@ -3,8 +3,8 @@ import KV
 import POSIX
 
 /// A `BlockMemory` in one file, replaced whole on each `keep` so that a reader never sees half of
-/// it, in a directory made (mode 0700) if it is not there. A file that cannot be read or parsed
-/// recalls nothing.
+/// it, in a directory made (mode 0700, with its parents) if it is not there. A file that cannot be
+/// read or parsed recalls nothing.
 ///
 /// The file holds one record per block: a line `<mod revision> <value bytes> <key>`, then the value.
 public struct BlockMemoryFile: BlockMemory {
@@ -44,8 +44,11 @@ public struct BlockMemoryFile: BlockMemory {
         do {
             try RegularFile.replace(atPath: path, with: bytes)
         } catch where error.code == ENOENT {
-            guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
-            mkdir(String(path[..<slash]), 0o700)
+            var directory = ""
+            for component in path.split(separator: "/").dropLast() {
+                directory += "/" + component
+                mkdir(directory, 0o700)
+            }
             try? RegularFile.replace(atPath: path, with: bytes)
         } catch {}
     }

@@ -9,7 +9,7 @@ import Testing
 @Suite final class BlockMemoryTests {
     let sets = try! config(#"{"subnet":"10.77.0.0/24"}"#).rangeSets
     let directory = FileManager.default.temporaryDirectory.path + "/ipamtests-blocks-" + UUID().uuidString
-    var memory: BlockMemoryFile { BlockMemoryFile(path: directory + "/blocks") }
+    var memory: BlockMemoryFile { BlockMemoryFile(path: directory + "/data/ipam-blocks/blocks") }
 
     deinit {
         try? FileManager.default.removeItem(atPath: directory)
@@ -59,7 +59,7 @@ import Testing
 
     @Test(arguments: ["", "garbage", "12 999 ipam/testnet/blocks/10.77.0.0/26\nshort", "-3 1 k\nx", "7 2 k"])
     func aMemoryThatCannotBeParsedRecallsNothing(_ text: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/data/ipam-blocks", withIntermediateDirectories: true)
         try text.write(toFile: memory.path, atomically: false, encoding: .utf8)
         #expect(memory.recall().isEmpty)
         let store = EtcdLikeStore()
