@@ -25,6 +25,10 @@ final class EtcdLikeStore: KeyValueStore {
 
     func get(_ key: String) throws -> KeyValue? { try reachable(); return try inner.get(key) }
     func range(prefix: String) throws -> RangeResult { try reachable(); return try inner.range(prefix: prefix) }
+    func range(prefix: String, limit: Int, _ body: ([KeyValue]) throws -> Void) throws -> Int64 {
+        try reachable()
+        return try inner.range(prefix: prefix, limit: limit, body)
+    }
     func put(_ key: String, _ value: [UInt8]) throws -> Int64 { try inner.put(key, value) }
     func delete(_ key: String) throws -> Int { try inner.delete(key) }
     func delete(prefix: String) throws -> Int { try inner.delete(prefix: prefix) }
