@@ -30,6 +30,11 @@ final class EtcdLikeStore: KeyValueStore {
         ranges += 1
         return try inner.range(prefix: prefix)
     }
+    func range(prefix: String, limit: Int, _ body: ([KeyValue]) throws -> Void) throws -> Int64 {
+        try reachable()
+        ranges += 1
+        return try inner.range(prefix: prefix, limit: limit, body)
+    }
     func put(_ key: String, _ value: [UInt8]) throws -> Int64 { try inner.put(key, value) }
     func delete(_ key: String) throws -> Int { try inner.delete(key) }
     func delete(prefix: String) throws -> Int { try inner.delete(prefix: prefix) }
