@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import shutil
+import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -363,6 +366,39 @@ masquerade: ["{v4}"]
             pytest.fail(f"`lab up` made more than 500 {syscall} calls")
         down_and_compare(file, host)
     assert kills > 50 and windows > 5, (kills, windows)
+
+
+def test_up_stopped_as_its_link_appears_and_killed_leaves_nothing_after_down(lab_host, tmp_path, session):
+    """SIGSTOP the moment `up`'s bridge shows in /sys/class/net (under its staging name or its own), then
+    SIGKILL: whatever the state file had recorded by then, `down` removes the lab and the next `up` works."""
+    lab, ns, bridge = f"t{PID}-stop", f"{NS_PREFIX}st", f"{BRIDGE_PREFIX}sb"
+    v4, _ = session.subnets()
+    file = lab_file(tmp_path, lab, f"""
+name: {lab}
+namespaces: [{ns}]
+bridges: [{{name: {bridge}, addresses: ["{v4.network_address + 1}/24"]}}]
+veths: [{{a: {{name: {bridge}p, master: {bridge}}}, b: {{name: eth0, namespace: {ns}}}}}]
+""")
+    host = lab_host(file, lab, ns, bridge, "nclab")
+    def appeared() -> bool:
+        return any(name == bridge or name.startswith("nclab") for name in os.listdir("/sys/class/net"))
+
+    up = subprocess.Popen([str(ours_dir() / "netctl"), "lab", "up", str(file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not appeared() and up.poll() is None and time.monotonic() < deadline:
+            pass
+        up.send_signal(signal.SIGSTOP)
+        assert up.poll() is None, "`lab up` finished before its bridge appeared"
+        assert ns in harness.netns_names() and lab_state(lab), "stopped before the bridge step"
+    finally:
+        up.kill()
+        up.wait()
+    netctl("lab", "down", str(file))
+    assert host.unchanged()
+    netctl("lab", "up", str(file))
+    assert harness.link(bridge)["ifalias"] == f"netctl-lab:{lab}"
+    down_and_compare(file, host)
 
 
 def test_down_after_a_crash_removes_only_what_carries_the_labs_tag(lab_host, tmp_path):
