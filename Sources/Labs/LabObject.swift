@@ -1,6 +1,7 @@
 import Addressing
 
-/// One thing `lab up` made, as its state file records it: what `down` removes, and nothing else.
+/// One thing `lab up` made, or was about to make, as its state file records it: what `down` removes, and
+/// nothing else.
 ///
 /// Recorded write-ahead: as `intended` before `up` makes it, so a crash at any point leaves a record of
 /// everything that may exist. Links and namespaces are recorded by name and removed only while they carry
