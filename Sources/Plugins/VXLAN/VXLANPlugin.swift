@@ -70,8 +70,16 @@ public struct VXLANPlugin: CNIPlugin {
                            on host: NetlinkSocket) throws -> CNIResult {
         let config = request.config
         let device = try OverlayDevice.ensure(config, underlay: underlay, bridge: nil, on: host)
-        let routed = try RoutedHost.prepare(config, pool: pool, network: request.network.name, hostID: hostID,
-                                            underlay: underlay, device: device.link, store: store, on: host)
+        let routed: RoutedHost
+        do {
+            routed = try RoutedHost.prepare(config, pool: pool, network: request.network.name, hostID: hostID,
+                                                underlay: underlay, device: device.link, store: store, on: host)
+        } catch {
+            // Nothing of this host is in the store then (the store is down, say): a device made
+            // here goes again, so that the failed ADD leaves nothing.
+            if device.createdHere { _ = try? host.deleteLink(index: device.link.index) }
+            throw error
+        }
         if device.createdHere {
             // The agent programs a device it finds on its next pass; the peers must be reachable
             // when this ADD returns.
