@@ -81,6 +81,9 @@ public struct VXLANPlugin: CNIPlugin {
             throw error
         }
         if device.createdHere {
+            if config.attachment.networkIsolation {
+                try TunnelIngress.restrict(OverlayDeviceName.make(vni: config.vni), to: pool.network, of: request.network.name)
+            }
             // The agent programs a device it finds on its next pass; the peers must be reachable
             // when this ADD returns.
             let peers = try store.range(prefix: OverlayKeys.subnets(of: request.network.name)).kvs
