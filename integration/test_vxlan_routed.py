@@ -10,7 +10,8 @@ import pytest
 
 import harness
 from harness.processes import sh, wait_until
-from test_vxlan import add, cluster, overlay, ping_df  # noqa: F401 (fixtures)
+from harness.nft import owned_by
+from harness.overlay import add, add_fails_leaving_nothing, mentions, ping_df
 
 pytestmark = [pytest.mark.ours_only,
               pytest.mark.skipif(not harness.etcd_available(), reason="no etcd binary (install etcd-server)")]
@@ -21,8 +22,8 @@ DEVICE = f"vxlan{VNI}"
 HOST_PREFIX = 27
 
 
-def routed_conf(cluster, host, name, subnet, **fields):
-    conf = cluster.conf(host, name, VNI, subnet, mode="routed", hostSubnetSize=HOST_PREFIX, **fields)
+def routed_conf(cluster, host, name, subnet, vni=VNI, **fields):
+    conf = cluster.conf(host, name, vni, subnet, mode="routed", hostSubnetSize=HOST_PREFIX, **fields)
     conf["subnet"] = str(subnet)
     del conf["ipam"]["ranges"]  # the plugin gives kv-ipam the host subnet
     return conf
@@ -39,9 +40,9 @@ def subnets(cluster, name):
     return by_host
 
 
-def routes(host):
+def routes(host, device=DEVICE):
     """peer subnet → next hop of the routes through the device (all onlink)."""
-    out = sh("ip", "-n", host.netns.name, "-j", "route", "show", "dev", DEVICE).stdout
+    out = sh("ip", "-n", host.netns.name, "-j", "route", "show", "dev", device).stdout
     found = {}
     for route in json.loads(out) if out.strip() else []:
         if "gateway" in route:
@@ -52,6 +53,19 @@ def routes(host):
 
 def expected_routes(records, host):
     return {r["subnet"]: r["subnet"].split("/")[0] for h, r in records.items() if h != host.name}
+
+
+def peer_state(host, device=DEVICE):
+    """What a host holds for its peers: routes, neighbour and FDB entries of the device."""
+    return routes(host, device), host.neighbours(device), host.fdb(device)
+
+
+def expected_peer_state(records, host):
+    """Per peer host subnet: a route via the peer device's address, that address at its MAC, the MAC
+    behind the peer's VTEP."""
+    peers = [r for h, r in records.items() if h != host.name]
+    return (expected_routes(records, host), {r["subnet"].split("/")[0]: r["mac"] for r in peers},
+            {r["mac"]: r["vtep"] for r in peers})
 
 
 def test_routed_hosts_lease_distinct_subnets_and_containers_ping_at_the_mtu(cluster, overlay, make_netns, container_id):
@@ -138,3 +152,83 @@ def test_a_host_whose_agent_stops_leaves_its_peers_routes_within_the_ttl(cluster
     c3 = add(cluster, h3, routed_conf(cluster, h3, name, subnet, hostTTL=ttl), make_netns, container_id)
     assert subnets(cluster, name)["h3"]["subnet"] == records["h3"]["subnet"]
     wait_until(lambda: routes(h1) == expected_routes(records, h1), timeout=5, what="h3 back on h1")
+
+
+def test_del_on_one_host_leaves_its_peers_routing_to_its_subnet(cluster, overlay, make_netns, container_id):
+    """Routed mode keeps nothing per container on the peers: a DEL removes the container's link,
+    address and firewall elements on its own host, and the peers keep one route, neighbour and FDB
+    entry for the host subnet, which its other containers still answer on."""
+    subnet, name = overlay()
+    h1, h2, h3 = cluster.hosts
+    confs = {h.name: routed_conf(cluster, h, name, subnet) for h in cluster.hosts}
+    c1 = add(cluster, h1, confs["h1"], make_netns, container_id)
+    ns2, cid2, a2, _, r2 = add(cluster, h2, confs["h2"], make_netns, container_id)
+    c2b = add(cluster, h2, confs["h2"], make_netns, container_id)
+    c3 = add(cluster, h3, confs["h3"], make_netns, container_id)
+    records = subnets(cluster, name)
+    for host in (h1, h3):
+        wait_until(lambda: peer_state(host) == expected_peer_state(records, host), timeout=5,
+                   what=f"{host.name} programmed")
+    ping_df(c1[0], a2, 1450)
+    assert owned_by(cid2, h2.netns.name)
+
+    cluster.invoke(h2, "DEL", harness.request(confs["h2"], r2), None, cid2).expect_ok()
+    assert not owned_by(cid2, h2.netns.name)
+    assert mentions(cluster, cid2) == {}, "the address is released"
+    assert subnets(cluster, name) == records, "h2 keeps its subnet"
+    for host in (h1, h3):
+        assert peer_state(host) == expected_peer_state(records, host)
+    ping_df(c1[0], c2b[2], 1450)
+    ping_df(c3[0], c2b[2], 1450)
+    assert c1[0].exec("ping", "-4", "-c", "1", "-W", "1", a2, check=False).returncode != 0
+    # A second DEL of what is gone succeeds.
+    cluster.invoke(h2, "DEL", harness.request(confs["h2"], r2), None, cid2).expect_ok()
+
+
+def test_two_routed_overlays_stay_apart(cluster, overlay, make_netns, container_id):
+    h1, h2, _ = cluster.hosts
+    (subnet_a, name_a), (subnet_b, name_b) = overlay(), overlay()
+    a1, a2 = (add(cluster, h, routed_conf(cluster, h, name_a, subnet_a, vni=201), make_netns, container_id) for h in (h1, h2))
+    b1, b2 = (add(cluster, h, routed_conf(cluster, h, name_b, subnet_b, vni=202), make_netns, container_id) for h in (h1, h2))
+    ping_df(a1[0], a2[2], 1450)
+    ping_df(b1[0], b2[2], 1450)
+    for device, name in (("vxlan201", name_a), ("vxlan202", name_b)):
+        assert peer_state(h1, device) == expected_peer_state(subnets(cluster, name), h1)
+    # Across the overlays nothing answers: neither through the tunnel nor routed by a host into the
+    # other overlay's device.
+    for source, target in [(a1, b2), (b1, a2), (a2, b1), (b2, a1), (a1, b1)]:
+        assert source[0].exec("ping", "-4", "-c", "1", "-W", "1", target[2], check=False).returncode != 0, \
+            f"{source[2]} reaches {target[2]}"
+
+
+def test_etcd_stopped_traffic_keeps_crossing_and_add_is_code_11_leaving_nothing(cluster, overlay, make_netns,
+                                                                               container_id):
+    subnet, name = overlay()
+    h1, h2, h3 = cluster.hosts
+    confs = {h.name: routed_conf(cluster, h, name, subnet) for h in cluster.hosts}
+    for conf in confs.values():
+        conf["store"]["timeout"] = 0.5  # the ipam section's store too: the same object
+    ns1, _, a1, _, _ = add(cluster, h1, confs["h1"], make_netns, container_id)
+    ns2, _, a2, _, _ = add(cluster, h2, confs["h2"], make_netns, container_id)
+    ping_df(ns1, a2, 1450)
+    # Frozen rather than killed: connections are accepted and never answered.
+    cluster.etcd.freeze()
+    failed = []
+    try:
+        # On a host with its subnet, and on one the overlay has not reached yet.
+        for host in (h1, h3):
+            add_fails_leaving_nothing(cluster, host, confs[host.name], make_netns(), cid := container_id(), within=3)
+            failed.append(cid)
+        ping_df(ns1, a2, 1450)
+        ping_df(ns2, a1, 1450)
+    finally:
+        cluster.etcd.thaw()
+    for cid in failed:
+        assert mentions(cluster, cid) == {}
+    assert set(subnets(cluster, name)) == {"h1", "h2"}
+
+    # etcd back: ADD works on both, and h3's new subnet is routed from h1.
+    ns1b, _, a1b, _, _ = add(cluster, h1, confs["h1"], make_netns, container_id)
+    ns3, _, a3, _, _ = add(cluster, h3, confs["h3"], make_netns, container_id)
+    ping_df(ns3, a1b, 1450)
+    ping_df(ns1, a3, 1450)
