@@ -69,6 +69,9 @@ public struct VXLANPlugin: CNIPlugin {
                            underlay: Underlay, hostID: String, store: any KeyValueStore,
                            on host: NetlinkSocket) throws -> CNIResult {
         let config = request.config
+        // Until the container is on the host subnet, a DEL of the host's last one must not retire it.
+        let lock = try RoutedHost.lockForAdd(config, request.network.name)
+        defer { withExtendedLifetime(lock) {} }
         let device = try OverlayDevice.ensure(config, underlay: underlay, bridge: nil, on: host)
         let routed: RoutedHost
         do {
@@ -96,8 +99,12 @@ public struct VXLANPlugin: CNIPlugin {
     public func del(_ request: AttachmentRequest<VXLANConfig>) throws {
         // The record first, so the other hosts stop sending to the container before its address
         // can be leased again.
-        try openStore(request.config.store).delete(OverlayKeys.attachment(request.attachmentID))
+        let store = try openStore(request.config.store)
+        try store.delete(OverlayKeys.attachment(request.attachmentID))
         try BridgePlugin().del(request.onBridge(request.config.bridgeAttachment, stdin: try request.config.ipamStdin(request)))
+        if request.config.hostSubnets != nil {
+            RoutedHost.retireIfIdle(request.config, network: request.network.name, store: store)
+        }
     }
 
     public func check(_ request: AttachmentRequest<VXLANConfig>) throws {
