@@ -98,14 +98,15 @@ def test_routed_hosts_lease_distinct_subnets_and_containers_ping_at_the_mtu(clus
                                   check=False)
     assert too_big.returncode != 0
 
-    # CHECK holds; DEL (no namespace) releases the address and the host keeps its subnet.
+    # CHECK holds; DEL (no namespace) releases the address and the host keeps its subnet, for its
+    # grace period (kv-ipam's default: 600 s).
     host, ns, address, result, cid = attached[0]
     conf = routed_conf(cluster, host, name, subnet)
     cluster.invoke(host, "CHECK", harness.request(conf, result), ns, cid).expect_ok()
     cluster.invoke(host, "DEL", harness.request(conf, result), None, cid).expect_ok()
     assert not any(address in key.split("/") or f"\"{address}" in value
                for key, value in cluster.etcd.keys(cluster.prefix + "ipam/").items())
-    assert subnets(cluster, name) == records
+    assert subnets(cluster, name) == dict(records, h1=dict(records["h1"], retiring=True))
 
 
 def test_a_restarted_agent_keeps_its_subnet_and_reprograms_its_routes(cluster, overlay, make_netns, container_id):
@@ -232,3 +233,64 @@ def test_etcd_stopped_traffic_keeps_crossing_and_add_is_code_11_leaving_nothing(
     ns3, _, a3, _, _ = add(cluster, h3, confs["h3"], make_netns, container_id)
     ping_df(ns3, a1b, 1450)
     ping_df(ns1, a3, 1450)
+
+
+def test_a_host_subnet_left_idle_goes_back_after_the_grace_period_and_leaves_its_peers(cluster, overlay, make_netns,
+                                                                                       container_id):
+    grace = 2
+    subnet, name = overlay()
+    h1, h2, h3 = cluster.hosts
+    confs = {h.name: routed_conf(cluster, h, name, subnet) for h in cluster.hosts}
+    for conf in confs.values():
+        conf["ipam"]["blockGracePeriod"] = grace
+    c1 = add(cluster, h1, confs["h1"], make_netns, container_id)
+    ns2, cid2, a2, _, r2 = add(cluster, h2, confs["h2"], make_netns, container_id)
+    c3 = add(cluster, h3, confs["h3"], make_netns, container_id)
+    records = subnets(cluster, name)
+    for host in (h1, h3):
+        wait_until(lambda: peer_state(host) == expected_peer_state(records, host), timeout=5,
+                   what=f"{host.name} programmed")
+    own = ipaddress.ip_network(records["h2"]["subnet"])
+    device_address, gateway = f"{own.network_address}/32", f"{own.network_address + 1}/{own.prefixlen}"
+    assert device_address in harness.addresses(DEVICE, h2.netns.name)
+
+    # h2's last container goes: its subnet is still h2's and routed during the grace period...
+    cluster.invoke(h2, "DEL", harness.request(confs["h2"], r2), None, cid2).expect_ok()
+    assert subnets(cluster, name)["h2"] == dict(records["h2"], retiring=True)
+    assert peer_state(h1) == expected_peer_state(records, h1)
+    # ...then back in the pool: every peer forgets it, and h2 holds none of its addresses.
+    gone = {h: r for h, r in records.items() if h != "h2"}
+    wait_until(lambda: set(subnets(cluster, name)) == {"h1", "h3"}, timeout=grace + 3, interval=0.1,
+               what="h2's subnet back in the pool")
+    for host in (h1, h3):
+        wait_until(lambda: peer_state(host) == expected_peer_state(gone, host), timeout=3,
+                   what=f"{host.name} forgets h2's subnet")
+    wait_until(lambda: device_address not in harness.addresses(DEVICE, h2.netns.name), timeout=3,
+               what="h2's device address removed")
+    assert gateway not in harness.addresses(f"vxbr{VNI}", h2.netns.name)
+    ping_df(c1[0], c3[2], 1450)
+
+    # The next ADD on h2 leases a subnet again (the one it remembers, still free).
+    ns2b, _, a2b, _, _ = add(cluster, h2, confs["h2"], make_netns, container_id)
+    assert subnets(cluster, name)["h2"] == records["h2"]
+    ping_df(c1[0], a2b, 1450)
+    ping_df(ns2b, c3[2], 1450)
+
+
+def test_an_add_during_the_grace_period_keeps_the_host_subnet(cluster, overlay, make_netns, container_id):
+    grace = 2
+    subnet, name = overlay()
+    h1, h2, _ = cluster.hosts
+    confs = {h.name: routed_conf(cluster, h, name, subnet) for h in (h1, h2)}
+    for conf in confs.values():
+        conf["ipam"]["blockGracePeriod"] = grace
+    c1 = add(cluster, h1, confs["h1"], make_netns, container_id)
+    _, cid2, _, _, r2 = add(cluster, h2, confs["h2"], make_netns, container_id)
+    records = subnets(cluster, name)
+    cluster.invoke(h2, "DEL", harness.request(confs["h2"], r2), None, cid2).expect_ok()
+    assert subnets(cluster, name)["h2"]["retiring"] is True
+    ns2b, _, a2b, _, _ = add(cluster, h2, confs["h2"], make_netns, container_id)
+    assert subnets(cluster, name) == records, "h2's subnet is on its agent's lease again"
+    time.sleep(grace + 1)  # the grace period's lease, were it still in use, would have expired
+    assert subnets(cluster, name) == records
+    ping_df(c1[0], a2b, 1450)
