@@ -85,6 +85,10 @@ def test_routed_hosts_lease_distinct_subnets_and_containers_ping_at_the_mtu(clus
         assert result["ips"][0]["gateway"] == str(own.network_address + 1)
         device = harness.link(DEVICE, host.netns.name)
         assert device["mtu"] == 1450 and "master" not in device, "the device is no bridge port in routed mode"
+        # The host knows the container's MAC from the start: a peer's first packet needs no ARP.
+        known = json.loads(sh("ip", "-n", host.netns.name, "-j", "neigh", "show", "dev", f"vxbr{VNI}", address).stdout)
+        mac = next(i["mac"] for i in result["interfaces"] if i.get("sandbox"))
+        assert [n["lladdr"] for n in known] == [mac]
         assert device["address"] == records[host.name]["mac"]
     for host, ns, *_ in attached:
         wait_until(lambda: routes(host) == expected_routes(records, host), timeout=5, what=f"routes of {host.name}")

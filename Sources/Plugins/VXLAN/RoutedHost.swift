@@ -59,6 +59,19 @@ struct RoutedHost {
         }
     }
 
+    /// Enters the new container's addresses at its MAC into the host's neighbour table (stale, so
+    /// the kernel confirms them on first use as any entry it learnt). The first packet a peer sends
+    /// it is routed here, and the host would otherwise ARP for it first; until the kernel has seen
+    /// the new bridge port's carrier (deferred work, late on a busy host) the port drops that
+    /// request, and the host asks again only after its ARP retransmit time, a second. Best effort.
+    static func introduce(_ result: CNIResult, onBridge name: InterfaceName, on host: NetlinkSocket) {
+        guard let mac = result.interfaces.first(where: { $0.sandbox != nil })?.mac.flatMap(MACAddress.init),
+              let bridge = try? host.link(named: name) else { return }
+        for ip in result.ips {
+            try? host.replaceNeighbour(ip.address.address, mac: mac, index: bridge.index, state: .stale)
+        }
+    }
+
     /// Held shared by a routed ADD from before it claims the host subnet until its container is on it.
     static func lockForAdd(_ config: VXLANConfig, _ network: NetworkName) throws -> HostSubnetLock {
         guard let lock = HostSubnetLock(path: HostSubnetLock.path(dataDir: config.store.dataDir, network: network.rawValue),

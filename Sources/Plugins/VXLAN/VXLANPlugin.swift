@@ -93,7 +93,9 @@ public struct VXLANPlugin: CNIPlugin {
                 .compactMap { HostSubnetRecord(stored: $0.value) }
             try PeerRoutes(vni: config.vni, host: hostID, subnets: peers).apply(toDevice: device.link.index, on: host)
         }
-        return try BridgePlugin().add(request.onBridge(bridgeConfig, stdin: try RoutedHost.ipamStdin(request.stdin, hostSubnet: routed.record.subnet)))
+        let result = try BridgePlugin().add(request.onBridge(bridgeConfig, stdin: try RoutedHost.ipamStdin(request.stdin, hostSubnet: routed.record.subnet)))
+        RoutedHost.introduce(result, onBridge: config.bridge, on: host)
+        return result
     }
 
     public func del(_ request: AttachmentRequest<VXLANConfig>) throws {
