@@ -3,11 +3,14 @@ a switch namespace, where etcd runs; containers are namespaces attached from the
 
 import ipaddress
 import json
+import os
+import signal
 import time
 
 import pytest
 
 import harness
+from harness.nft import owned_by
 from harness.overlay import add, add_fails_leaving_nothing, mentions, ping_df
 from harness.processes import sh, wait_until
 
@@ -225,3 +228,27 @@ def test_example_config(cluster, overlay, make_netns, container_id):
         cluster.invoke(host, "CHECK", harness.request(plugin, result), ns, cid).expect_ok()
         cluster.invoke(host, "DEL", harness.request(plugin, result), ns, cid).expect_ok()
     assert cluster.records() == {}
+
+
+def test_an_address_leased_again_before_the_agent_has_seen_its_del_is_taken(cluster, overlay, make_netns,
+                                                                            container_id):
+    """h2's container goes and its address is asked for on h1 before h1's agent has seen the DEL
+    (frozen here, so it does not): h1 still isolates the address for h2's container, and the ADD
+    takes that stale entry over rather than failing."""
+    subnet, name = overlay()
+    h1, h2, _ = cluster.hosts
+    conf1, conf2 = cluster.conf(h1, name, VNI, subnet), cluster.conf(h2, name, VNI, subnet)
+    ns1, _, a1, _, _ = add(cluster, h1, conf1, make_netns, container_id)
+    _, cid2, a2, _, r2 = add(cluster, h2, conf2, make_netns, container_id)
+    wait_until(lambda: owned_by(f"vxlanpeer {name}/{cid2}/", h1.netns.name), timeout=5, what="h1 isolates h2's container")
+    agent = h1.agent_pid()
+    os.kill(agent, signal.SIGSTOP)
+    try:
+        cluster.invoke(h2, "DEL", harness.request(conf2, r2), None, cid2).expect_ok()
+        ns, cid, address, _, _ = add(cluster, h1, dict(conf1, args={"cni": {"ips": [a2]}}), make_netns, container_id)
+    finally:
+        os.kill(agent, signal.SIGCONT)
+    assert address == a2
+    assert not owned_by(f"vxlanpeer {name}/{cid2}/", h1.netns.name)
+    assert owned_by(f"bridge {name}/{cid}/", h1.netns.name)
+    ns.ping(a1)

@@ -35,7 +35,7 @@ public struct VXLANPlugin: CNIPlugin {
         }
         let bridgeRequest = request.onBridge(bridgeConfig)
         // With the store down, IPAM fails first and the bridge attachment rolls itself back.
-        let result = try BridgePlugin().add(bridgeRequest)
+        let result = try BridgePlugin(alsoEvicting: PeerIsolation.staleEntries(in: store)).add(bridgeRequest)
         do {
             guard let bridge = try host.link(named: config.bridge) else {
                 throw CNIError(.tryAgainLater, "vxlan: bridge \(config.bridge) vanished during ADD")
