@@ -23,7 +23,7 @@
 //                                                              Stores, KV, PluginKit, CNI, Identity, Addressing, JSON, POSIX
 //   netctl (command)  ->  Labs, Netlink, NetworkInspection, CNIRuntime, DNSWire, CNI, Identity, Addressing, JSON, POSIX, swift-argument-parser
 //   Overlay   ->  Addressing, Identity, JSON, Netlink, Firewall, KV   (overlay records in the store, peers' kernel entries, host subnet claims)
-//   VXLANPlugin  ->  BridgePlugin, Overlay, PluginKit, Stores, KV, Netlink, CNI, Addressing, Identity, POSIX, JSON
+//   VXLANPlugin  ->  BridgePlugin, Overlay, PluginKit, IPAM, Stores, KV, Netlink, CNI, Addressing, Identity, POSIX, JSON
 //   vxlan-agent (daemon)  ->  Overlay, Stores, KV, Netlink, Firewall, Identity, Addressing, POSIX, JSON, ServiceLog, CNI (the suite version)
 //
 // Plugins never import a C module: only Netlink, KVSQLite, Firewall and TLS do.
@@ -175,8 +175,8 @@ let package = Package(
 
         // The overlay's records in the shared store and the kernel entries they call for on a host.
         .target(name: "Overlay", dependencies: ["Addressing", "Firewall", "Identity", "JSON", "KV", "Netlink"]),
-        .target(name: "VXLANPlugin", dependencies: ["Addressing", "BridgePlugin", "CNI", "Identity", "JSON", "KV", "Netlink",
-                                                    "Overlay", "POSIX", "PluginKit", "Stores"],
+        .target(name: "VXLANPlugin", dependencies: ["Addressing", "BridgePlugin", "CNI", "IPAM", "Identity", "JSON", "KV",
+                                                    "Netlink", "Overlay", "POSIX", "PluginKit", "Stores"],
                 path: "Sources/Plugins/VXLAN"),
         .executableTarget(name: "vxlan", dependencies: ["VXLANPlugin", "CNI"], path: "Sources/Commands/vxlan",
                          linkerSettings: pluginLinking),

@@ -35,7 +35,7 @@ public struct VXLANPlugin: CNIPlugin {
         }
         let bridgeRequest = request.onBridge(bridgeConfig)
         // With the store down, IPAM fails first and the bridge attachment rolls itself back.
-        let result = try BridgePlugin().add(bridgeRequest)
+        let result = try BridgePlugin(alsoEvicting: PeerIsolation.staleEntries(in: store)).add(bridgeRequest)
         do {
             guard let bridge = try host.link(named: config.bridge) else {
                 throw CNIError(.tryAgainLater, "vxlan: bridge \(config.bridge) vanished during ADD")
@@ -69,24 +69,44 @@ public struct VXLANPlugin: CNIPlugin {
                            underlay: Underlay, hostID: String, store: any KeyValueStore,
                            on host: NetlinkSocket) throws -> CNIResult {
         let config = request.config
+        // Until the container is on the host subnet, a DEL of the host's last one must not retire it.
+        let lock = try RoutedHost.lockForAdd(config, request.network.name)
+        defer { withExtendedLifetime(lock) {} }
         let device = try OverlayDevice.ensure(config, underlay: underlay, bridge: nil, on: host)
-        let routed = try RoutedHost.prepare(config, pool: pool, network: request.network.name, hostID: hostID,
-                                            underlay: underlay, device: device.link, store: store, on: host)
+        let routed: RoutedHost
+        do {
+            routed = try RoutedHost.prepare(config, pool: pool, network: request.network.name, hostID: hostID,
+                                                underlay: underlay, device: device.link, store: store, on: host)
+        } catch {
+            // Nothing of this host is in the store then (the store is down, say): a device made
+            // here goes again, so that the failed ADD leaves nothing.
+            if device.createdHere { _ = try? host.deleteLink(index: device.link.index) }
+            throw error
+        }
         if device.createdHere {
+            if config.attachment.networkIsolation {
+                try TunnelIngress.restrict(OverlayDeviceName.make(vni: config.vni), to: pool.network, of: request.network.name)
+            }
             // The agent programs a device it finds on its next pass; the peers must be reachable
             // when this ADD returns.
             let peers = try store.range(prefix: OverlayKeys.subnets(of: request.network.name)).kvs
                 .compactMap { HostSubnetRecord(stored: $0.value) }
             try PeerRoutes(vni: config.vni, host: hostID, subnets: peers).apply(toDevice: device.link.index, on: host)
         }
-        return try BridgePlugin().add(request.onBridge(bridgeConfig, stdin: try RoutedHost.ipamStdin(request.stdin, hostSubnet: routed.record.subnet)))
+        let result = try BridgePlugin().add(request.onBridge(bridgeConfig, stdin: try RoutedHost.ipamStdin(request.stdin, hostSubnet: routed.record.subnet)))
+        RoutedHost.introduce(result, onBridge: config.bridge, on: host)
+        return result
     }
 
     public func del(_ request: AttachmentRequest<VXLANConfig>) throws {
         // The record first, so the other hosts stop sending to the container before its address
         // can be leased again.
-        try openStore(request.config.store).delete(OverlayKeys.attachment(request.attachmentID))
+        let store = try openStore(request.config.store)
+        try store.delete(OverlayKeys.attachment(request.attachmentID))
         try BridgePlugin().del(request.onBridge(request.config.bridgeAttachment, stdin: try request.config.ipamStdin(request)))
+        if request.config.hostSubnets != nil {
+            RoutedHost.retireIfIdle(request.config, network: request.network.name, store: store)
+        }
     }
 
     public func check(_ request: AttachmentRequest<VXLANConfig>) throws {
