@@ -8,7 +8,7 @@
 //   CNIRuntime (libcni's runner: lists, result cache)  ->  CNIClient, CNI, Addressing, Identity, JSON, POSIX
 //   IPAM      ->  KV, CNI, Identity, Addressing, JSON, POSIX
 //   DNSRecords ->  KV, Identity, Addressing, JSON      (records the dnsname plugin writes and cni-dns serves)
-//   Stores    ->  KV, KVSQLite, KVEtcd, JSON, POSIX   (the one place a store is chosen from the configuration)
+//   Stores    ->  KV, KVSQLite, KVEtcd, Identity, JSON, POSIX   (the one place a store is chosen from the configuration)
 //   KVSQLite  ->  KV, CSQLite (libsqlite3)          KVMemory  ->  KV          KV  ->  nothing
 //   KVEtcd    ->  KV, JSON, TLS                 (etcd v3's JSON gateway over POSIX sockets)
 //   TLS       ->  COpenSSL (libssl, libcrypto)  (a TLS client session driven over the caller's socket)
@@ -23,7 +23,7 @@
 //                                                              Stores, KV, PluginKit, CNI, Identity, Addressing, JSON, POSIX
 //   netctl (command)  ->  Labs, Netlink, NetworkInspection, CNIRuntime, DNSWire, CNI, Identity, Addressing, JSON, POSIX, swift-argument-parser
 //   Overlay   ->  Addressing, Identity, JSON, Netlink, Firewall, KV   (overlay records in the store, peers' kernel entries, host subnet claims)
-//   VXLANPlugin  ->  BridgePlugin, Overlay, PluginKit, Stores, KV, Netlink, CNI, Addressing, Identity, POSIX, JSON
+//   VXLANPlugin  ->  BridgePlugin, Overlay, PluginKit, IPAM, Stores, KV, Netlink, CNI, Addressing, Identity, POSIX, JSON
 //   vxlan-agent (daemon)  ->  Overlay, Stores, KV, Netlink, Firewall, Identity, Addressing, POSIX, JSON, ServiceLog, CNI (the suite version)
 //
 // Plugins never import a C module: only Netlink, KVSQLite, Firewall and TLS do.
@@ -104,7 +104,7 @@ let package = Package(
         // etcd v3 through its JSON gateway, over sockets of its own, with TLS for https:// endpoints.
         .target(name: "KVEtcd", dependencies: ["JSON", "KV", "TLS"]),
         // The store a configuration names, opened by one factory.
-        .target(name: "Stores", dependencies: ["JSON", "KV", "KVEtcd", "KVSQLite", "POSIX"]),
+        .target(name: "Stores", dependencies: ["Identity", "JSON", "KV", "KVEtcd", "KVSQLite", "POSIX"]),
         // DNS records of attachments in the KV store, and the responder's control protocol.
         .target(name: "DNSRecords", dependencies: ["Addressing", "Identity", "JSON", "KV"]),
         // Address management on top of the KV protocol.
@@ -175,8 +175,8 @@ let package = Package(
 
         // The overlay's records in the shared store and the kernel entries they call for on a host.
         .target(name: "Overlay", dependencies: ["Addressing", "Firewall", "Identity", "JSON", "KV", "Netlink"]),
-        .target(name: "VXLANPlugin", dependencies: ["Addressing", "BridgePlugin", "CNI", "Identity", "JSON", "KV", "Netlink",
-                                                    "Overlay", "POSIX", "PluginKit", "Stores"],
+        .target(name: "VXLANPlugin", dependencies: ["Addressing", "BridgePlugin", "CNI", "IPAM", "Identity", "JSON", "KV",
+                                                    "Netlink", "Overlay", "POSIX", "PluginKit", "Stores"],
                 path: "Sources/Plugins/VXLAN"),
         .executableTarget(name: "vxlan", dependencies: ["VXLANPlugin", "CNI"], path: "Sources/Commands/vxlan",
                          linkerSettings: pluginLinking),
@@ -235,7 +235,7 @@ if Context.environment["SWIFT_CNI_FUZZ"] != nil {
 // The benchmark's allocator loop, built by integration/bench/bench_etcd.py with SWIFT_CNI_BENCH set.
 if Context.environment["SWIFT_CNI_BENCH"] != nil {
     package.targets.append(
-        .executableTarget(name: "kv-ipam-bench", dependencies: ["IPAM", "Identity", "Stores"],
+        .executableTarget(name: "kv-ipam-bench", dependencies: ["IPAM", "Identity", "KV", "Stores"],
                           path: "Sources/Commands/kv-ipam-bench"))
     // bench_dns.py's SwiftNIO contender: cni-dns's Zone behind a NIO datagram channel.
     package.dependencies.append(.package(url: "https://github.com/apple/swift-nio", from: "2.101.2"))

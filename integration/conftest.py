@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import harness
+from harness.overlay import build_cluster
 from harness import (BRIDGE_PREFIX, NS_PREFIX, PID, REFERENCE_DIR, Network, Stack, create_netns, delete_bridge,
                      delete_netns, host_local_leases, ours_dir)
 
@@ -210,3 +211,31 @@ def make_network(session, request):
 def net(make_network) -> Network:
     """One network on the default stack."""
     return make_network()
+
+
+# --------------------------------------------------------------------------------------------
+# The overlay's hosts (test_vxlan*.py)
+
+
+@pytest.fixture
+def cluster(make_netns, session, tmp_root):
+    underlay, _ = session.subnets()
+    built = build_cluster(make_netns, underlay, tmp_root)
+    try:
+        yield built
+    finally:
+        # Shown by pytest only when the test failed.
+        for host in built.hosts:
+            log = host.data_dir / "vxlan-agent.log"
+            if log.exists():
+                print(f"--- {host.name} agent log\n" + log.read_text()[-3000:])
+        built.teardown()
+
+
+@pytest.fixture
+def overlay(session):
+    """A fresh overlay subnet and network name."""
+    def make():
+        subnet, _ = session.subnets()
+        return subnet, f"{harness.NS_PREFIX}ov{session.unique()}"
+    return make

@@ -41,6 +41,33 @@ def test_kv_ipam_leases_live_in_etcd(net, make_netns, container_id, etcd):
     assert lease_keys(etcd) == {}
 
 
+def test_an_add_after_another_on_the_host_is_one_request_to_etcd(net, make_netns, container_id, etcd):
+    """The host keeps its blocks as it last wrote them in dataDir, so the next plugin run commits
+    without reading them; a garbled copy costs one read, never a wrong lease."""
+    kv_ipam = ours_dir() / "kv-ipam"
+    conf = net.conf(ipam=etcd_ipam(net, etcd))
+    ns = make_netns()
+    ids = [container_id() for _ in range(3)]
+
+    def add(cid: str) -> tuple[dict[str, int], str]:
+        before = etcd.requests()
+        result = harness.run_plugin(kv_ipam, net.env("ADD", ns.path, cid), conf).expect_ok().json
+        after = etcd.requests()
+        return {m: after[m] - before.get(m, 0) for m in after if after[m] != before.get(m, 0)}, result["ips"][0]["address"]
+
+    _, first = add(ids[0])
+    sent, second = add(ids[1])
+    assert sent == {"Txn": 1}, f"an ADD on a host that has added before sent {sent}"
+    for kept in (net.data_dir / "ipam-blocks").iterdir():
+        kept.write_bytes(b"7 3 nonsense\nab")
+    sent, third = add(ids[2])
+    assert sent == {"Range": 1, "Txn": 1}, f"with a garbled copy of the blocks an ADD sent {sent}"
+    assert len({first, second, third}) == 3
+    for cid in ids:
+        harness.run_plugin(kv_ipam, net.env("DEL", None, cid), conf).expect_ok()
+    assert lease_keys(etcd) == {}
+
+
 def test_unreachable_etcd_is_code_11_within_the_timeout_naming_the_endpoints(net, make_netns, container_id):
     ns = make_netns()
     endpoints = ["http://127.0.0.1:9", "http://127.0.0.1:11"]

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import shutil
+import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -271,6 +274,165 @@ def test_down_leaves_a_link_that_lost_the_labs_tag(lab_host, tmp_path):
     assert "kept: changed since" in down.stdout
     assert harness.link_exists(bridge)
     harness.delete_link(bridge)
+    assert host.unchanged()
+
+
+# --------------------------------------------------------------------------------------------
+# Crash safety: `up` killed at any point leaves only what `down` removes
+
+
+def killed_up(file: Path, syscall: str, n: int) -> bool:
+    """Runs `lab up` under strace, which sends it SIGKILL as it enters its n-th `syscall` (counted per
+    thread), before the call runs. False if `up` finished first."""
+    run = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", f"--inject={syscall}:signal=SIGKILL:when={n}",
+                          str(ours_dir() / "netctl"), "lab", "up", str(file)], capture_output=True, text=True, timeout=60)
+    if run.returncode == 0:
+        return False
+    assert run.returncode in (-9, 137), (syscall, n, run.returncode, run.stderr)
+    return True
+
+
+def lab_state(lab: str) -> list[dict]:
+    path = STATE_DIR / f"{lab}.json"
+    return json.loads(path.read_text())["objects"] if path.exists() else []
+
+
+def made_but_not_recorded(lab: str) -> bool:
+    """Whether the kill left an object in the kernel that the state file has only as intended."""
+    for obj in lab_state(lab):
+        if not obj.get("intended"):
+            continue
+        if obj["kind"] == "namespace" and Path("/run/netns", obj["name"]).exists():
+            return True
+        if obj["kind"] == "link" and any(harness.link_exists(name, obj.get("namespace")) for name in (obj["name"], obj["staging"])
+                                         if obj.get("namespace") is None or Path("/run/netns", obj["namespace"]).exists()):
+            return True
+    return False
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace to kill `lab up` at each system call")
+def test_up_killed_at_any_point_leaves_exactly_what_down_removes(lab_host, tmp_path, session):
+    """Kills `lab up` before each of its netlink and nftables requests, namespace creations and state-file
+    renames in turn. After each kill, either `up` again completes the lab, or `down` removes what the killed
+    run made and leaves objects of the same names that someone else made meanwhile."""
+    lab, ns1, ns2, bridge = f"t{PID}-crash", f"{NS_PREFIX}k1", f"{NS_PREFIX}k2", f"{BRIDGE_PREFIX}kb"
+    port = f"{BRIDGE_PREFIX}kp"
+    v4, _ = session.subnets()
+    gateway, peer = v4.network_address + 1, v4.network_address + 2
+    file = lab_file(tmp_path, lab, f"""
+name: {lab}
+namespaces: [{ns1}, {ns2}]
+bridges: [{{name: {bridge}, addresses: ["{gateway}/24"]}}]
+veths:
+  - a: {{name: {port}, master: {bridge}}}
+    b: {{name: eth0, namespace: {ns1}, addresses: ["{peer}/24"]}}
+  - a: {{name: k12, namespace: {ns1}}}
+    b: {{name: k21, namespace: {ns2}}}
+routes: [{{namespace: {ns1}, to: default, via: "{gateway}"}}]
+sysctls: [{{key: net/ipv4/conf/{bridge}/arp_ignore, value: 1}}]
+masquerade: ["{v4}"]
+""")
+    host = lab_host(file, lab, ns1, ns2, bridge, port, "nclab", str(v4.network_address)[:-1])
+    kills, windows = 0, 0
+    for syscall in ("unshare", "sendmsg", "sendto", "rename"):
+        for n in range(1, 500):
+            if not killed_up(file, syscall, n):
+                break
+            kills += 1
+            windows += made_but_not_recorded(lab)
+            if n % 2:
+                # `up` again finishes the lab as if nothing had happened.
+                netctl("lab", "up", str(file))
+                assert netctl("lab", "up", str(file)).stdout.count(": already there") == 8, (syscall, n)
+                assert harness.link(port)["ifalias"] == f"netctl-lab:{lab}" and harness.link(port)["operstate"] != "DOWN"
+                down_and_compare(file, host)
+                continue
+            # Names the killed run had not made yet are free: someone takes them before `down`.
+            theirs_ns = [name for name in (ns1, ns2) if name not in harness.netns_names()]
+            theirs_links = [name for name in (bridge, port) if not harness.link_exists(name)]
+            for name in theirs_ns:
+                sh("ip", "netns", "add", name)
+            for name in theirs_links:
+                sh("ip", "link", "add", name, "type", "bridge")
+            netctl("lab", "down", str(file))
+            assert all(name in harness.netns_names() for name in theirs_ns), (syscall, n)
+            assert all(harness.link_exists(name) for name in theirs_links), (syscall, n)
+            for name in theirs_ns:
+                harness.delete_netns(name)
+            for name in theirs_links:
+                harness.delete_link(name)
+            assert snapshot(host.markers) == host.before, (syscall, n)
+        else:
+            pytest.fail(f"`lab up` made more than 500 {syscall} calls")
+        down_and_compare(file, host)
+    assert kills > 50 and windows > 5, (kills, windows)
+
+
+def test_up_stopped_as_its_link_appears_and_killed_leaves_nothing_after_down(lab_host, tmp_path, session):
+    """SIGSTOP the moment `up`'s bridge shows in /sys/class/net (under its staging name or its own), then
+    SIGKILL: whatever the state file had recorded by then, `down` removes the lab and the next `up` works."""
+    lab, ns, bridge = f"t{PID}-stop", f"{NS_PREFIX}st", f"{BRIDGE_PREFIX}sb"
+    v4, _ = session.subnets()
+    file = lab_file(tmp_path, lab, f"""
+name: {lab}
+namespaces: [{ns}]
+bridges: [{{name: {bridge}, addresses: ["{v4.network_address + 1}/24"]}}]
+veths: [{{a: {{name: {bridge}p, master: {bridge}}}, b: {{name: eth0, namespace: {ns}}}}}]
+""")
+    host = lab_host(file, lab, ns, bridge, "nclab")
+    def appeared() -> bool:
+        return any(name == bridge or name.startswith("nclab") for name in os.listdir("/sys/class/net"))
+
+    up = subprocess.Popen([str(ours_dir() / "netctl"), "lab", "up", str(file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not appeared() and up.poll() is None and time.monotonic() < deadline:
+            pass
+        up.send_signal(signal.SIGSTOP)
+        assert up.poll() is None, "`lab up` finished before its bridge appeared"
+        assert ns in harness.netns_names() and lab_state(lab), "stopped before the bridge step"
+    finally:
+        up.kill()
+        up.wait()
+    netctl("lab", "down", str(file))
+    assert host.unchanged()
+    netctl("lab", "up", str(file))
+    assert harness.link(bridge)["ifalias"] == f"netctl-lab:{lab}"
+    down_and_compare(file, host)
+
+
+def test_down_after_a_crash_removes_only_what_carries_the_labs_tag(lab_host, tmp_path):
+    """The state file a killed `up` leaves, written out: `down` removes the half-made objects it names and
+    none of the objects of the same names that are someone else's."""
+    lab = f"t{PID}-own"
+    theirs, replaced, placeholder = f"{NS_PREFIX}ot", f"{NS_PREFIX}or", f"{NS_PREFIX}op"
+    their_link, unfinished, staging = f"{BRIDGE_PREFIX}ot", f"{BRIDGE_PREFIX}ou", f"nclab{PID:010x}"[:15]
+    file = lab_file(tmp_path, lab, f"name: {lab}\nnamespaces: [{theirs}]\n")
+    host = lab_host(file, lab, theirs, replaced, placeholder, their_link, unfinished, staging)
+    try:
+        sh("ip", "netns", "add", theirs)        # made after the kill, under a name the lab meant to use
+        sh("ip", "netns", "add", replaced)      # made after someone removed the lab's own
+        sh("ip", "link", "add", their_link, "type", "bridge")
+        Path("/run/netns", placeholder).touch()  # a namespace creation killed before it was pinned
+        sh("ip", "link", "add", staging, "type", "bridge")  # a link killed before it was tagged and renamed
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        (STATE_DIR / f"{lab}.json").write_text(json.dumps({"lab": lab, "file": str(file), "objects": [
+            {"kind": "namespace", "name": replaced},
+            {"kind": "namespace", "name": placeholder, "intended": True},
+            {"kind": "link", "name": unfinished, "staging": staging, "intended": True},
+            {"kind": "link", "name": their_link, "staging": "nclabffffffffff", "intended": True},
+            {"kind": "namespace", "name": theirs, "intended": True},
+        ]}))
+        down = netctl("lab", "down", lab)
+        assert f"namespace {replaced}: kept" in down.stdout, down.stdout
+        assert {theirs, replaced} <= set(harness.netns_names()) and placeholder not in harness.netns_names()
+        assert harness.link_exists(their_link) and not harness.link_exists(staging)
+        assert lab_state(lab) == []
+    finally:
+        for name in (theirs, replaced, placeholder):
+            harness.delete_netns(name)
+        for name in (their_link, staging):
+            harness.delete_link(name)
     assert host.unchanged()
 
 

@@ -11,7 +11,6 @@ from harness.chain import request
 from harness.dns import responder_lock_free, responder_pids, write_resolv_conf
 from harness.names import ours_dir
 from harness.processes import plugin_env, run_plugin, wait_until
-from test_vxlan import cluster, overlay  # noqa: F401  (fixtures)
 from test_vxlan_routed import routed_conf
 
 pytestmark = [pytest.mark.ours_only,

@@ -10,7 +10,8 @@ import pytest
 
 import harness
 from harness.processes import sh, wait_until
-from test_vxlan import add, cluster, overlay, ping_df  # noqa: F401 (fixtures)
+from harness.nft import owned_by
+from harness.overlay import add, add_fails_leaving_nothing, mentions, ping_df
 
 pytestmark = [pytest.mark.ours_only,
               pytest.mark.skipif(not harness.etcd_available(), reason="no etcd binary (install etcd-server)")]
@@ -21,8 +22,8 @@ DEVICE = f"vxlan{VNI}"
 HOST_PREFIX = 27
 
 
-def routed_conf(cluster, host, name, subnet, **fields):
-    conf = cluster.conf(host, name, VNI, subnet, mode="routed", hostSubnetSize=HOST_PREFIX, **fields)
+def routed_conf(cluster, host, name, subnet, vni=VNI, **fields):
+    conf = cluster.conf(host, name, vni, subnet, mode="routed", hostSubnetSize=HOST_PREFIX, **fields)
     conf["subnet"] = str(subnet)
     del conf["ipam"]["ranges"]  # the plugin gives kv-ipam the host subnet
     return conf
@@ -39,9 +40,9 @@ def subnets(cluster, name):
     return by_host
 
 
-def routes(host):
+def routes(host, device=DEVICE):
     """peer subnet → next hop of the routes through the device (all onlink)."""
-    out = sh("ip", "-n", host.netns.name, "-j", "route", "show", "dev", DEVICE).stdout
+    out = sh("ip", "-n", host.netns.name, "-j", "route", "show", "dev", device).stdout
     found = {}
     for route in json.loads(out) if out.strip() else []:
         if "gateway" in route:
@@ -52,6 +53,19 @@ def routes(host):
 
 def expected_routes(records, host):
     return {r["subnet"]: r["subnet"].split("/")[0] for h, r in records.items() if h != host.name}
+
+
+def peer_state(host, device=DEVICE):
+    """What a host holds for its peers: routes, neighbour and FDB entries of the device."""
+    return routes(host, device), host.neighbours(device), host.fdb(device)
+
+
+def expected_peer_state(records, host):
+    """Per peer host subnet: a route via the peer device's address, that address at its MAC, the MAC
+    behind the peer's VTEP."""
+    peers = [r for h, r in records.items() if h != host.name]
+    return (expected_routes(records, host), {r["subnet"].split("/")[0]: r["mac"] for r in peers},
+            {r["mac"]: r["vtep"] for r in peers})
 
 
 def test_routed_hosts_lease_distinct_subnets_and_containers_ping_at_the_mtu(cluster, overlay, make_netns, container_id):
@@ -71,6 +85,10 @@ def test_routed_hosts_lease_distinct_subnets_and_containers_ping_at_the_mtu(clus
         assert result["ips"][0]["gateway"] == str(own.network_address + 1)
         device = harness.link(DEVICE, host.netns.name)
         assert device["mtu"] == 1450 and "master" not in device, "the device is no bridge port in routed mode"
+        # The host knows the container's MAC from the start: a peer's first packet needs no ARP.
+        known = json.loads(sh("ip", "-n", host.netns.name, "-j", "neigh", "show", "dev", f"vxbr{VNI}", address).stdout)
+        mac = next(i["mac"] for i in result["interfaces"] if i.get("sandbox"))
+        assert [n["lladdr"] for n in known] == [mac]
         assert device["address"] == records[host.name]["mac"]
     for host, ns, *_ in attached:
         wait_until(lambda: routes(host) == expected_routes(records, host), timeout=5, what=f"routes of {host.name}")
@@ -84,14 +102,15 @@ def test_routed_hosts_lease_distinct_subnets_and_containers_ping_at_the_mtu(clus
                                   check=False)
     assert too_big.returncode != 0
 
-    # CHECK holds; DEL (no namespace) releases the address and the host keeps its subnet.
+    # CHECK holds; DEL (no namespace) releases the address and the host keeps its subnet, for its
+    # grace period (kv-ipam's default: 600 s).
     host, ns, address, result, cid = attached[0]
     conf = routed_conf(cluster, host, name, subnet)
     cluster.invoke(host, "CHECK", harness.request(conf, result), ns, cid).expect_ok()
     cluster.invoke(host, "DEL", harness.request(conf, result), None, cid).expect_ok()
     assert not any(address in key.split("/") or f"\"{address}" in value
                for key, value in cluster.etcd.keys(cluster.prefix + "ipam/").items())
-    assert subnets(cluster, name) == records
+    assert subnets(cluster, name) == dict(records, h1=dict(records["h1"], retiring=True))
 
 
 def test_a_restarted_agent_keeps_its_subnet_and_reprograms_its_routes(cluster, overlay, make_netns, container_id):
@@ -138,3 +157,144 @@ def test_a_host_whose_agent_stops_leaves_its_peers_routes_within_the_ttl(cluster
     c3 = add(cluster, h3, routed_conf(cluster, h3, name, subnet, hostTTL=ttl), make_netns, container_id)
     assert subnets(cluster, name)["h3"]["subnet"] == records["h3"]["subnet"]
     wait_until(lambda: routes(h1) == expected_routes(records, h1), timeout=5, what="h3 back on h1")
+
+
+def test_del_on_one_host_leaves_its_peers_routing_to_its_subnet(cluster, overlay, make_netns, container_id):
+    """Routed mode keeps nothing per container on the peers: a DEL removes the container's link,
+    address and firewall elements on its own host, and the peers keep one route, neighbour and FDB
+    entry for the host subnet, which its other containers still answer on."""
+    subnet, name = overlay()
+    h1, h2, h3 = cluster.hosts
+    confs = {h.name: routed_conf(cluster, h, name, subnet) for h in cluster.hosts}
+    c1 = add(cluster, h1, confs["h1"], make_netns, container_id)
+    ns2, cid2, a2, _, r2 = add(cluster, h2, confs["h2"], make_netns, container_id)
+    c2b = add(cluster, h2, confs["h2"], make_netns, container_id)
+    c3 = add(cluster, h3, confs["h3"], make_netns, container_id)
+    records = subnets(cluster, name)
+    for host in (h1, h3):
+        wait_until(lambda: peer_state(host) == expected_peer_state(records, host), timeout=5,
+                   what=f"{host.name} programmed")
+    ping_df(c1[0], a2, 1450)
+    assert owned_by(cid2, h2.netns.name)
+
+    cluster.invoke(h2, "DEL", harness.request(confs["h2"], r2), None, cid2).expect_ok()
+    assert not owned_by(cid2, h2.netns.name)
+    assert mentions(cluster, cid2) == {}, "the address is released"
+    assert subnets(cluster, name) == records, "h2 keeps its subnet"
+    for host in (h1, h3):
+        assert peer_state(host) == expected_peer_state(records, host)
+    ping_df(c1[0], c2b[2], 1450)
+    ping_df(c3[0], c2b[2], 1450)
+    assert c1[0].exec("ping", "-4", "-c", "1", "-W", "1", a2, check=False).returncode != 0
+    # A second DEL of what is gone succeeds.
+    cluster.invoke(h2, "DEL", harness.request(confs["h2"], r2), None, cid2).expect_ok()
+
+
+def test_two_routed_overlays_stay_apart(cluster, overlay, make_netns, container_id):
+    h1, h2, _ = cluster.hosts
+    (subnet_a, name_a), (subnet_b, name_b) = overlay(), overlay()
+    a1, a2 = (add(cluster, h, routed_conf(cluster, h, name_a, subnet_a, vni=201), make_netns, container_id) for h in (h1, h2))
+    b1, b2 = (add(cluster, h, routed_conf(cluster, h, name_b, subnet_b, vni=202), make_netns, container_id) for h in (h1, h2))
+    ping_df(a1[0], a2[2], 1450)
+    ping_df(b1[0], b2[2], 1450)
+    for device, name in (("vxlan201", name_a), ("vxlan202", name_b)):
+        assert peer_state(h1, device) == expected_peer_state(subnets(cluster, name), h1)
+    # Across the overlays nothing answers: neither through the tunnel nor routed by a host into the
+    # other overlay's device.
+    for source, target in [(a1, b2), (b1, a2), (a2, b1), (b2, a1), (a1, b1)]:
+        assert source[0].exec("ping", "-4", "-c", "1", "-W", "1", target[2], check=False).returncode != 0, \
+            f"{source[2]} reaches {target[2]}"
+
+
+def test_etcd_stopped_traffic_keeps_crossing_and_add_is_code_11_leaving_nothing(cluster, overlay, make_netns,
+                                                                               container_id):
+    subnet, name = overlay()
+    h1, h2, h3 = cluster.hosts
+    confs = {h.name: routed_conf(cluster, h, name, subnet) for h in cluster.hosts}
+    for conf in confs.values():
+        conf["store"]["timeout"] = 0.5  # the ipam section's store too: the same object
+    ns1, _, a1, _, _ = add(cluster, h1, confs["h1"], make_netns, container_id)
+    ns2, _, a2, _, _ = add(cluster, h2, confs["h2"], make_netns, container_id)
+    ping_df(ns1, a2, 1450)
+    # Frozen rather than killed: connections are accepted and never answered.
+    cluster.etcd.freeze()
+    failed = []
+    try:
+        # On a host with its subnet, and on one the overlay has not reached yet.
+        for host in (h1, h3):
+            add_fails_leaving_nothing(cluster, host, confs[host.name], make_netns(), cid := container_id(), within=3)
+            failed.append(cid)
+        ping_df(ns1, a2, 1450)
+        ping_df(ns2, a1, 1450)
+    finally:
+        cluster.etcd.thaw()
+    for cid in failed:
+        assert mentions(cluster, cid) == {}
+    assert set(subnets(cluster, name)) == {"h1", "h2"}
+
+    # etcd back: ADD works on both, and h3's new subnet is routed from h1.
+    ns1b, _, a1b, _, _ = add(cluster, h1, confs["h1"], make_netns, container_id)
+    ns3, _, a3, _, _ = add(cluster, h3, confs["h3"], make_netns, container_id)
+    ping_df(ns3, a1b, 1450)
+    ping_df(ns1, a3, 1450)
+
+
+def test_a_host_subnet_left_idle_goes_back_after_the_grace_period_and_leaves_its_peers(cluster, overlay, make_netns,
+                                                                                       container_id):
+    grace = 2
+    subnet, name = overlay()
+    h1, h2, h3 = cluster.hosts
+    confs = {h.name: routed_conf(cluster, h, name, subnet) for h in cluster.hosts}
+    for conf in confs.values():
+        conf["ipam"]["blockGracePeriod"] = grace
+    c1 = add(cluster, h1, confs["h1"], make_netns, container_id)
+    ns2, cid2, a2, _, r2 = add(cluster, h2, confs["h2"], make_netns, container_id)
+    c3 = add(cluster, h3, confs["h3"], make_netns, container_id)
+    records = subnets(cluster, name)
+    for host in (h1, h3):
+        wait_until(lambda: peer_state(host) == expected_peer_state(records, host), timeout=5,
+                   what=f"{host.name} programmed")
+    own = ipaddress.ip_network(records["h2"]["subnet"])
+    device_address, gateway = f"{own.network_address}/32", f"{own.network_address + 1}/{own.prefixlen}"
+    assert device_address in harness.addresses(DEVICE, h2.netns.name)
+
+    # h2's last container goes: its subnet is still h2's and routed during the grace period...
+    cluster.invoke(h2, "DEL", harness.request(confs["h2"], r2), None, cid2).expect_ok()
+    assert subnets(cluster, name)["h2"] == dict(records["h2"], retiring=True)
+    assert peer_state(h1) == expected_peer_state(records, h1)
+    # ...then back in the pool: every peer forgets it, and h2 holds none of its addresses.
+    gone = {h: r for h, r in records.items() if h != "h2"}
+    wait_until(lambda: set(subnets(cluster, name)) == {"h1", "h3"}, timeout=grace + 3, interval=0.1,
+               what="h2's subnet back in the pool")
+    for host in (h1, h3):
+        wait_until(lambda: peer_state(host) == expected_peer_state(gone, host), timeout=3,
+                   what=f"{host.name} forgets h2's subnet")
+    wait_until(lambda: device_address not in harness.addresses(DEVICE, h2.netns.name), timeout=3,
+               what="h2's device address removed")
+    assert gateway not in harness.addresses(f"vxbr{VNI}", h2.netns.name)
+    ping_df(c1[0], c3[2], 1450)
+
+    # The next ADD on h2 leases a subnet again (the one it remembers, still free).
+    ns2b, _, a2b, _, _ = add(cluster, h2, confs["h2"], make_netns, container_id)
+    assert subnets(cluster, name)["h2"] == records["h2"]
+    ping_df(c1[0], a2b, 1450)
+    ping_df(ns2b, c3[2], 1450)
+
+
+def test_an_add_during_the_grace_period_keeps_the_host_subnet(cluster, overlay, make_netns, container_id):
+    grace = 2
+    subnet, name = overlay()
+    h1, h2, _ = cluster.hosts
+    confs = {h.name: routed_conf(cluster, h, name, subnet) for h in (h1, h2)}
+    for conf in confs.values():
+        conf["ipam"]["blockGracePeriod"] = grace
+    c1 = add(cluster, h1, confs["h1"], make_netns, container_id)
+    _, cid2, _, _, r2 = add(cluster, h2, confs["h2"], make_netns, container_id)
+    records = subnets(cluster, name)
+    cluster.invoke(h2, "DEL", harness.request(confs["h2"], r2), None, cid2).expect_ok()
+    assert subnets(cluster, name)["h2"]["retiring"] is True
+    ns2b, _, a2b, _, _ = add(cluster, h2, confs["h2"], make_netns, container_id)
+    assert subnets(cluster, name) == records, "h2's subnet is on its agent's lease again"
+    time.sleep(grace + 1)  # the grace period's lease, were it still in use, would have expired
+    assert subnets(cluster, name) == records
+    ping_df(c1[0], a2b, 1450)

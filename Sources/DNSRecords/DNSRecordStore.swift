@@ -17,15 +17,26 @@ public struct DNSRecordStore {
     /// Every network's records, by network, then by attachment in key order, with the revision the
     /// read saw. A value that does not decode is skipped: it names no address anyone could use.
     public func all() throws -> (records: [DNSRecord], revision: Int64) {
-        let (records, revision) = try allLazily()
-        return (Array(records), revision)
+        var records: [DNSRecord] = []
+        let revision = try all(pageSize: Self.pageSize) { records.append($0) }
+        return (records, revision)
     }
 
-    /// `all()`, decoding each record only when it is read (each time it is read).
-    public func allLazily() throws -> (records: some Sequence<DNSRecord>, revision: Int64) {
-        let range = try store.range(prefix: DNSRecordKeys.root)
-        return (range.kvs.lazy.compactMap(Self.record), range.revision)
+    /// `all()`, handing each record to `body` as it is decoded, from pages of at most `pageSize`
+    /// keys read at one revision (returned): a caller that builds something of its own from them
+    /// never holds every record, raw or decoded. `body` must not call the store.
+    @discardableResult
+    public func all(pageSize: Int = pageSize, _ body: (DNSRecord) throws -> Void) throws -> Int64 {
+        try store.range(prefix: DNSRecordKeys.root, limit: pageSize) { page in
+            for kv in page {
+                if let record = Self.record(kv) { try body(record) }
+            }
+        }
     }
+
+    /// Keys per page of `all`: a few hundred records (tens of kilobytes), and for 10,000 of them a
+    /// few dozen reads.
+    public static let pageSize = 256
 
     /// The records of `network`, by attachment in key order.
     public func records(on network: NetworkName) throws -> [DNSRecord] {

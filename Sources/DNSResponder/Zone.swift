@@ -29,6 +29,9 @@ public struct Zone: Sendable {
     private var networkIndex: [String: Int] = [:]
     /// Container addresses to the networks of their containers.
     private var clients: [IPAddress: [Int]] = [:]
+    /// `[position]` for each network: the list of every client on that network alone, shared by
+    /// them rather than one array per address.
+    private var singleNetworks: [[Int]] = []
     /// Gateway addresses to the networks served there.
     private var gateways: [IPAddress: [Int]] = [:]
     /// Where names outside every domain go when a network names no upstream, as given.
@@ -40,10 +43,12 @@ public struct Zone: Sendable {
     /// container, and `remove` that it is the last. A collision only costs a rebuild.
     private var owners: Set<Int> = []
     private var containerRecords: [Int: Int] = [:]
-    /// Hash values of owners to their addresses (one of each family, inline: no allocation per
-    /// record; an owner with more is left to a rebuild), and each network's record count: what
+    /// Hash values of owners to their addresses (at most one of each family, inline, in a table per
+    /// family: no allocation per record, and 12 bytes an entry where a pair of `IPAddress` took 48;
+    /// an owner with more, or none, is left to a rebuild), and each network's record count: what
     /// `remove` needs to undo a record the store no longer holds (a delete carries only its key).
-    private var ownerAddresses: [Int: (IPAddress, IPAddress?)] = [:]
+    private var ownerV4: [Int: IPv4Address] = [:]
+    private var ownerV6: [Int: IPv6Address] = [:]
     private var networkRecords: [Int: Int] = [:]
     /// The host's own addresses: a network is served only where one of its gateways is one of them,
     /// and only those gateways are listened on. `nil`: every gateway a record names is this host's.
@@ -63,36 +68,78 @@ public struct Zone: Sendable {
     /// Builds the zone. Names and domains that are not valid DNS names are skipped (the plugin
     /// validates them; the store may hold anything). `defaultUpstreams` that are one of our gateways
     /// are left out: forwarding to ourselves would loop.
-    /// `records` is read twice, so it may be a lazy sequence that decodes as it goes: the zone of
-    /// 10,000 names is then built without all of them decoded at once.
     /// With `hostAddresses`, a network is served only if a record of it names a gateway on this host
-    /// (records of other hosts' networks are skipped, and so read a third time).
+    /// (records of other hosts' networks are skipped).
     public init(records: some Sequence<DNSRecord>, defaultUpstreams: [DNSUpstream], hostAddresses: Set<IPAddress>? = nil) {
+        var builder = Builder(defaultUpstreams: defaultUpstreams, hostAddresses: hostAddresses)
+        for record in records { builder.add(record) }
+        self = builder.zone()
+    }
+
+    private init(hostAddresses: Set<IPAddress>?) {
         self.hostAddresses = hostAddresses
-        var served: Set<String>?
-        if let hostAddresses {
-            served = []
-            for record in records where record.gateways.contains(where: hostAddresses.contains) {
-                served!.insert(record.network.description)
-            }
+    }
+
+    /// A zone built from records handed over one at a time, in any order, each read once: a
+    /// reader can decode them a page at a time, so that the records of 10,000 names never all live
+    /// at once, and the zone's memory is not interleaved with theirs.
+    public struct Builder {
+        private var building: Zone
+        private let defaultUpstreams: [DNSUpstream]
+        /// Networks a record of which names a gateway on this host (with `hostAddresses`).
+        private var served: Set<String> = []
+        /// Records of networks not known to be served yet: added once one of their records names a
+        /// gateway here, skipped at the end otherwise.
+        private var pending: [String: [DNSRecord]] = [:]
+        /// Each container's networks and addresses, in the order first seen: a client sees every
+        /// network of its container, and a container's records on several networks are apart.
+        private var containerIndex: [String: Int] = [:]
+        private var containers: [(positions: [Int], addresses: [IPAddress])] = []
+
+        public init(defaultUpstreams: [DNSUpstream], hostAddresses: Set<IPAddress>? = nil) {
+            building = Zone(hostAddresses: hostAddresses)
+            self.defaultUpstreams = defaultUpstreams
         }
-        var containers: [String: [Int]] = [:]
-        for record in records {
-            if let served, !served.contains(record.network.description) {
-                unserved.insert(record.network.description)
-                continue
+
+        public mutating func add(_ record: DNSRecord) {
+            let network = record.network.description
+            if let hostAddresses = building.hostAddresses, !served.contains(network) {
+                guard record.gateways.contains(where: hostAddresses.contains) else {
+                    pending[network, default: []].append(record)
+                    return
+                }
+                served.insert(network)
+                for earlier in pending.removeValue(forKey: network) ?? [] { place(earlier) }
             }
-            guard let position = position(of: record) else { continue }
-            add(record, to: position)
-            append(position, to: &containers[record.attachment.containerID.description, default: []])
+            place(record)
         }
-        for record in records where served?.contains(record.network.description) ?? true {
-            for position in containers[record.attachment.containerID.description] ?? [] {
-                for address in record.addresses { append(position, to: &clients[address, default: []]) }
+
+        private mutating func place(_ record: DNSRecord) {
+            let container = record.attachment.containerID.description
+            let index = containerIndex[container] ?? containers.count
+            if index == containers.count {
+                containerIndex[container] = index
+                containers.append(([], []))
             }
+            if let position = building.position(of: record) {
+                building.add(record, to: position)
+                building.append(position, to: &containers[index].positions)
+            }
+            containers[index].addresses += record.addresses
         }
-        hostUpstreams = defaultUpstreams
-        filterDefaultUpstreams()
+
+        /// The zone of every record added.
+        public consuming func zone() -> Zone {
+            building.unserved = Set(pending.keys)
+            for container in containers {
+                for address in container.addresses {
+                    for position in container.positions { building.addClient(address, on: position) }
+                }
+            }
+            building.hostUpstreams = defaultUpstreams
+            building.filterDefaultUpstreams()
+            return building
+        }
     }
 
     /// Adds the record of an owner the zone has no record of, whose container has no record on any
@@ -114,7 +161,7 @@ public struct Zone: Sendable {
         guard let position = position(of: record) else { return true }
         let served = gateways.count
         add(record, to: position)
-        for address in record.addresses { append(position, to: &clients[address, default: []]) }
+        for address in record.addresses { addClient(address, on: position) }
         if gateways.count != served { filterDefaultUpstreams() }
         return true
     }
@@ -124,11 +171,12 @@ public struct Zone: Sendable {
     /// changing nothing, otherwise: the caller rebuilds the zone from the store.
     public mutating func remove(_ owner: AttachmentID) -> Bool {
         let key = owner.hashValue
-        guard let (first, second) = ownerAddresses[key], let position = networkIndex[owner.network.description],
+        let addresses = [ownerV4[key].map(IPAddress.v4), ownerV6[key].map(IPAddress.v6)].compactMap { $0 }
+        guard !addresses.isEmpty, let position = networkIndex[owner.network.description],
               let count = networkRecords[position], count > 1 else { return false }
         // A container with a record on another network shares its client entries: rebuild.
         guard containerRecords[owner.attachment.containerID.hashValue] == 1 else { return false }
-        for address in [first] + (second.map { [$0] } ?? []) {
+        for address in addresses {
             for name in networks[position].reverse.removeValue(forKey: address) ?? [] {
                 guard var host = networks[position].hosts[name] else { continue }
                 switch address {
@@ -141,7 +189,8 @@ public struct Zone: Sendable {
         }
         owners.remove(key)
         containerRecords[owner.attachment.containerID.hashValue] = nil
-        ownerAddresses[key] = nil
+        ownerV4[key] = nil
+        ownerV6[key] = nil
         networkRecords[position] = count - 1
         return true
     }
@@ -153,7 +202,17 @@ public struct Zone: Sendable {
         if let existing = networkIndex[key] { return existing }
         networkIndex[key] = networks.count
         networks.append(Network(domain: domain))
+        singleNetworks.append([networks.count - 1])
         return networks.count - 1
+    }
+
+    /// Adds the network at `position` to those `address`'s container is on.
+    private mutating func addClient(_ address: IPAddress, on position: Int) {
+        if clients[address] == nil {
+            clients[address] = singleNetworks[position]
+        } else {
+            append(position, to: &clients[address]!)
+        }
     }
 
     private mutating func filterDefaultUpstreams() {
@@ -163,8 +222,16 @@ public struct Zone: Sendable {
     private mutating func add(_ record: DNSRecord, to position: Int) {
         owners.insert(record.owner.hashValue)
         containerRecords[record.attachment.containerID.hashValue, default: 0] += 1
-        if let first = record.addresses.first, record.addresses.count <= 2 {
-            ownerAddresses[record.owner.hashValue] = (first, record.addresses.dropFirst().first)
+        var v4: IPv4Address?, v6: IPv6Address?, inline = true
+        for address in record.addresses {
+            switch address {
+            case .v4(let address): if v4 == nil { v4 = address } else { inline = false }
+            case .v6(let address): if v6 == nil { v6 = address } else { inline = false }
+            }
+        }
+        if inline {
+            ownerV4[record.owner.hashValue] = v4
+            ownerV6[record.owner.hashValue] = v6
         }
         networkRecords[position, default: 0] += 1
         let domain = networks[position].domain
@@ -185,7 +252,12 @@ public struct Zone: Sendable {
             networks[position].hosts[key] = host
         }
         for address in record.addresses {
-            networks[position].reverse[address, default: []].append(contentsOf: qualified)
+            // A new address shares the record's list of names (both of a dual-stack container do).
+            if networks[position].reverse[address] == nil {
+                networks[position].reverse[address] = qualified
+            } else {
+                networks[position].reverse[address]!.append(contentsOf: qualified)
+            }
         }
         // Another host's gateway (routed mode) is never listened on, nor a network served there.
         for gateway in record.gateways where hostAddresses?.contains(gateway) ?? true {

@@ -19,6 +19,14 @@ public struct EvictionPolicy {
         EvictionPolicy(staleRoles: roles, isGone: isGone)
     }
 
+    /// Evicts what either policy evicts, each holder by the proof of the policy naming its role.
+    public func adding(_ other: EvictionPolicy) -> EvictionPolicy {
+        EvictionPolicy(staleRoles: staleRoles.union(other.staleRoles)) { [self] holder in
+            try (staleRoles.contains(holder.role) && isGone(holder))
+                || (other.staleRoles.contains(holder.role) && other.isGone(holder))
+        }
+    }
+
     private init(staleRoles: Set<FirewallOwner.Role>, isGone: @escaping (FirewallOwner) throws -> Bool) {
         self.staleRoles = staleRoles
         self.isGone = isGone

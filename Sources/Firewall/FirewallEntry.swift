@@ -19,6 +19,9 @@ public enum FirewallEntry: Hashable, Sendable, CustomStringConvertible {
     /// return through the host: hairpin (the container's own subnet), localhost (127.0.0.0/8) or
     /// everything (`masqAll`).
     case masqueradePublished(source: Subnet, container: IPAddress)
+    /// Packets forwarded from `port`, a tunnel device of a routed network, must come from
+    /// `network` (IPv4); any other is dropped.
+    case tunnelSources(port: InterfaceName, network: Subnet)
 
     public var description: String {
         switch self {
@@ -28,6 +31,7 @@ public enum FirewallEntry: Hashable, Sendable, CustomStringConvertible {
         case let .spoofCheck(port, mac): "spoof check \(port) \(mac)"
         case .publish(let forward): "publish \(forward)"
         case let .masqueradePublished(source, container): "masquerade published \(source) -> \(container)"
+        case let .tunnelSources(port, network): "tunnel \(port) from \(network)"
         }
     }
 
@@ -65,6 +69,13 @@ public enum FirewallEntry: Hashable, Sendable, CustomStringConvertible {
                                key: [.address(source.network), .address(container)],
                                keyEnd: [.address(source.lastAddress), .address(container)],
                                summary: "masquerading of published traffic from \(source) to \(container)")]
+        case let .tunnelSources(port, network):
+            return [
+                SetElement(.tunnelPorts, key: [.interface(port)], summary: "source check on tunnel \(port)"),
+                SetElement(.tunnelSources4, key: [.interface(port), .address(network.network)],
+                           keyEnd: [.interface(port), .address(network.lastAddress)],
+                           summary: "sources \(network) on tunnel \(port)"),
+            ]
         }
     }
 }

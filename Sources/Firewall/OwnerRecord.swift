@@ -105,7 +105,7 @@ enum UserData {
 // MARK: - Entry encoding
 
 private enum Tag: UInt8 {
-    case sameNetwork = 1, masquerade, isolate, spoofCheck, publish, masqueradePublished
+    case sameNetwork = 1, masquerade, isolate, spoofCheck, publish, masqueradePublished, tunnelSources
 }
 
 struct ByteWriter {
@@ -125,9 +125,8 @@ struct ByteWriter {
             write(address)
         case let .spoofCheck(port, mac):
             bytes.append(Tag.spoofCheck.rawValue)
-            let name = Array(port.rawValue.utf8)
-            bytes.append(UInt8(name.count))
-            bytes += name + mac.bytes
+            write(port)
+            bytes += mac.bytes
         case .publish(let forward):
             bytes.append(Tag.publish.rawValue)
             bytes.append(forward.proto.number)
@@ -140,7 +139,18 @@ struct ByteWriter {
             write(source.network)
             bytes.append(UInt8(source.prefixLength))
             write(container)
+        case let .tunnelSources(port, network):
+            bytes.append(Tag.tunnelSources.rawValue)
+            write(port)
+            write(network.network)
+            bytes.append(UInt8(network.prefixLength))
         }
+    }
+
+    private mutating func write(_ name: InterfaceName) {
+        let text = Array(name.rawValue.utf8)
+        bytes.append(UInt8(text.count))
+        bytes += text
     }
 
     private mutating func write(_ address: IPAddress) {
@@ -172,8 +182,7 @@ struct ByteReader {
         case .isolate:
             return address().map(FirewallEntry.isolate)
         case .spoofCheck:
-            guard let length = byte(), let name = take(Int(length)), let port = InterfaceName(String(decoding: name, as: UTF8.self)),
-                  let macBytes = take(6), let mac = MACAddress(bytes: macBytes) else { return nil }
+            guard let port = interfaceName(), let macBytes = take(6), let mac = MACAddress(bytes: macBytes) else { return nil }
             return .spoofCheck(port: port, mac: mac)
         case .publish:
             guard let number = byte(), let proto = TransportProtocol(number: number), let hostPort = uint16(),
@@ -186,10 +195,19 @@ struct ByteReader {
                   let container = address() else { return nil }
             return .masqueradePublished(source: Subnet(containing: network, prefixLength: Int(prefix)),
                                         container: container)
+        case .tunnelSources:
+            guard let port = interfaceName(), let network = address(), let prefix = byte(), Int(prefix) <= network.bitWidth
+            else { return nil }
+            return .tunnelSources(port: port, network: Subnet(containing: network, prefixLength: Int(prefix)))
         }
     }
 
     private mutating func byte() -> UInt8? { take(1)?.first }
+
+    private mutating func interfaceName() -> InterfaceName? {
+        guard let length = byte(), let name = take(Int(length)) else { return nil }
+        return InterfaceName(String(decoding: name, as: UTF8.self))
+    }
 
     private mutating func uint16() -> UInt16? {
         take(2).map { UInt16($0[$0.startIndex]) << 8 | UInt16($0[$0.startIndex + 1]) }

@@ -17,7 +17,7 @@ struct Chain {
 /// number of rules never grows with the number of containers.
 enum Ruleset {
     /// Bumped whenever a table's sets, chains or rules change.
-    static let version = 1
+    static let version = 2
 
     /// Present once a table has this version's schema: an element of the `owners` set, checked by
     /// every ADD. The rules are written only when it is missing, not by every ADD, because
@@ -45,6 +45,9 @@ enum Ruleset {
                       rules: publishRules),
                 Chain(family: .inet, name: "postrouting", kind: .nat, hook: NF_INET_POST_ROUTING.rawValue,
                       priority: 100, rules: masqueradeRules),
+                // Before isolation: its `return` only ends this chain, and the forward chain follows.
+                Chain(family: .inet, name: "tunnel-ingress", kind: .filter, hook: NF_INET_FORWARD.rawValue,
+                      priority: -10, rules: tunnelIngressRules),
                 Chain(family: .inet, name: "forward", kind: .filter, hook: NF_INET_FORWARD.rawValue, priority: 0,
                       rules: isolationRules),
             ]
@@ -125,6 +128,26 @@ enum Ruleset {
             ]
         }
         return published + local + crossing
+    }
+
+    // MARK: Tunnel ingress (filter forward, before isolation)
+
+    /// A packet a checked tunnel device brings in is forwarded only from the device's own network
+    /// (IPv4): another host may route a packet of any network into any tunnel it has.
+    private static var tunnelIngressRules: [[Expression]] {
+        [
+            isFamily(.ipv4) + [
+                .meta(.inputInterfaceName, into: .first),
+                address(.source, .ipv4, into: .word(FieldType.interfaceName.registerLength / 4)),
+                .lookup(.first, in: .tunnelSources4),
+                .verdict(.return),
+            ],
+            [
+                .meta(.inputInterfaceName, into: .first),
+                .lookup(.first, in: .tunnelPorts),
+                .verdict(.drop),
+            ],
+        ]
     }
 
     // MARK: MAC spoof check (bridge prerouting)

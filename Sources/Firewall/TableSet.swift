@@ -101,8 +101,16 @@ extension TableSet {
                                             key: [.interfaceName, .etherAddress], value: [], interval: false,
                                             batchID: 15)
 
+    /// Tunnel devices whose forwarded packets must come from their own network (`tunnelSources`).
+    static let tunnelPorts = TableSet(name: "tunnel-ports", family: .inet, key: [.interfaceName], value: [],
+                                      interval: false, batchID: 16)
+    /// `device . subnet`: the sources each checked tunnel device forwards.
+    static let tunnelSources4 = TableSet(name: "tunnel-sources4", family: .inet, key: [.interfaceName, .ipv4],
+                                         value: [], interval: true, batchID: 17)
+
     static let all: [TableSet] = [
         owners, local4, local6, masquerade4, masquerade6, isolated4, isolated6, publish4, publish6, publishOn4,
-        publishOn6, publishMasquerade4, publishMasquerade6, spoofCheckedPorts, spoofCheckAllowed,
+        publishOn6, publishMasquerade4, publishMasquerade6, spoofCheckedPorts, spoofCheckAllowed, tunnelPorts,
+        tunnelSources4,
     ]
 }

@@ -8,8 +8,9 @@ import KV
 /// A host leases from its own blocks first, round robin inside each; when they are full it claims a
 /// free block (created only if absent, so no block ever has two owners); when no block is free it
 /// takes a free address from another host's block, in the same one transaction. The blocks as last
-/// read are kept, so a long-lived allocator commits without reading first; a failed commit reads
-/// them again, and so does a requested address they show held, before it is refused.
+/// read are kept, in the process and in a `BlockMemory` when given one, so that an allocator
+/// commits without reading first; a failed commit reads them again, and so does a requested address
+/// they show held, before it is refused.
 public final class BlockAllocator {
     let store: any KeyValueStore
     let keys: LeaseKeys
@@ -20,12 +21,16 @@ public final class BlockAllocator {
     private var known: [Subnet: (state: BlockState, revision: Int64)]?
     /// Addresses found held whose bits were clear (leased before the blocks counted them).
     private var taken: Set<IPAddress> = []
+    /// Where the blocks known are kept for the next process; read once, when nothing is known.
+    private let memory: (any BlockMemory)?
 
     /// How many commits one `acquire` tries before giving up with `KVError.contention`.
     static let attempts = 20
 
-    public init(store: any KeyValueStore, network: NetworkName, rangeSets: [RangeSet], layout: BlockLayout) {
+    public init(store: any KeyValueStore, network: NetworkName, rangeSets: [RangeSet], layout: BlockLayout,
+                memory: (any BlockMemory)? = nil) {
         self.store = store
+        self.memory = memory
         keys = LeaseKeys(network: network)
         self.rangeSets = rangeSets
         self.layout = layout
@@ -39,6 +44,7 @@ public final class BlockAllocator {
         // Whether `known` was read during this call: the state kept from an earlier call may
         // show an address held that another process has released since.
         var fresh = false
+        if known == nil, let recalled = memory?.recall(), !recalled.isEmpty { remember(recalled) }
         attempts: for _ in 1...Self.attempts {
             if known == nil { fresh = true }
             let blocks = try known ?? load()
@@ -96,6 +102,12 @@ public final class BlockAllocator {
             }
             if result.succeeded {
                 for (block, state) in changed { known?[block] = (state, result.revision) }
+                if let memory, let known {
+                    memory.keep(known.map { block, seen in
+                        KeyValue(key: keys.block(block), value: Array(seen.state.value.utf8), createRevision: 0,
+                                 modRevision: seen.revision, version: 0)
+                    })
+                }
                 return leases
             }
             known = nil

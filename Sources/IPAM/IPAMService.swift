@@ -12,15 +12,17 @@ public struct IPAMService {
     let pending: PendingReleases?
 
     /// With `hostID` (a store many hosts share), leases come from blocks this host claims (see
-    /// `BlockAllocator`); without it, from the whole range. With `pending`, a DEL that cannot reach
-    /// the store records its release there and succeeds, and later ADDs, DELs and GCs complete it.
+    /// `BlockAllocator`), which `blockMemory` keeps from one run to the next; without it, from the
+    /// whole range. With `pending`, a DEL that cannot reach the store records its release there and
+    /// succeeds, and later ADDs, DELs and GCs complete it.
     public init(config: IPAMConfig, network: NetworkName, store: any KeyValueStore, hostID: String? = nil,
-                pending: PendingReleases? = nil) {
+                blockMemory: (any BlockMemory)? = nil, pending: PendingReleases? = nil) {
         self.config = config
         self.pending = pending
         let blocks = hostID.map {
             BlockAllocator(store: store, network: network, rangeSets: config.rangeSets,
-                           layout: BlockLayout(hostID: $0, size: config.blockSize, gracePeriod: config.blockGracePeriod))
+                           layout: BlockLayout(hostID: $0, size: config.blockSize, gracePeriod: config.blockGracePeriod),
+                           memory: blockMemory)
         }
         leases = LeaseManager(store: store, network: network, blocks: blocks)
     }

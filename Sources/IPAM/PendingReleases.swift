@@ -6,7 +6,10 @@ import KV
 /// store until a later run of the network reaches the shared one again. Meanwhile the addresses stay
 /// leased in the shared store, so no one else is given them.
 ///
-///     ipam-pending/<network>/<containerID>/<ifname>  -> ""   (in the host's store)
+///     ipam-pending/<store>/<network>/<containerID>/<ifname>  -> ""   (in the host's store)
+///
+/// `<store>` names the shared store the lease is in (its tag), so that networks of the same name on
+/// two shared stores, with one host store between them, each complete only their own releases.
 ///
 /// A marker file beside the host's store says that something may be pending, so that a run with
 /// nothing to do costs one `access` rather than opening the store. A release is recorded before the
@@ -19,15 +22,18 @@ public struct PendingReleases {
     static let root = "ipam-pending/"
 
     private let network: NetworkName
+    private let store: String
     private let markerPath: String
     private let openExisting: () throws -> (any KeyValueStore)?
     private let open: () throws -> any KeyValueStore
 
+    /// `sharedStore` names the shared store (a key component, the same exactly when the store is).
     /// `openExisting` opens the host's store if it is there (`nil`: nothing can be pending), `open`
     /// opens it, creating it if need be, to record a release; `markerPath` is the marker file.
-    public init(network: NetworkName, markerPath: String, openExisting: @escaping () throws -> (any KeyValueStore)?,
-                open: @escaping () throws -> any KeyValueStore) {
+    public init(network: NetworkName, sharedStore: String, markerPath: String,
+                openExisting: @escaping () throws -> (any KeyValueStore)?, open: @escaping () throws -> any KeyValueStore) {
         self.network = network
+        store = sharedStore
         self.markerPath = markerPath
         self.openExisting = openExisting
         self.open = open
@@ -72,7 +78,7 @@ public struct PendingReleases {
         }
     }
 
-    private var prefix: String { Self.root + "\(network)/" }
+    private var prefix: String { Self.root + "\(store)/\(network)/" }
 
     func key(_ attachment: Attachment) -> String {
         prefix + "\(attachment.containerID)/\(attachment.interface)"

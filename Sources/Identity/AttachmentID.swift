@@ -46,9 +46,6 @@ public struct AttachmentID: Hashable, Sendable, CustomStringConvertible {
     /// from an attachment (a host link, a firewall record) are made of. The qualifier separates the
     /// names different owners derive from the same attachment.
     public func hash(qualifiedBy qualifier: String = "") -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in qualifier.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
+        FNV1a.hash(qualifier, text)
     }
 }

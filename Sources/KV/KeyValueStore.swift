@@ -17,6 +17,14 @@ public protocol KeyValueStore: AnyObject {
     /// Every key that starts with `prefix`, in key order.
     func range(prefix: String) throws -> RangeResult
 
+    /// Every key that starts with `prefix`, in key order, read at one revision and handed to `body`
+    /// at most `limit` (positive) at a time, each page continuing after the last key of the one
+    /// before (etcd's range `limit`); returns that revision. A caller that folds the keys into
+    /// something of its own holds one page of them at a time, never all. `body` must not call the
+    /// store; a backend may hold a read snapshot open while it runs.
+    @discardableResult
+    func range(prefix: String, limit: Int, _ body: ([KeyValue]) throws -> Void) throws -> Int64
+
     /// Creates or replaces `key`; returns the new store revision.
     @discardableResult
     func put(_ key: String, _ value: [UInt8]) throws -> Int64

@@ -30,6 +30,26 @@ public final class EtcdStore: KeyValueStore {
                            revision: EtcdWire.revision(answer))
     }
 
+    /// Each page is a range request with `limit`, the next starting just after the last key and
+    /// pinned to the first page's revision (which etcd reads from its history).
+    @discardableResult
+    public func range(prefix: String, limit: Int, _ body: ([KeyValue]) throws -> Void) throws -> Int64 {
+        guard limit > 0 else { throw KVError.invalidArgument("a range page limit must be positive, not \(limit)") }
+        var request = wire.range(prefix)
+        request["limit"] = EtcdWire.string(Int64(limit))
+        var first: JSONValue?
+        while true {
+            let answer = try call("/v3/kv/range", .object(request))
+            let page = try translate { () throws(EtcdError) in try wire.keyValues(answer["kvs"]) }
+            // A later page's header has the cluster's revision now, not the one it was read at.
+            first = first ?? answer
+            if !page.isEmpty { try body(page) }
+            guard answer["more"] == .bool(true), let last = page.last else { return EtcdWire.revision(first!) }
+            request["key"] = wire.key(last.key + "\u{0}")
+            request["revision"] = first!["header"]?["revision"]
+        }
+    }
+
     @discardableResult
     public func put(_ key: String, _ value: [UInt8]) throws -> Int64 {
         try checked(key)

@@ -30,6 +30,16 @@ public final class MemoryStore: ScopedKeyValueStore, @unchecked Sendable {
         monitor.withLock { RangeResult(kvs: keyspace.range(prefix: prefix), revision: keyspace.revision) }
     }
 
+    /// The keys are in memory anyway: pages of one range read.
+    public func range(prefix: String, limit: Int, _ body: ([KeyValue]) throws -> Void) throws -> Int64 {
+        guard limit > 0 else { throw KVError.invalidArgument("a range page limit must be positive, not \(limit)") }
+        let result = try range(prefix: prefix)
+        for start in stride(from: 0, to: result.kvs.count, by: limit) {
+            try body(Array(result.kvs[start..<min(start + limit, result.kvs.count)]))
+        }
+        return result.revision
+    }
+
     public func revision() throws -> Int64 {
         monitor.withLock { keyspace.revision }
     }

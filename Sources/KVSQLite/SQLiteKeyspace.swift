@@ -40,13 +40,16 @@ struct SQLiteKeyspace {
         }.first
     }
 
-    func range(prefix: String) throws -> [KeyValue] {
+    /// The keys under `prefix` after `after` (from the first when `nil`), in key order: at most
+    /// `limit` of them, or all.
+    func range(prefix: String, after: String? = nil, limit: Int? = nil) throws -> [KeyValue] {
         let bounds = KeyBounds(prefix: prefix)
         return try connection.query(
             """
             SELECT key, value, create_revision, mod_revision, version FROM kv
-            WHERE key >= ?1 AND key < ?2 AND \(Self.live(now: "?3")) ORDER BY key
-            """, .blob(bounds.lower), .blob(bounds.upper), .integer(now)
+            WHERE key \(after == nil ? ">=" : ">") ?1 AND key < ?2 AND \(Self.live(now: "?3")) ORDER BY key LIMIT ?4
+            """, .blob(after.map { Array($0.utf8) } ?? bounds.lower), .blob(bounds.upper), .integer(now),
+            .integer(limit.map(Int64.init) ?? -1)
         ) {
             KeyValue(key: $0.string(0), value: $0.blob(1), createRevision: $0.integer(2), modRevision: $0.integer(3),
                      version: $0.integer(4))

@@ -57,6 +57,22 @@ public final class SQLiteStore: ScopedKeyValueStore {
         }
     }
 
+    /// One read transaction, so every page sees the same snapshot; writers do not wait for it (WAL).
+    public func range(prefix: String, limit: Int, _ body: ([KeyValue]) throws -> Void) throws -> Int64 {
+        guard limit > 0 else { throw KVError.invalidArgument("a range page limit must be positive, not \(limit)") }
+        return try connection.transaction(.deferred) {
+            let keyspace = self.keyspace
+            let revision = try keyspace.state().revision
+            var after: String?
+            while true {
+                let page = try keyspace.range(prefix: prefix, after: after, limit: limit)
+                if !page.isEmpty { try body(page) }
+                guard page.count == limit else { return revision }
+                after = page.last!.key
+            }
+        }
+    }
+
     public func revision() throws -> Int64 {
         try keyspace.state().revision
     }

@@ -57,6 +57,9 @@ enum SQLiteStoreFile {
         PRAGMA user_version = 2;
         """
 
+    /// The most SQLite caches per connection, in KiB (64 pages).
+    static let cacheKibibytes = 256
+
     /// Opens the store at `path` for reading and writing, creating it first if no file is there.
     ///
     /// Beyond SQLite's own opening work it costs one query of the header, since every plugin process
@@ -78,6 +81,10 @@ enum SQLiteStoreFile {
         // A commit then waits for no fsync; WAL mode keeps the file consistent after a crash, and only
         // the last moments of commits can be lost on power failure.
         try connection.execute("PRAGMA synchronous = NORMAL")
+        // SQLite's own page cache, 2 MB by default, holds copies of pages the kernel's page cache has
+        // anyway: a plugin's transaction reads a few dozen pages, but a daemon that reads every key
+        // at start would keep a copy of most of the file for as long as it runs.
+        try connection.execute("PRAGMA cache_size = -\(cacheKibibytes)")
         connection.keepWALAcrossProcesses()
         return connection
     }

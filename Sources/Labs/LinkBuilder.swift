@@ -40,24 +40,26 @@ public final class LinkBuilder {
         try socket(end.namespace).link(named: end.name)
     }
 
-    public func createBridge(_ bridge: BridgeSpec, alias: String?) throws {
-        let socket = try socket(bridge.namespace)
-        try socket.createBridge(name: bridge.name, mtu: bridge.mtu, up: false)
-        try configuring(bridge) { try configure(bridge, alias: alias) }
-    }
-
-    /// Creates the pair with end `b` made directly in its namespace, so it never appears in `a`'s.
-    public func createVeth(_ veth: VethSpec, alias: String?) throws {
-        let peerNamespace = try veth.b.namespace.map { try namespace($0) }
-        let socket = try socket(veth.a.namespace)
-        try socket.createVeth(name: veth.a.name, mtu: veth.a.mtu, up: false, peerName: veth.b.name, peerNamespace: peerNamespace)
-        try configuring(veth.a) {
-            try configure(veth.a, alias: alias)
-            try configure(veth.b, alias: alias)
+    /// Each `create` makes the link down under `staging` when one is given, configures it (alias first),
+    /// and only then renames it to its own name and brings it up: so the name never belongs to a link of
+    /// ours that lacks its alias, and a crash part-way leaves at most a link under the staging name.
+    public func createBridge(_ bridge: BridgeSpec, alias: String?, staging: InterfaceName? = nil) throws {
+        try make(bridge, staging: staging, alias: alias) { name in
+            try socket(bridge.namespace).createBridge(name: name, mtu: bridge.mtu, up: false)
         }
     }
 
-    public func createVxlan(_ vxlan: VxlanSpec, alias: String?) throws {
+    /// Creates the pair with end `b` made directly in its namespace, so it never appears in `a`'s; `a`
+    /// is the end staged and checked.
+    public func createVeth(_ veth: VethSpec, alias: String?, staging: InterfaceName? = nil) throws {
+        let peerNamespace = try veth.b.namespace.map { try namespace($0) }
+        try make(veth.a, also: [veth.b], staging: staging, alias: alias) { name in
+            try socket(veth.a.namespace).createVeth(name: name, mtu: veth.a.mtu, up: false, peerName: veth.b.name,
+                                                    peerNamespace: peerNamespace)
+        }
+    }
+
+    public func createVxlan(_ vxlan: VxlanSpec, alias: String?, staging: InterfaceName? = nil) throws {
         let socket = try socket(vxlan.link.namespace)
         let device = try vxlan.device.map { name in
             guard let link = try socket.link(named: name) else {
@@ -66,8 +68,34 @@ public final class LinkBuilder {
             return link.index
         }
         let settings = VxlanSettings(vni: vxlan.vni, remote: vxlan.remote, local: vxlan.local, port: vxlan.port, deviceIndex: device)
-        try socket.createVxlan(name: vxlan.link.name, settings, mtu: vxlan.link.mtu, up: false)
-        try configuring(vxlan.link) { try configure(vxlan.link, alias: alias) }
+        try make(vxlan.link, staging: staging, alias: alias) { name in
+            try socket.createVxlan(name: name, settings, mtu: vxlan.link.mtu, up: false)
+        }
+    }
+
+    /// Runs `create` with the name to make the link under, configures it and `also` (a veth's peer), then
+    /// gives it its own name and brings it up. If anything fails, deletes the link under whichever name it
+    /// has by then and rethrows.
+    private func make(_ end: LinkEnd, also others: [LinkEnd] = [], staging: InterfaceName?, alias: String?,
+                      create: (InterfaceName) throws -> Void) throws {
+        var current = end
+        if let staging { current.name = staging }
+        try create(current.name)
+        do {
+            try configure(current, alias: alias)
+            for other in others {
+                try configure(other, alias: alias)
+                try setUp(other)
+            }
+            if current.name != end.name {
+                try socket(end.namespace).rename(index: index(of: current), to: end.name)
+                current = end
+            }
+            try setUp(current)
+        } catch {
+            _ = try? delete(current)
+            throw error
+        }
     }
 
     /// Deletes the link `end` names (with its peer, for a veth).
@@ -96,6 +124,14 @@ public final class LinkBuilder {
         return added
     }
 
+    private func index(of end: LinkEnd) throws -> Int {
+        guard let link = try socket(end.namespace).link(named: end.name) else {
+            throw NetlinkError.notFound("link \(end.name) in \(Topology.place(end.namespace))")
+        }
+        return link.index
+    }
+
+    /// Sets the alias, MTU, bridge and addresses; leaves the link down.
     private func configure(_ end: LinkEnd, alias: String?) throws {
         let socket = try socket(end.namespace)
         guard let link = try socket.link(named: end.name) else {
@@ -110,17 +146,10 @@ public final class LinkBuilder {
             try socket.setMaster(index: link.index, masterIndex: bridge.index)
         }
         for address in end.addresses { try socket.addAddress(address, index: link.index, noDAD: true) }
-        try socket.setUp(index: link.index)
     }
 
-    /// Runs `body`; if it throws, deletes the link just made for `end` and rethrows.
-    private func configuring(_ end: LinkEnd, _ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch {
-            _ = try? delete(end)
-            throw error
-        }
+    private func setUp(_ end: LinkEnd) throws {
+        try socket(end.namespace).setUp(index: index(of: end))
     }
 
     /// Brings `lo` up in the namespace, which a new namespace has down.

@@ -16,8 +16,10 @@ extension NetworkNamespace {
     /// changes namespace. Like iproute2, this makes `/run/netns` a shared mount first, so that a later
     /// delete propagates to mount namespaces that copied the entry.
     ///
+    /// - Parameter prepare: run on that thread inside the new namespace before it is pinned, so that what it
+    ///   sets (a tag on `lo`, say) is there as soon as the name is; if it throws, nothing is pinned.
     /// - Throws: `NetlinkError.exists` if the name is taken.
-    public static func create(name: String) throws -> NetworkNamespace {
+    public static func create(name: String, preparing prepare: (() throws -> Void)? = nil) throws -> NetworkNamespace {
         let path = try namedPath(name)
         try prepareNamedDirectory()
 
@@ -34,6 +36,7 @@ extension NetworkNamespace {
                 guard cnl_unshare_net() == 0 else {
                     throw NetlinkError.system("create network namespace", errno: errno)
                 }
+                try prepare?()
                 guard cnl_mount_bind("/proc/thread-self/ns/net", path, 0) == 0 else {
                     throw NetlinkError.system("bind-mount network namespace on \(path)", errno: errno)
                 }

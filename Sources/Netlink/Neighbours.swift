@@ -26,9 +26,10 @@ extension NetlinkSocket {
                            "add neighbour \(address) at \(mac) on link index \(index)")
     }
 
-    /// Adds a permanent entry mapping `address` to `mac` on link `index`, replacing any entry for `address`.
-    public func replaceNeighbour(_ address: IPAddress, mac: MACAddress, index: Int) throws {
-        try writeNeighbour(address, mac: mac, index: index, flags: NLM_F_CREATE | NLM_F_REPLACE,
+    /// Adds an entry (permanent unless `state` says otherwise) mapping `address` to `mac` on link
+    /// `index`, replacing any entry for `address`.
+    public func replaceNeighbour(_ address: IPAddress, mac: MACAddress, index: Int, state: NeighbourState = .permanent) throws {
+        try writeNeighbour(address, mac: mac, index: index, flags: NLM_F_CREATE | NLM_F_REPLACE, state: state,
                            "replace neighbour \(address) at \(mac) on link index \(index)")
     }
 
@@ -43,11 +44,11 @@ extension NetlinkSocket {
     }
 
     private func writeNeighbour(_ address: IPAddress, mac: MACAddress, index: Int, flags: Int32,
-                                _ operation: @autoclosure () -> String) throws {
+                                state: NeighbourState = .permanent, _ operation: @autoclosure () -> String) throws {
         let entry = try neighbourObject(address, index: index)
         defer { rtnl_neigh_put(entry) }
         try withLibnlAddress(mac) { rtnl_neigh_set_lladdr(entry, $0) }
-        rtnl_neigh_set_state(entry, Int32(NUD_PERMANENT))
+        rtnl_neigh_set_state(entry, Int32(state.rawValue))
         try perform(operation()) { rtnl_neigh_add(handle, entry, flags) }
     }
 

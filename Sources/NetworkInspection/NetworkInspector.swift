@@ -53,9 +53,28 @@ public struct NetworkInspector {
         self.cache = cache
     }
 
-    static let portmapRole = FirewallOwner.Role(rawValue: "portmap")!
+    /// What the inspector is told of a network's plugins, knowing none by name: the caller reads it off the
+    /// conflist's plugin list.
+    public struct Plugins: Sendable {
+        /// The firewall roles whose `publish` entries are an attachment's published ports.
+        public let portRoles: [FirewallOwner.Role]
+        /// Whether the main plugin gives every attachment a host-side link (a bridge's veth end), so that a
+        /// lease without one is a discrepancy.
+        public let hostLinks: Bool
 
-    public func report(_ network: NetworkDescription) -> NetworkReport {
+        /// - Returns: `nil` if one of `portRoles` is not a firewall role (1 to 15 lowercase letters).
+        public init?(portRoles: [String], hostLinks: Bool) {
+            var roles: [FirewallOwner.Role] = []
+            for text in portRoles {
+                guard let role = FirewallOwner.Role(rawValue: text) else { return nil }
+                roles.append(role)
+            }
+            self.portRoles = roles
+            self.hostLinks = hostLinks
+        }
+    }
+
+    public func report(_ network: NetworkDescription, plugins: Plugins) -> NetworkReport {
         var warnings: [String] = []
         if let problem = network.ipamProblem { warnings.append("ipam section: \(problem)") }
         var byKey: [String: AttachmentReport] = [:]
@@ -130,22 +149,21 @@ public struct NetworkInspector {
                     report.problems.append("the namespace \(netns) or its \(report.ifname) is gone (the cached attachment is stale: `netctl gc \(network.name)`)")
                 }
             }
-            if let id = ContainerID(report.containerID), let ifname = InterfaceName(report.ifname), let firewall,
-               let entries = try? firewall.entries(of: FirewallOwner(role: Self.portmapRole,
-                                                                     attachment: AttachmentID(network: network.list.name, containerID: id, interface: ifname))) {
-                let published = entries.compactMap { entry -> String? in
-                    if case .publish(let forward) = entry {
+            if let id = ContainerID(report.containerID), let ifname = InterfaceName(report.ifname), let firewall {
+                let attachment = AttachmentID(network: network.list.name, containerID: id, interface: ifname)
+                let published = plugins.portRoles.flatMap { role in
+                    ((try? firewall.entries(of: FirewallOwner(role: role, attachment: attachment))) ?? []).compactMap { entry -> String? in
+                        guard case .publish(let forward) = entry else { return nil }
                         return "\(forward.hostAddress.map { "\($0):" } ?? "")\(forward.hostPort)->\(forward.containerPort)/\(forward.proto)"
                     }
-                    return nil
                 }
                 if !published.isEmpty { report.publishedPorts = published }
             }
             let linkExists = report.hostVeth.map { hostLinks[$0] != nil } ?? false
-            if report.seenIn.contains("lease"), !linkExists, network.driver == "bridge" {
+            if report.seenIn.contains("lease"), !linkExists, plugins.hostLinks {
                 report.problems.append("lease without link: \(report.leasedIPs.joined(separator: ", ")) is leased but no host link exists (`netctl gc \(network.name)` releases it)")
             }
-            if report.seenIn.contains("link"), !report.seenIn.contains("lease"), network.ipamType == "kv-ipam" {
+            if report.seenIn.contains("link"), !report.seenIn.contains("lease"), network.store != nil {
                 report.problems.append("link without lease: \(report.hostVeth ?? "?") exists but the store holds no lease for it")
             }
             byKey[key] = report

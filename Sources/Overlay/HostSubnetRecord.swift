@@ -11,6 +11,9 @@ public struct HostSubnetRecord: Codable, Hashable, Sendable {
     /// The MAC of the host's VXLAN device.
     public var mac: MACAddress
     public var vni: UInt32
+    /// Set while the host has no container on the subnet: the key is on a lease of the grace period
+    /// instead of the agent's (see `HostSubnetRetirement`).
+    public var retiring: Bool?
 
     public init(host: String, subnet: Subnet, vtep: IPAddress, mac: MACAddress, vni: UInt32) {
         self.host = host

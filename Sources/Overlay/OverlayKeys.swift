@@ -35,6 +35,12 @@ public enum OverlayKeys {
     /// The host subnets of one routed network.
     public static func subnets(of network: NetworkName) -> String { subnets + network.rawValue + "/" }
 
+    /// The network a host subnet's key belongs to, or `nil` for a key of another shape.
+    public static func network(ofSubnetKey key: String) -> NetworkName? {
+        guard key.hasPrefix(subnets), let name = key.dropFirst(subnets.count).split(separator: "/").first else { return nil }
+        return NetworkName(String(name))
+    }
+
     /// One host subnet's record: `vxlan/subnets/<network>/10.96.3.0-24` (a key segment has no `/`).
     public static func subnet(_ subnet: Subnet, of network: NetworkName) -> String {
         subnets(of: network) + "\(subnet.network)-\(subnet.prefixLength)"

@@ -1,5 +1,6 @@
 import Firewall
 import Identity
+import KV
 
 /// The other hosts' containers of an isolated overlay, entered into this host's isolation set. A
 /// host isolates the addresses of its own containers only, and a packet to a container of another
@@ -9,6 +10,13 @@ import Identity
 public enum PeerIsolation {
     /// The owner role of these entries: one owner per remote attachment.
     public static let role = FirewallOwner.Role(rawValue: "vxlanpeer")!
+
+    /// Which of these entries an ADD may take over: those of a remote attachment whose record has
+    /// left `store` (its DEL has run, this host's agent has not seen it yet), so that its address,
+    /// leased again here at once, is not refused.
+    public static func staleEntries(in store: any KeyValueStore) -> EvictionPolicy {
+        .holders(of: [role]) { owner in try store.get(OverlayKeys.attachment(owner.attachment)) == nil }
+    }
 
     /// Makes the firewall isolate exactly the addresses of `remote`, the attachments of `network`
     /// on other hosts (those of networks that ask for isolation).

@@ -16,16 +16,21 @@ extension IPAMService {
         // Blocks only where hosts share the store: on the local store, one host's leases gain
         // nothing from them.
         var hostID: String?
+        var memory: BlockMemoryFile?
         var pending: PendingReleases?
         if case .etcd(let settings, let dataDir) = store {
             hostID = try settings.resolvedHostID()
+            // The host's blocks as it last wrote them spare each ADD a read of them.
+            memory = BlockMemoryFile(path: "\(dataDir)/ipam-blocks/\(settings.tag)-\(network)")
             // A DEL that cannot reach etcd leaves its release to the host's own store.
             let local = StoreConfiguration.local(dataDir: dataDir)
-            pending = PendingReleases(network: network, markerPath: dataDir + "/pending-releases",
+            pending = PendingReleases(network: network, sharedStore: settings.tag,
+                                      markerPath: dataDir + "/pending-releases",
                                       openExisting: { try openExistingStore(local) }, open: { try openStore(local) })
         }
         let opened = try OpenedStore(store)
-        return (IPAMService(config: config, network: network, store: opened.store, hostID: hostID, pending: pending), opened)
+        return (IPAMService(config: config, network: network, store: opened.store, hostID: hostID, blockMemory: memory,
+                            pending: pending), opened)
     }
 
     init<C>(for request: AttachmentRequest<C>) throws {

@@ -1,3 +1,4 @@
+import Identity
 import KVEtcd
 
 /// The `store` object of type `etcd`, validated: where the cluster is, how long a request may take,
@@ -21,6 +22,13 @@ public struct EtcdStoreSettings: Sendable, Equatable {
     }
 
     public static let defaultPrefix = "/swift-cni/"
+
+    /// Which store these settings name, as 16 hex digits that can be part of a key or a file name:
+    /// the same exactly when two settings reach the same keys of the same cluster, whatever their
+    /// credentials, timeout, host or order of endpoints.
+    public var tag: String {
+        FNV1a.digits(([prefix] + endpoints.map(\.description).sorted()).joined(separator: "\n"))
+    }
     public static let defaultTimeout: Duration = .seconds(2)
 }
 

@@ -35,6 +35,9 @@ import Testing
         let all = try records.all()
         #expect(all.records == [a, b, c])
         #expect(all.revision == 3)
+        var paged: [DNSRecord] = []
+        #expect(try records.all(pageSize: 2) { paged.append($0) } == 3)
+        #expect(paged == [a, b, c])
     }
 
     @Test func putReplacesTheAttachmentsRecord() throws {
@@ -79,6 +82,9 @@ import Testing
         let records = DNSRecordStore(store: store)
         try records.put(good)
         #expect(try records.all().records == [good])
+        var paged: [DNSRecord] = []
+        try records.all(pageSize: 1) { paged.append($0) }
+        #expect(paged == [good])
         #expect(try records.record(of: attachment("b"), on: net) == nil)
     }
 

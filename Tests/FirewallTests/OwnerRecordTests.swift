@@ -22,6 +22,7 @@ import Testing
             .sameNetwork(InterfaceAddress("10.1.2.3/24")!), .masquerade(IPAddress("10.1.2.3")!),
             .isolate(IPAddress("fd00::3")!), .spoofCheck(port: InterfaceName("veth0123")!, mac: MACAddress("02:00:00:00:00:01")!),
             .masqueradePublished(source: Subnet("127.0.0.0/8")!, container: IPAddress("10.1.2.3")!),
+            .tunnelSources(port: InterfaceName("vxlan4093")!, network: Subnet("10.96.0.0/16")!),
         ] + forwards(3)
         let chunks = try OwnerRecord(owner: owner, entries: entries).elements()
         #expect(chunks.count == 1)

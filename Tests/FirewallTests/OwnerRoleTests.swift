@@ -49,6 +49,17 @@ extension FirewallOwner.Role {
         #expect(try !policy.evicts(owner(.portmap, container: "old"), for: owner(.bridge)))
     }
 
+    @Test func addedPoliciesEachJudgeTheirOwnRoles() throws {
+        let bridges = EvictionPolicy.holders(of: [.bridge], whenGone: { $0.attachment.containerID.rawValue == "old" })
+        let others = EvictionPolicy.holders(of: [.vxlan], whenGone: { $0.attachment.containerID.rawValue == "gone" })
+        let policy = bridges.adding(others)
+        #expect(try policy.evicts(owner(.bridge, container: "old"), for: owner(.bridge)))
+        #expect(try !policy.evicts(owner(.bridge, container: "gone"), for: owner(.bridge)))
+        #expect(try policy.evicts(owner(.vxlan, container: "gone", interface: "eth1"), for: owner(.bridge)))
+        #expect(try !policy.evicts(owner(.vxlan, container: "old", interface: "eth1"), for: owner(.bridge)))
+        #expect(try !policy.evicts(owner(.portmap, container: "old"), for: owner(.bridge)))
+    }
+
     @Test func anOwnerNeverEvictsItself() throws {
         #expect(try !EvictionPolicy.holders(of: [.bridge], whenGone: { _ in true }).evicts(owner(.bridge), for: owner(.bridge)))
     }

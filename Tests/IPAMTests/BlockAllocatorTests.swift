@@ -11,6 +11,7 @@ import Testing
 final class EtcdLikeStore: KeyValueStore {
     let inner = MemoryStore()
     private(set) var commits = 0
+    private(set) var ranges = 0
     var down = false
     var losingAnswers = 0
     /// The next commit is held back unanswered, and applied only after the commit that follows it,
@@ -24,7 +25,16 @@ final class EtcdLikeStore: KeyValueStore {
     }
 
     func get(_ key: String) throws -> KeyValue? { try reachable(); return try inner.get(key) }
-    func range(prefix: String) throws -> RangeResult { try reachable(); return try inner.range(prefix: prefix) }
+    func range(prefix: String) throws -> RangeResult {
+        try reachable()
+        ranges += 1
+        return try inner.range(prefix: prefix)
+    }
+    func range(prefix: String, limit: Int, _ body: ([KeyValue]) throws -> Void) throws -> Int64 {
+        try reachable()
+        ranges += 1
+        return try inner.range(prefix: prefix, limit: limit, body)
+    }
     func put(_ key: String, _ value: [UInt8]) throws -> Int64 { try inner.put(key, value) }
     func delete(_ key: String) throws -> Int { try inner.delete(key) }
     func delete(prefix: String) throws -> Int { try inner.delete(prefix: prefix) }

@@ -24,9 +24,11 @@ import Testing
 
     func marker(_ host: MemoryStore) -> String { markers + "/\(ObjectIdentifier(host).hashValue)" }
 
-    func service(_ shared: EtcdLikeStore, host: MemoryStore, hostID: String = "a") throws -> IPAMService {
+    func service(_ shared: EtcdLikeStore, host: MemoryStore, hostID: String = "a",
+                 sharedStore: String = "one") throws -> IPAMService {
         IPAMService(config: try config(#"{"subnet":"10.77.0.0/24"}"#), network: net, store: shared, hostID: hostID,
-                    pending: PendingReleases(network: net, markerPath: marker(host), openExisting: { host }, open: { host }))
+                    pending: PendingReleases(network: net, sharedStore: sharedStore, markerPath: marker(host),
+                                             openExisting: { host }, open: { host }))
     }
 
     func pending(_ host: MemoryStore) throws -> [String] {
@@ -42,7 +44,8 @@ import Testing
         try ipam.del(attachment("x"))
         try ipam.del(attachment("x"))
         shared.down = false
-        #expect(try pending(host) == ["ipam-pending/\(net)/x/eth0"])
+        #expect(try pending(host).count == 1)
+        #expect(try pending(host).allSatisfy { $0.hasSuffix("/\(net)/x/eth0") })
         #expect(FileManager.default.fileExists(atPath: marker(host)))
         #expect(try shared.get(keys.owner(attachment("x"))) != nil, "the address stays held meanwhile")
         let other = try service(shared, host: MemoryStore(), hostID: "b")
@@ -89,12 +92,36 @@ import Testing
     @Test func anotherNetworksPendingReleaseKeepsTheMarker() throws {
         let shared = EtcdLikeStore(), host = MemoryStore()
         let ipam = try service(shared, host: host)
-        let elsewhere = PendingReleases(network: NetworkName("othernet")!, markerPath: marker(host),
+        let elsewhere = PendingReleases(network: NetworkName("othernet")!, sharedStore: "one", markerPath: marker(host),
                                         openExisting: { host }, open: { host })
         try elsewhere.record(attachment("y"))
         try ipam.del(attachment("x"))
-        #expect(try pending(host) == ["ipam-pending/othernet/y/eth0"])
+        #expect(try pending(host).count == 1)
+        #expect(try pending(host).allSatisfy { $0.hasSuffix("/othernet/y/eth0") })
         #expect(FileManager.default.fileExists(atPath: marker(host)))
+    }
+
+    @Test func aNetworkOfTheSameNameOnAnotherSharedStoreKeepsItsPendingRelease() throws {
+        let one = EtcdLikeStore(), two = EtcdLikeStore(), host = MemoryStore()
+        let first = try service(one, host: host, sharedStore: "one")
+        let second = try service(two, host: host, sharedStore: "two")
+        _ = try first.leases.acquire(for: attachment("x"), from: sets)
+        _ = try second.leases.acquire(for: attachment("x"), from: sets)
+        one.down = true
+        two.down = true
+        try first.del(attachment("x"))
+        try second.del(attachment("x"))
+        one.down = false
+        #expect(try pending(host).count == 2, "the same attachment on two stores is two pending releases")
+
+        try first.gc(keeping: [])
+        #expect(try one.range(prefix: keys.owners).kvs.isEmpty)
+        #expect(try pending(host).count == 1, "the other store's release waits for that store")
+        two.down = false
+        #expect(try two.get(keys.owner(attachment("x"))) != nil)
+        try second.gc(keeping: [])
+        #expect(try two.range(prefix: keys.owners).kvs.isEmpty)
+        #expect(try pending(host).isEmpty)
     }
 
     @Test func withoutAHostStoreADelThatCannotReachTheStoreFails() throws {

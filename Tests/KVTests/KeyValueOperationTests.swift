@@ -55,6 +55,50 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.allCases) func pagedRangeHandsOverThePrefixInPagesOfAtMostTheLimit(_ backend: Backend) throws {
+        try backend.withStore { store throws in
+            for key in ["q", "p/é", "p/b", "p0", "p/", "o", "p/z/1", "p/a", "p"] {
+                try store.put(key, key)
+            }
+            func pages(_ prefix: String, limit: Int) throws -> (pages: [[String]], revision: Int64) {
+                var pages: [[String]] = []
+                let revision = try store.range(prefix: prefix, limit: limit) { pages.append($0.map(\.key)) }
+                return (pages, revision)
+            }
+            let two = try pages("p/", limit: 2)
+            #expect(two.pages == [["p/", "p/a"], ["p/b", "p/z/1"], ["p/é"]])
+            #expect(two.revision == 9)
+            #expect(try pages("p/", limit: 5).pages == [["p/", "p/a", "p/b", "p/z/1", "p/é"]])
+            #expect(try pages("", limit: 4).pages == [["o", "p", "p/", "p/a"], ["p/b", "p/z/1", "p/é", "p0"], ["q"]])
+            #expect(try pages("x", limit: 1) == ([], 9))
+            #expect(throws: KVError.invalidArgument("a range page limit must be positive, not 0")) {
+                try store.range(prefix: "p/", limit: 0) { _ in }
+            }
+        }
+    }
+
+    @Test(arguments: Backend.allCases) func pagedRangeReadsOneRevisionWhileOthersWrite(_ backend: Backend) throws {
+        try backend.withConnections { connect throws in
+            let store = try connect(), writer = try connect()
+            for key in ["a/1", "a/2", "a/3", "a/4"] {
+                try store.put(key, "old")
+            }
+            var seen: [KeyValue] = []
+            let revision = try store.range(prefix: "a/", limit: 2) { page in
+                if seen.isEmpty {
+                    try writer.put("a/3", "new")
+                    try writer.delete("a/4")
+                    try writer.put("a/5", "new")
+                }
+                seen += page
+            }
+            #expect(revision == 4)
+            #expect(seen.map(\.key) == ["a/1", "a/2", "a/3", "a/4"])
+            #expect(seen.allSatisfy { $0.string == "old" })
+            #expect(try store.range(prefix: "a/").kvs.map(\.string) == ["old", "old", "new", "new"])
+        }
+    }
+
     @Test(arguments: Backend.allCases) func deletePrefixRemovesAllUnderItInOneRevision(_ backend: Backend) throws {
         try backend.withStore { store throws in
             for key in ["n/1", "n/2", "n/3", "n0", "m"] {

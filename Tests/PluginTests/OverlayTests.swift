@@ -39,6 +39,19 @@ import Testing
         #expect(OverlayKeys.attachmentID(fromKey: OverlayKeys.host("h1")) == nil)
     }
 
+    @Test func hostSubnetKeysNameTheirNetworkAndRetiringRecordsReadBack() throws {
+        let subnet = Subnet("10.96.3.0/24")!
+        let key = OverlayKeys.subnet(subnet, of: NetworkName("ov")!)
+        #expect(key == "vxlan/subnets/ov/10.96.3.0-24")
+        #expect(OverlayKeys.network(ofSubnetKey: key) == NetworkName("ov")!)
+        #expect(OverlayKeys.network(ofSubnetKey: OverlayKeys.host("h1")) == nil)
+        var record = HostSubnetRecord(host: "h1", subnet: subnet, vtep: IPAddress("192.0.2.1")!,
+                                      mac: MACAddress("02:00:00:00:00:01")!, vni: 5)
+        #expect(HostSubnetRecord(stored: try record.encoded())?.retiring == nil)
+        record.retiring = true
+        #expect(HostSubnetRecord(stored: try record.encoded()) == record)
+    }
+
     @Test func deviceNamesCarryTheVNI() {
         #expect(OverlayDeviceName.make(vni: 16_777_215).rawValue == "vxlan16777215")
         #expect(OverlayDeviceName.vni(of: "vxlan42") == 42)

@@ -15,6 +15,9 @@ sends etcd (from etcd's own gRPC counters).
   block allocator, 4 processes      >= 3000 allocations/s and >= 5 x naive CAS: four host IDs, each
                                     process leasing in a loop through the IPAM module on one connection
                                     (kv-ipam-bench, built here with SWIFT_CNI_BENCH=1)
+  one-key transactions, 4 processes the same processes, each step the least an allocation can send
+                                    (one create-if-absent of one key): the ceiling etcd and its JSON
+                                    gateway set on this machine, whatever the allocator does
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -101,11 +103,15 @@ def build_block_allocator() -> Path:
     return repo / ".build" / "release" / "kv-ipam-bench"
 
 
-def block_allocators(etcd: EtcdServer, binary: Path, subnet: str, total: int, clients: int = 4) -> float:
-    """Allocations per second of `clients` allocator processes, one host ID each, started together."""
+def block_allocators(etcd: EtcdServer, binary: Path, subnet: str, total: int, clients: int = 4,
+                     floor: bool = False) -> float:
+    """Allocations per second of `clients` allocator processes, one host ID each, started together;
+    with `floor`, one-key transactions per second of the same processes instead."""
+    prefix = "/floor/" if floor else "/blocks/"
     ipam = json.dumps({"type": "kv-ipam", "subnet": subnet,
-                       "store": {"type": "etcd", "endpoints": [etcd.endpoint], "prefix": "/blocks/"}})
-    workers = [subprocess.Popen([str(binary), ipam, "bench-blocks", f"host{n}", str(total // clients)],
+                       "store": {"type": "etcd", "endpoints": [etcd.endpoint], "prefix": prefix}})
+    workers = [subprocess.Popen([str(binary), ipam, "bench-blocks", f"host{n}", str(total // clients),
+                                 *(["--floor"] if floor else [])],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for n in range(clients)]
     start = time.perf_counter()
     for worker in workers:
@@ -115,6 +121,10 @@ def block_allocators(etcd: EtcdServer, binary: Path, subnet: str, total: int, cl
         worker.stdin.close()
         assert worker.wait() == 0, "a block allocator failed"
     elapsed = time.perf_counter() - start
+    if floor:
+        made = etcd.keys(prefix)
+        assert len(made) == total // clients * clients, f"one-key transactions: {len(made)} keys for {total}"
+        return len(made) / elapsed
     leased = [k for k in etcd.keys("/blocks/") if "/ips/" in k]
     assert len(leased) == total // clients * clients, f"block allocators: {len(leased)} addresses for {total} leases"
     owners = [v.split("\n")[0] for k, v in etcd.keys("/blocks/").items() if "/blocks/" in k.removeprefix("/blocks/")]
@@ -126,17 +136,6 @@ def cpu_seconds(etcd: EtcdServer) -> float:
     """The CPU time etcd has used, user and system."""
     fields = Path(f"/proc/{etcd.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def requests_by_method(etcd: EtcdServer) -> dict[str, int]:
-    """etcd's count of the requests it has served, by gRPC method (the JSON gateway's included)."""
-    counts: dict[str, int] = {}
-    with urllib.request.urlopen(etcd.endpoint + "/metrics", timeout=5) as answer:
-        for line in answer.read().decode().splitlines():
-            if line.startswith("grpc_server_started_total{"):
-                method = line.split('grpc_method="', 1)[1].split('"', 1)[0]
-                counts[method] = counts.get(method, 0) + int(float(line.rsplit(" ", 1)[1]))
-    return counts
 
 
 def requests_per_run(before: dict[str, int], after: dict[str, int], runs: int) -> str:
@@ -173,12 +172,12 @@ def main() -> None:
                                       ipaddress.ip_network("fd5c:250::/64"), root / f"data-{kind}")
                 conf = net.conf(ipam={**net.ipam(), **store_of(kind)})
                 spaces = namespaces(args.count)
-                before = requests_by_method(servers[kind]) if kind in servers else {}
+                before = servers[kind].requests() if kind in servers else {}
                 times = []
                 for number, ns in enumerate(spaces):
                     run = net.invoke("ADD", conf, ns.path, f"bench-{kind}-{number}").expect_ok()
                     times.append(run.seconds)
-                sent = requests_per_run(before, requests_by_method(servers[kind]), args.count) if kind in servers else ""
+                sent = requests_per_run(before, servers[kind].requests(), args.count) if kind in servers else ""
                 # No `settle()`: it waits for every child, and etcd is one.
                 for number, ns in enumerate(spaces):
                     net.invoke("DEL", conf, ns.path, f"bench-{kind}-{number}").expect_ok()
@@ -199,12 +198,12 @@ def main() -> None:
                 def add(number: int) -> None:
                     harness.run_plugin(kv_ipam, net.env("ADD", ns.path, f"par-{kind}-{number}"), conf).expect_ok()
 
-                before = requests_by_method(servers[kind]) if kind in servers else {}
+                before = servers[kind].requests() if kind in servers else {}
                 start = time.perf_counter()
                 with ThreadPoolExecutor(4) as pool:
                     list(pool.map(add, range(args.parallel_adds)))
                 elapsed = time.perf_counter() - start
-                sent = (requests_per_run(before, requests_by_method(servers[kind]), args.parallel_adds)
+                sent = (requests_per_run(before, servers[kind].requests(), args.parallel_adds)
                         if kind in servers else "")
                 print(f"kv-ipam ADDs, 4 in parallel, {kind:10} store: {args.parallel_adds / elapsed:7.0f} ADDs/s"
                       + (f"   requests per ADD: {sent}" if sent else ""))
@@ -213,13 +212,18 @@ def main() -> None:
             for kind, etcd in servers.items():
                 rate, lost = naive_cas(etcd, str(next(subnets)), args.allocations)
                 print(f"naive CAS allocator, 4 processes, {kind}: {rate:7.0f} allocations/s, {lost:.0%} of attempts lost")
-                cpu, before = cpu_seconds(etcd), requests_by_method(etcd)
+                cpu, before = cpu_seconds(etcd), etcd.requests()
                 blocks = block_allocators(etcd, allocator, str(next(subnets)), args.allocations)
                 cpu = (cpu_seconds(etcd) - cpu) / args.allocations
                 print(f"block allocator, 4 processes, {kind}: {blocks:7.0f} allocations/s (target >= 3000): "
                       f"{verdict(blocks >= 3000)}; {blocks / rate:.1f} x naive CAS (target >= 5): {verdict(blocks >= 5 * rate)}")
                 print(f"  etcd CPU per allocation {cpu * MS:.2f} ms (so at most {1 / cpu:.0f}/s per core it has); requests per "
-                      f"allocation: {requests_per_run(before, requests_by_method(etcd), args.allocations)}")
+                      f"allocation: {requests_per_run(before, etcd.requests(), args.allocations)}")
+                cpu = cpu_seconds(etcd)
+                ceiling = block_allocators(etcd, allocator, str(next(subnets)), args.allocations, floor=True)
+                cpu = (cpu_seconds(etcd) - cpu) / args.allocations
+                print(f"one-key transactions, 4 processes, {kind}: {ceiling:7.0f}/s, etcd CPU {cpu * MS:.2f} ms each; "
+                      f"block allocator / one-key = {blocks / ceiling:.2f}")
         finally:
             for etcd in servers.values():
                 etcd.stop()

@@ -107,6 +107,16 @@ class EtcdServer:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
             return json.loads(answer.read())
 
+    def requests(self) -> dict[str, int]:
+        """etcd's count of the requests it has served, by gRPC method (the JSON gateway's included)."""
+        counts: dict[str, int] = {}
+        with urllib.request.urlopen(self.endpoint + "/metrics", timeout=5) as answer:
+            for line in answer.read().decode().splitlines():
+                if line.startswith("grpc_server_started_total{"):
+                    method = line.split('grpc_method="', 1)[1].split('"', 1)[0]
+                    counts[method] = counts.get(method, 0) + int(float(line.rsplit(" ", 1)[1]))
+        return counts
+
     def keys(self, prefix: str = "") -> dict[str, str]:
         """Every key under `prefix` with its value, as etcd holds them."""
         start = prefix.encode() or b"\0"

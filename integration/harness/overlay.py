@@ -20,6 +20,7 @@ from pathlib import Path
 from .etcd import ETCD
 from .names import ours_dir
 from .namespaces import Netns
+from .nft import elements
 from .processes import Invocation, plugin_env, run_plugin, sh, wait_until
 
 
@@ -72,6 +73,10 @@ class Host:
             os.kill(pid, signal.SIGKILL)
             wait_until(lambda: self.agent_pid() is None, timeout=5, what=f"agent of {self.name} gone")
 
+    def links(self) -> list[dict]:
+        out = sh("ip", "-n", self.netns.name, "-j", "link", "show").stdout
+        return json.loads(out) if out.strip() else []
+
     def fdb(self, device: str) -> dict[str, str]:
         """MAC → remote VTEP of the device's own permanent entries."""
         out = sh("bridge", "-n", self.netns.name, "-j", "fdb", "show", "dev", device).stdout
@@ -120,11 +125,19 @@ class EtcdOnUnderlay:
 
     def stop(self, remove: bool = True) -> None:
         if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
             self.proc.kill()
             self.proc.wait()
         if remove:
             import shutil
             shutil.rmtree(self.dir, ignore_errors=True)
+
+    def freeze(self) -> None:
+        """SIGSTOP: connections are accepted by the kernel and never answered."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self.proc.pid, signal.SIGCONT)
 
     def post(self, path: str, body: dict, timeout: float = 5) -> dict:
         proc = sh("ip", "netns", "exec", self.switch.name, "curl", "-sS", "--max-time", str(timeout), "-X", "POST",
@@ -171,6 +184,41 @@ class Cluster:
         for host in self.hosts:
             host.kill_agent()
         self.etcd.stop()
+
+
+def add(cluster: Cluster, host: Host, conf: dict, make_netns, container_id) -> tuple:
+    """ADD of a new container on `host`: (namespace, container ID, address, MAC, result)."""
+    ns = make_netns()
+    cid = container_id()
+    result = cluster.invoke(host, "ADD", conf, ns, cid).expect_ok().json
+    address = result["ips"][0]["address"].split("/")[0]
+    mac = next(i["mac"] for i in result["interfaces"] if i.get("sandbox"))
+    return ns, cid, address, mac, result
+
+
+def ping_df(ns: Netns, address: str, mtu: int, timeout: float = 10.0) -> None:
+    """A ping of exactly the overlay's MTU with fragmentation forbidden, until one answer comes back."""
+    cmd = ["ping", "-4", "-M", "do", "-s", str(mtu - 28), "-c", "1", "-W", "1", address]
+    wait_until(lambda: ns.exec(*cmd, check=False).returncode == 0, timeout=timeout, interval=0.05,
+               what=f"ping -M do -s {mtu - 28} {address} from {ns.name}")
+
+
+def add_fails_leaving_nothing(cluster: Cluster, host: Host, conf: dict, ns: Netns, cid: str, within: float) -> None:
+    """An ADD with the store unreachable: code 11 within `within` seconds, no link made (in the
+    container or on the host) and no firewall element added on the host."""
+    links = {link["ifname"] for link in host.links()}
+    firewall = elements(host.netns.name)
+    started = time.monotonic()
+    cluster.invoke(host, "ADD", conf, ns, cid).expect_error(11)
+    assert time.monotonic() - started < within
+    assert ns.link_names() == ns.baseline
+    assert {link["ifname"] for link in host.links()} == links
+    assert elements(host.netns.name) == firewall
+
+
+def mentions(cluster: Cluster, cid: str) -> dict[str, str]:
+    """The store's keys (address leases, records) whose key or value names container `cid`."""
+    return {k: v for k, v in cluster.etcd.keys(cluster.prefix).items() if cid in k or cid in v}
 
 
 def build_cluster(make_netns, underlay: ipaddress.IPv4Network, root: Path, count: int = 3,

@@ -46,15 +46,17 @@ final class Daemon {
 
     /// Loads every record and makes the listeners match their gateways.
     func reload() throws {
-        let (records, revision) = try store.allLazily()
         let upstreams = hostNameservers().map { DNSUpstream(address: $0) }
-        // Decoded as the zone reads them (twice): the records of 10,000 names never all live at once.
-        zone = Zone(records: records, defaultUpstreams: upstreams, hostAddresses: HostAddresses.current())
+        var builder = Zone.Builder(defaultUpstreams: upstreams, hostAddresses: HostAddresses.current())
+        let revision = try store.all { builder.add($0) }
+        zone = builder.zone()
         self.revision = revision
         changes?.cancel()
         changes = try? kv.watch(prefix: DNSRecordStore.prefix, afterRevision: revision)
         bindListeners()
-        // The decoded records are freed by now, interleaved with the zone's memory: hand their pages back.
+        // The pages read and the records decoded from them (and the zone replaced) are freed by now,
+        // below the zone's memory allocated after them: glibc returns only the top of its heap to
+        // the kernel on free, malloc_trim every whole free page.
         _ = csystem_trim_heap()
         logger.info("loaded revision \(revision): \(zone.recordCount) records, listening on \(listeners.keys.sorted().map(\.description).joined(separator: " "))")
     }

@@ -77,7 +77,7 @@ struct NetworkInspect: ParsableCommand {
 
     func run() throws {
         let description = NetworkDescription(try options.list(named: network))
-        let report = NetworkInspector(cache: options.runner.cache).report(description)
+        let report = NetworkInspector(cache: options.runner.cache).report(description, plugins: .init(description))
         if output.json {
             Output.json(try JSONCodec.encode(report))
             return
@@ -104,6 +104,17 @@ struct NetworkInspect: ParsableCommand {
             for problem in attachment.problems { print("problem: \(attachment.containerID) \(attachment.ifname): \(problem)") }
         }
         for warning in report.warnings { Output.warning(warning) }
+    }
+}
+
+extension NetworkInspector.Plugins {
+    /// The plugin types that publish ports through the firewall, with the role they publish under.
+    static let portPublishers = ["portmap": "portmap"]
+
+    /// What netctl knows of the plugins in the network's chain: which publish ports, and that a bridge gives
+    /// every attachment a host veth.
+    init(_ network: NetworkDescription) {
+        self.init(portRoles: network.chain.compactMap { Self.portPublishers[$0] }, hostLinks: network.driver == "bridge")!
     }
 }
 

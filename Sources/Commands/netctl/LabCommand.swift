@@ -27,7 +27,8 @@ struct LabCommand: ParsableCommand {
             discussion: """
                 Each step prints as it is done. If one fails, everything this run made is removed again and \
                 netctl exits 1. Objects that exist but are not the lab's (a namespace or link of the same name)
-                stop the run rather than being taken over.
+                stop the run rather than being taken over. Each object is recorded before it is made, so after \
+                an `up` that was killed, `down` removes what it made and `up` finishes it.
 
                 Example:
                   netctl lab up --dry-run conf/labs/bridge-nat.yaml
@@ -63,7 +64,7 @@ struct LabCommand: ParsableCommand {
             abstract: "Remove what `lab up` made, and nothing else.",
             discussion: """
                 Takes the lab's file or its name (as `netctl lab ls` shows it). A lab that is not up is not an \
-                error. Links that no longer carry the lab's alias are left alone.
+                error. Namespaces and links that no longer carry the lab's tag are left alone.
 
                 Example:
                   netctl lab down conf/labs/bridge-nat.yaml

@@ -18,6 +18,8 @@ final class Agent {
     private let logger: Logger
     private let socket: NetlinkSocket
     private let hostTTL: Duration
+    /// The data directory, where the host subnets' locks are.
+    private let dataDir: String
     /// The lease this agent holds its host key with.
     private var lease: LeaseID?
     /// The hosts whose agents hold their keys.
@@ -33,8 +35,9 @@ final class Agent {
     static let fullPassInterval = Duration.seconds(10)
     static let retryDelay: UInt32 = 1
 
-    init(store: any KeyValueStore, hostID: String, hostTTL: Duration, logger: Logger) throws {
+    init(store: any KeyValueStore, hostID: String, hostTTL: Duration, dataDir: String, logger: Logger) throws {
         self.store = store
+        self.dataDir = dataDir
         self.hostID = hostID
         self.hostTTL = hostTTL
         self.logger = logger
@@ -61,7 +64,9 @@ final class Agent {
         try store.put(OverlayKeys.host(hostID), Array("{\"host\":\"\(hostID)\",\"lease\":\(fresh.rawValue)}".utf8), lease: fresh)
         // This host's subnets (a previous agent's, or this one's before an outage) follow its key
         // onto the fresh lease before the old one goes, so that they stay this host's.
-        for stored in try store.range(prefix: OverlayKeys.subnets).kvs where HostSubnetRecord(stored: stored.value)?.host == hostID {
+        // A retiring one stays on its grace period's lease.
+        for stored in try store.range(prefix: OverlayKeys.subnets).kvs
+        where HostSubnetRecord(stored: stored.value).map({ $0.host == hostID && $0.retiring != true }) == true {
             _ = try store.commit(Transaction(compares: [.modRevision(stored.key, .equal, stored.modRevision)],
                                              success: [.leasedPut(stored.key, stored.value, lease: fresh)]))
         }
@@ -114,8 +119,13 @@ final class Agent {
                     case .put(let stored): subnets[stored.key] = HostSubnetRecord(stored: stored.value)
                     case .delete(let key, _):
                         if let old = subnets[key], old.host == hostID, let lease {
-                            // Revoked under this host (a previous agent's lease going): lease it again.
-                            try reclaim(old, key: key, lease: lease)
+                            if old.retiring == true {
+                                // Its grace period is over: off this host, unless a container came meanwhile.
+                                try giveBack(old, key: key, lease: lease)
+                            } else {
+                                // Revoked under this host (a previous agent's lease going): lease it again.
+                                try reclaim(old, key: key, lease: lease)
+                            }
                         }
                         subnets[key] = nil
                     }
@@ -182,9 +192,35 @@ final class Agent {
 
     /// Puts this host's subnet `record` back under `key` on `lease` unless another host took it meanwhile.
     private func reclaim(_ record: HostSubnetRecord, key: String, lease: LeaseID) throws {
+        var record = record
+        record.retiring = nil
         let result = try store.commit(Transaction(compares: [.absent(key)],
                                                   success: [.leasedPut(key, try record.encoded(), lease: lease)]))
         logger.info("host subnet \(record.subnet) \(result.succeeded ? "leased again" : "taken by another host meanwhile")")
+    }
+
+    /// Takes this host's retired subnet `record` off the host (the gateway from the bridge, the
+    /// address from the device), so that the subnet can be another host's; under the subnet's lock,
+    /// so that no ADD is putting a container on it meanwhile. A container found on the bridge (an
+    /// ADD just before the lease expired) keeps the subnet: it is leased again.
+    private func giveBack(_ record: HostSubnetRecord, key: String, lease: LeaseID) throws {
+        guard let network = OverlayKeys.network(ofSubnetKey: key),
+              let lock = HostSubnetLock(path: HostSubnetLock.path(dataDir: dataDir, network: network.rawValue),
+                                        exclusive: true, waiting: true) else { return }
+        defer { withExtendedLifetime(lock) {} }
+        guard try store.get(key) == nil else { return }  // An ADD claimed it again.
+        let links = try socket.links()
+        let addresses = try socket.addressesByLink(family: .ipv4)
+        let gateway = InterfaceAddress(address: record.gateway, prefixLength: record.subnet.prefixLength)
+        let bridge = links.first { addresses[$0.index]?.contains(gateway) == true }
+        if let bridge, links.contains(where: { $0.masterIndex == bridge.index }) {
+            return try reclaim(record, key: key, lease: lease)
+        }
+        if let bridge { try socket.deleteAddress(gateway, index: bridge.index) }
+        if let device = links.first(where: { $0.name == OverlayDeviceName.make(vni: record.vni).rawValue }) {
+            try socket.deleteAddress(InterfaceAddress(address: record.deviceAddress, prefixLength: 32), index: device.index)
+        }
+        logger.info("host subnet \(record.subnet) of \(network) given back after its grace period")
     }
 
     /// Tells the containers on the device's bridge where the IPv4 addresses just entered are. (The

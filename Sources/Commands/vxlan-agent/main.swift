@@ -39,7 +39,7 @@ do {
     }
     let hostID = try settings.resolvedHostID()
     let agent = try Agent(store: try openStore(configuration.store), hostID: hostID, hostTTL: configuration.hostTTL,
-                          logger: logger)
+                          dataDir: dataDir, logger: logger)
     logger.info("started (pid \(getpid())) for \(dataDir) as host \(hostID), host TTL \(configuration.hostTTL)")
     agent.run()
 } catch {

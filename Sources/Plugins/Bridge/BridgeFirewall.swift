@@ -58,14 +58,14 @@ struct BridgeFirewall {
 
     /// ADD's firewall step, undone if a later step fails.
     func apply(to result: CNIResult, port: InterfaceName, mac: MACAddress, using firewall: Firewall,
-               on host: NetlinkSocket, rollback: inout Rollback) throws {
+               on host: NetlinkSocket, alsoEvicting staleHolders: EvictionPolicy, rollback: inout Rollback) throws {
         let entries = entries(for: result, port: port, mac: mac)
         guard !entries.isEmpty else { return }
         // Another bridge attachment holding one of these addresses, interfaces or MACs whose host
         // end is gone is stale: its DEL or GC never ran (its namespace and network may be long
         // gone, too). One whose host end is there keeps what it holds, and this ADD fails.
-        try firewall.replace(owner, with: entries,
-                             evicting: .holders(of: [.bridge], whenGone: { try !Self.isPresent($0.attachment, on: host) }))
+        let staleBridges = EvictionPolicy.holders(of: [.bridge], whenGone: { try !Self.isPresent($0.attachment, on: host) })
+        try firewall.replace(owner, with: entries, evicting: staleBridges.adding(staleHolders))
         rollback.onFailure { [owner] in
             _ = try? firewall.remove(owner)
             try? firewall.awaitRemovals()

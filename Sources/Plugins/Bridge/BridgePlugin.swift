@@ -12,7 +12,14 @@ public struct BridgePlugin: CNIPlugin {
     public typealias Config = BridgeConfig
     public static let name = "bridge"
 
-    public init() {}
+    /// Which holders of an attachment's firewall keys, besides stale bridge attachments, ADD may evict.
+    private let staleHolders: EvictionPolicy
+
+    public init() { staleHolders = .never }
+
+    /// A bridge whose ADD may also evict the holders `staleHolders` proves stale: a caller's own
+    /// entries for addresses it knows are gone, say.
+    public init(alsoEvicting staleHolders: EvictionPolicy) { self.staleHolders = staleHolders }
 
     public func add(_ request: AttachmentRequest<BridgeConfig>) throws -> CNIResult {
         try add(request, whenLeased: nil)
@@ -102,7 +109,7 @@ public struct BridgePlugin: CNIPlugin {
             for index in result.ips.indices { result.ips[index].interface = BridgeResultInterface.container.rawValue }
             if let dns = request.network.dns, !dns.isEmpty { result.dns = dns }
             try BridgeFirewall(request).apply(to: result, port: hostVeth, mac: containerMAC, using: firewall, on: host,
-                                              rollback: &rollback)
+                                              alsoEvicting: staleHolders, rollback: &rollback)
             try started?.finish()
             return result
         }

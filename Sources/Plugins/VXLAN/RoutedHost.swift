@@ -59,6 +59,44 @@ struct RoutedHost {
         }
     }
 
+    /// Enters the new container's addresses at its MAC into the host's neighbour table (stale, so
+    /// the kernel confirms them on first use as any entry it learnt). The first packet a peer sends
+    /// it is routed here, and the host would otherwise ARP for it first; until the kernel has seen
+    /// the new bridge port's carrier (deferred work, late on a busy host) the port drops that
+    /// request, and the host asks again only after its ARP retransmit time, a second. Best effort.
+    static func introduce(_ result: CNIResult, onBridge name: InterfaceName, on host: NetlinkSocket) {
+        guard let mac = result.interfaces.first(where: { $0.sandbox != nil })?.mac.flatMap(MACAddress.init),
+              let bridge = try? host.link(named: name) else { return }
+        for ip in result.ips {
+            try? host.replaceNeighbour(ip.address.address, mac: mac, index: bridge.index, state: .stale)
+        }
+    }
+
+    /// Held shared by a routed ADD from before it claims the host subnet until its container is on it.
+    static func lockForAdd(_ config: VXLANConfig, _ network: NetworkName) throws -> HostSubnetLock {
+        guard let lock = HostSubnetLock(path: HostSubnetLock.path(dataDir: config.store.dataDir, network: network.rawValue),
+                                        exclusive: false, waiting: true) else {
+            throw CNIError(.ioFailure, "vxlan: cannot lock the host subnet of \(network) in \(config.store.dataDir)")
+        }
+        return lock
+    }
+
+    /// After a DEL: when no container is left on the host's bridge once no ADD is under way, starts
+    /// the host subnet's grace period. Best effort, as kv-ipam's retiring of empty blocks: should
+    /// anything fail, the subnet stays the host's.
+    static func retireIfIdle(_ config: VXLANConfig, network: NetworkName, store: any KeyValueStore) {
+        guard let subnet = remembered(config, network), let hostID = try? config.hostID(),
+              let lock = HostSubnetLock(path: HostSubnetLock.path(dataDir: config.store.dataDir, network: network.rawValue),
+                                        exclusive: true, waiting: true),
+              let host = try? NetlinkSocket(), let links = try? host.links() else { return }
+        let bridge = links.first { $0.name == config.bridge.rawValue }
+        guard !links.contains(where: { $0.masterIndex != nil && $0.masterIndex == bridge?.index }),
+              let stored = try? store.get(OverlayKeys.subnet(subnet, of: network)),
+              let record = HostSubnetRecord(stored: stored.value), record.host == hostID else { return }
+        _ = try? HostSubnetRetirement.retire(stored, record: record, gracePeriod: config.hostSubnetGracePeriod, in: store)
+        withExtendedLifetime(lock) {}
+    }
+
     static func memoryPath(_ config: VXLANConfig, _ network: NetworkName) -> String {
         config.store.dataDir + "/vxlan-subnet-" + network.rawValue
     }

@@ -1,6 +1,7 @@
 import Addressing
 import BridgePlugin
 import CNI
+import IPAM
 import Overlay
 import Netlink
 import PluginKit
@@ -38,6 +39,9 @@ public struct VXLANConfig: Decodable, Sendable, KnownConfigKeys {
     /// Routed mode: the network's IPv4 `subnet` cut into host subnets of `/hostSubnetSize`; `nil` in
     /// l2 mode.
     public let hostSubnets: HostSubnetPool?
+    /// Routed mode: how long a host subnet stays its host's once its last container has gone: the
+    /// `ipam` section's `blockGracePeriod` (kv-ipam's grace period for its empty blocks).
+    public let hostSubnetGracePeriod: Duration
 
     public static let defaultHostTTL = 10
     public static let defaultHostSubnetSize = 24
@@ -56,7 +60,7 @@ public struct VXLANConfig: Decodable, Sendable, KnownConfigKeys {
         case ipam
     }
 
-    private enum IPAMKeys: String, CodingKey { case store }
+    private enum IPAMKeys: String, CodingKey { case store, blockGracePeriod }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -91,13 +95,11 @@ public struct VXLANConfig: Decodable, Sendable, KnownConfigKeys {
         }
         attachment = try BridgeConfig(from: decoder)
 
-        let ipamStore: Bool
-        if !c.contains(.store), c.contains(.ipam), try !c.decodeNil(forKey: .ipam),
-           let section = try? c.nestedContainer(keyedBy: IPAMKeys.self, forKey: .ipam), section.contains(.store) {
-            ipamStore = true
-        } else {
-            ipamStore = false
-        }
+        let section = c.contains(.ipam) ? try? c.nestedContainer(keyedBy: IPAMKeys.self, forKey: .ipam) : nil
+        let ipamStore = !c.contains(.store) && section?.contains(.store) == true
+        // kv-ipam checks the value itself; an unreadable one leaves kv-ipam's default here.
+        hostSubnetGracePeriod = (try? section?.decodeIfPresent(Int.self, forKey: .blockGracePeriod)).flatMap { $0 }
+            .map { .seconds(max(1, $0)) } ?? BlockLayout.defaultGracePeriod
         store = try StoreConfiguration(from: ipamStore ? c.superDecoder(forKey: .ipam) : decoder)
         guard case .etcd = store else {
             throw CNIError(.invalidNetworkConfig, "vxlan: the store is not shared by the hosts",

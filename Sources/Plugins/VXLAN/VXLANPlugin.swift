@@ -39,8 +39,9 @@ public struct VXLANPlugin: CNIPlugin {
                 .apply(toDevice: device.link.index, on: host, removingStale: false)
         }
         // With the store down, IPAM fails first and the bridge attachment rolls itself back.
-        return try BridgePlugin().add(request.onBridge(config.bridgeAttachment(mtu: device.endpoint.mtu)),
-                                      whenLeased: recordingAttachment(request, host: hostID, vtep: device.endpoint.vtep))
+        return try BridgePlugin(alsoEvicting: PeerIsolation.staleEntries(in: store))
+            .add(request.onBridge(config.bridgeAttachment(mtu: device.endpoint.mtu)),
+                 whenLeased: recordingAttachment(request, host: hostID, vtep: device.endpoint.vtep))
     }
 
     /// Sends the attachment's record once its addresses are leased, over IPAM's kept-alive
@@ -81,11 +82,25 @@ public struct VXLANPlugin: CNIPlugin {
     private func addRouted(_ request: AttachmentRequest<VXLANConfig>, pool: HostSubnetPool, hostID: String,
                            store: any KeyValueStore, on host: NetlinkSocket) throws -> CNIResult {
         let config = request.config
+        // Until the container is on the host subnet, a DEL of the host's last one must not retire it.
+        let lock = try RoutedHost.lockForAdd(config, request.network.name)
+        defer { withExtendedLifetime(lock) {} }
         let device = try OverlayDevice.ensure(config, on: host) { _ in nil }
-        try launchAgent(request)
-        let routed = try RoutedHost.prepare(config, pool: pool, network: request.network.name, hostID: hostID,
+        let routed: RoutedHost
+        do {
+            try launchAgent(request)
+            routed = try RoutedHost.prepare(config, pool: pool, network: request.network.name, hostID: hostID,
                                             vtep: device.endpoint.vtep, device: device.link, store: store, on: host)
+        } catch {
+            // Nothing of this host is in the store then (the store is down, say): a device made
+            // here goes again, so that the failed ADD leaves nothing.
+            if device.createdHere { _ = try? host.deleteLink(index: device.link.index) }
+            throw error
+        }
         if device.createdHere {
+            if config.attachment.networkIsolation {
+                try TunnelIngress.restrict(OverlayDeviceName.make(vni: config.vni), to: pool.network, of: request.network.name)
+            }
             // The agent programs a device it finds on its next pass; the peers must be reachable
             // when this ADD returns.
             let peers = try store.range(prefix: OverlayKeys.subnets(of: request.network.name)).kvs
@@ -93,14 +108,20 @@ public struct VXLANPlugin: CNIPlugin {
             try PeerRoutes(vni: config.vni, host: hostID, subnets: peers).apply(toDevice: device.link.index, on: host)
         }
         let stdin = try RoutedHost.ipamStdin(request.stdin, hostSubnet: routed.record.subnet)
-        return try BridgePlugin().add(request.onBridge(config.bridgeAttachment(mtu: device.endpoint.mtu), stdin: stdin))
+        let result = try BridgePlugin().add(request.onBridge(config.bridgeAttachment(mtu: device.endpoint.mtu), stdin: stdin))
+        RoutedHost.introduce(result, onBridge: config.bridge, on: host)
+        return result
     }
 
     public func del(_ request: AttachmentRequest<VXLANConfig>) throws {
         // The record first, so the other hosts stop sending to the container before its address
         // can be leased again.
-        try openStore(request.config.store).delete(OverlayKeys.attachment(request.attachmentID))
+        let store = try openStore(request.config.store)
+        try store.delete(OverlayKeys.attachment(request.attachmentID))
         try BridgePlugin().del(request.onBridge(request.config.bridgeAttachment, stdin: try request.config.ipamStdin(request)))
+        if request.config.hostSubnets != nil {
+            RoutedHost.retireIfIdle(request.config, network: request.network.name, store: store)
+        }
     }
 
     public func check(_ request: AttachmentRequest<VXLANConfig>) throws {
