@@ -75,10 +75,9 @@ public struct AttachmentArguments: Equatable {
     /// `netctl-` and 16 hex digits of a 64-bit FNV-1a hash of the path: stable across calls, so
     /// that `del` finds what `add` did without being told the ID.
     public static func defaultContainerID(for path: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        // By hand: `String(_:radix:)` is generic, and its first use costs netctl's ADD and DEL
-        // about 40 µs of runtime type lookups.
+        let hash = FNV1a.hash(path)
+        // By hand: `String(_:radix:)` is generic, and its first use costs every ADD and DEL about
+        // 30 µs of runtime type lookups (2% of a DEL's samples in `perf record`).
         let hex = Array("0123456789abcdef".utf8)
         var text = Array("netctl-".utf8)
         for shift in stride(from: 60, through: 0, by: -4) { text.append(hex[Int((hash >> UInt64(shift)) & 0xf)]) }
