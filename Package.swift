@@ -21,7 +21,10 @@
 //   Labs  ->  Netlink, Firewall, Identity, Addressing, JSON, POSIX      (namespace labs; knows nothing of netctl)
 //   NetworkInspection (what the host knows of a network)  ->  CNIRuntime, IPAM, DNSRecords, DNSWire, Firewall, Netlink,
 //                                                              Stores, KV, PluginKit, CNI, Identity, Addressing, JSON, POSIX
-//   netctl (command)  ->  Labs, Netlink, NetworkInspection, CNIRuntime, DNSWire, CNI, Identity, Addressing, JSON, POSIX, swift-argument-parser
+//   NetCtlKit (netctl's runner commands and output)  ->  CNIRuntime, CNI, Identity, Addressing, JSON, POSIX
+//   netctl (command: add, del, check, gc, status)  ->  NetCtlKit      (no swift-argument-parser, no Foundation)
+//   netctl-cli (netctl's full command line, exec'd by netctl)  ->  NetCtlKit, Labs, Netlink, NetworkInspection, CNIRuntime,
+//                                                                 DNSWire, CNI, Addressing, JSON, POSIX, swift-argument-parser
 //   Overlay   ->  Addressing, Identity, JSON, Netlink, Firewall, KV   (overlay records in the store, peers' kernel entries, host subnet claims)
 //   VXLANPlugin  ->  BridgePlugin, Overlay, PluginKit, IPAM, Stores, KV, Netlink, CNI, Addressing, Identity, POSIX, JSON
 //   vxlan-agent (daemon)  ->  Overlay, Stores, KV, Netlink, Firewall, Identity, Addressing, POSIX, JSON, ServiceLog, CNI (the suite version)
@@ -55,13 +58,14 @@ let package = Package(
         .executable(name: "dnsname", targets: ["dnsname"]),
         .executable(name: "cni-dns", targets: ["cni-dns"]),
         .executable(name: "netctl", targets: ["netctl"]),
+        .executable(name: "netctl-cli", targets: ["netctl-cli"]),
         .executable(name: "vxlan", targets: ["vxlan"]),
         .executable(name: "vxlan-agent", targets: ["vxlan-agent"]),
     ],
     dependencies: [
         // Long-running programs only (daemons, netctl); no plugin links it.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        // netctl's command line only.
+        // netctl-cli's command line only.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
@@ -187,13 +191,20 @@ let package = Package(
                           path: "Sources/Commands/vxlan-agent",
                           linkerSettings: pluginLinking),
 
-        // The command people run by hand: namespace labs, a CNI runner, inspection. Static as the plugins
-        // are, so one archive installs everywhere.
-        .executableTarget(name: "netctl",
-                          dependencies: ["Addressing", "CNI", "CNIRuntime", "DNSWire", "Identity", "JSON", "Labs", "Netlink",
+        // What netctl's two executables share: the runner commands, read with or without the parser.
+        .target(name: "NetCtlKit", dependencies: ["Addressing", "CNI", "CNIRuntime", "Identity", "JSON", "POSIX"]),
+        // The command people run by hand. `netctl` runs the runner commands itself: a runtime may call it
+        // per container, and swift-argument-parser with the FoundationEssentials it brings costs every
+        // start about 1 ms of CPU (docs/performance.md). Every other command line it hands to netctl-cli:
+        // namespace labs, inspection, help and completion. Static as the plugins are, so one archive
+        // installs everywhere.
+        .executableTarget(name: "netctl", dependencies: ["NetCtlKit"], path: "Sources/Commands/netctl",
+                          linkerSettings: pluginLinking),
+        .executableTarget(name: "netctl-cli",
+                          dependencies: ["Addressing", "CNI", "CNIRuntime", "DNSWire", "JSON", "Labs", "NetCtlKit", "Netlink",
                                          "NetworkInspection", "POSIX",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          path: "Sources/Commands/netctl",
+                          path: "Sources/Commands/netctl-cli",
                           linkerSettings: pluginLinking),
 
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
@@ -213,6 +224,7 @@ let package = Package(
         .testTarget(name: "DNSResponderTests", dependencies: ["Addressing", "CNI", "DNSRecords", "DNSResponder", "DNSWire",
                                                               "Identity"]),
         .testTarget(name: "LabsTests", dependencies: ["Addressing", "Labs"]),
+        .testTarget(name: "NetCtlKitTests", dependencies: ["NetCtlKit"]),
         .testTarget(name: "ServiceLogTests", dependencies: ["ServiceLog", .product(name: "Logging", package: "swift-log")]),
         // The plugins' own logic that needs no kernel: their configs, names and entries.
         .testTarget(name: "PluginTests", dependencies: ["BridgePlugin", "DNSNamePlugin", "MacvlanPlugin", "PortmapPlugin", "PluginKit",

@@ -20,8 +20,8 @@ from harness import REPO, ours_dir
 pytestmark = pytest.mark.ours_only
 
 # Every executable the suite ships; the package may add more, never fewer.
-SHIPPED = {"bridge", "none", "host", "kv-ipam", "macvlan", "portmap", "dnsname", "cni-dns", "netctl"}
-PLUGINS = SHIPPED - {"cni-dns", "netctl"}
+SHIPPED = {"bridge", "none", "host", "kv-ipam", "macvlan", "portmap", "dnsname", "cni-dns", "netctl", "netctl-cli"}
+PLUGINS = SHIPPED - {"cni-dns", "netctl", "netctl-cli"}
 
 
 def suite_version() -> str:

@@ -262,6 +262,37 @@ def test_help_and_completion():
     assert completion.returncode == 0 and "_netctl" in completion.stdout and "inspect" in completion.stdout
 
 
+def test_netctl_finds_its_command_line_beside_it_or_in_libexec(tmp_root):
+    """The runner commands need only netctl; everything else runs netctl-cli, beside it or in
+    ../libexec/swift-cni/, with the same output and status as from the build directory."""
+    built, cli = ours("netctl"), ours("netctl-cli")
+    expected = subprocess.run([str(built), "network", "--help"], capture_output=True, text=True, timeout=30)
+    assert expected.returncode == 0 and "inspect" in expected.stdout
+    beside, distro = tmp_root / "beside", tmp_root / "usr"
+    for directory in (beside, distro / "bin", distro / "libexec/swift-cni"):
+        directory.mkdir(parents=True)
+    for target in (beside / "netctl", distro / "bin/netctl"):
+        target.write_bytes(built.read_bytes())
+        target.chmod(0o755)
+    for target in (beside / "netctl-cli", distro / "libexec/swift-cni/netctl-cli"):
+        target.write_bytes(cli.read_bytes())
+        target.chmod(0o755)
+    (tmp_root / "link").symlink_to(distro / "bin/netctl")  # a link is resolved to netctl's own directory
+    for netctl in (beside / "netctl", distro / "bin/netctl", tmp_root / "link"):
+        proc = subprocess.run([str(netctl), "network", "--help"], capture_output=True, text=True, timeout=30)
+        assert (proc.returncode, proc.stdout) == (0, expected.stdout), netctl
+        usage = subprocess.run([str(netctl), "add", "mynet"], capture_output=True, text=True, timeout=30)
+        assert usage.returncode == 2 and "Missing expected argument" in usage.stderr, netctl
+
+    (beside / "netctl-cli").unlink()
+    missing = subprocess.run([str(beside / "netctl"), "--help"], capture_output=True, text=True, timeout=30)
+    assert missing.returncode == 1 and f"{beside}/netctl-cli" in missing.stderr and "libexec/swift-cni" in missing.stderr
+    # The runner itself does not need it: an unknown network is its own error, not a missing netctl-cli.
+    runner = subprocess.run([str(beside / "netctl"), "status", "no-such-net", "--conf-dir", str(tmp_root)],
+                            capture_output=True, text=True, timeout=30)
+    assert runner.returncode == 1 and 'no network "no-such-net"' in runner.stderr and "netctl-cli" not in runner.stderr
+
+
 def test_doctor_reports_what_the_host_has(netctl, ours_net):
     netctl.write("10-ours.conflist", ours_conflist(ours_net))
     proc = netctl("doctor", "--json", check=False)

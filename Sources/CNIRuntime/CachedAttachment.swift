@@ -32,7 +32,7 @@ public struct CachedAttachment: Sendable {
 
     /// The cached result in the 1.1.0 model; `nil` when there is none or it does not parse.
     public var parsedResult: CNIResult? {
-        result.flatMap { try? CNIResult.decode(from: JSONWriter.write($0)) }
+        result.flatMap { try? JSONCodec.decode(CNIResult.self, from: $0) }
     }
 
     /// The entry's JSON text.

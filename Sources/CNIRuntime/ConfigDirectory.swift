@@ -44,8 +44,15 @@ public struct ConfigDirectory: Sendable {
     /// The configuration of `network`. When it is not there, the error lists the files that could
     /// not be read, since the network may be in one of them.
     public func list(named network: String) throws -> NetworkConfigList {
+        // Files are read only up to the first naming the network, as libcni reads them; the rest
+        // only when it is not there, for the error.
+        for file in try files() {
+            if let bytes = try? RegularFile.contents(atPath: file, limit: Self.fileLimit),
+               let list = try? NetworkConfigList(contentsOf: bytes, path: file), list.name.rawValue == network {
+                return list
+            }
+        }
         let contents = try load()
-        if let list = contents.lists.first(where: { $0.name.rawValue == network }) { return list }
         if contents.failures.isEmpty {
             let known = contents.lists.map(\.name.rawValue)
             throw CNIError(.invalidNetworkConfig, "no network \"\(network)\" in \(path)",
@@ -63,18 +70,23 @@ public struct ConfigDirectory: Sendable {
             throw CNIError(.ioFailure, "cannot read the configuration directory \(path)", details: String(cString: strerror(errno)))
         }
         defer { closedir(directory) }
-        var names: [String] = []
+        let base = path.hasSuffix("/") ? path : path + "/"
+        var lists: [String] = []
+        var singles: [String] = []
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            names.append(name)
+            let isList = name.hasSuffix(".conflist")
+            guard isList || name.hasSuffix(".conf") || name.hasSuffix(".json") else { continue }
+            // The entry's type when the file system gives it; a link or an unknown type is looked up.
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_REG): break
+            case Int32(DT_LNK), Int32(DT_UNKNOWN):
+                var info = stat()
+                guard stat(base + name, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+            default: continue
+            }
+            if isList { lists.append(name) } else { singles.append(name) }
         }
-        let base = path.hasSuffix("/") ? path : path + "/"
-        let regular = names.sorted().filter { name in
-            var info = stat()
-            return stat(base + name, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
-        }
-        let lists = regular.filter { $0.hasSuffix(".conflist") }
-        let singles = regular.filter { $0.hasSuffix(".conf") || $0.hasSuffix(".json") }
-        return (lists + singles).map { base + $0 }
+        return (lists.sorted() + singles.sorted()).map { base + $0 }
     }
 }

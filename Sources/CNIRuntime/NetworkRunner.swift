@@ -31,8 +31,14 @@ public struct NetworkRunner: Sendable {
 
     // MARK: - Attachments
 
+    /// What an ADD produced: the final result, and its text in the list's version, as it was cached.
+    public struct Added: Sendable {
+        public let result: CNIResult
+        public let document: [UInt8]
+    }
+
     /// ADD; the final result, which is also cached.
-    public func add(_ list: NetworkConfigList, _ runtime: RuntimeConfig) throws -> CNIResult {
+    public func add(_ list: NetworkConfigList, _ runtime: RuntimeConfig) throws -> Added {
         var result: CNIResult?
         for (index, plugin) in list.plugins.enumerated() {
             do {
@@ -45,9 +51,9 @@ public struct NetworkRunner: Sendable {
             }
         }
         let final = result ?? CNIResult()
-        try cache.store(CachedAttachment(network: list.name, runtime: runtime, config: list.bytes,
-                                         result: JSONParser.parse(final.encoded(as: list.cniVersion))))
-        return final
+        let document = try final.encoded(as: list.cniVersion)
+        try cache.store(CachedAttachment(network: list.name, runtime: runtime, config: list.bytes, result: JSONParser.parse(document)))
+        return Added(result: final, document: document)
     }
 
     /// DEL, with the cached result as `prevResult`; removes the cache entry once every plugin succeeded.

@@ -88,4 +88,20 @@ import Testing
             "\(error)".contains("30-broken.conflist") && "\(error)".contains("no network \"missing\"")
         }
     }
+
+    /// A file that does not parse is skipped on the way to the network, a link to a file counts as the
+    /// file, and a directory named like a configuration is no configuration.
+    @Test func aNetworkIsFoundPastBrokenFilesAndThroughLinks() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netctl-conf-links-\(getpid())")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("05-dir.conflist"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try #"{"name": "#.write(to: directory.appendingPathComponent("01-broken.conflist"), atomically: true, encoding: .utf8)
+        let target = directory.appendingPathComponent("elsewhere.txt")
+        try #"{"cniVersion":"1.0.0","name":"b","plugins":[{"type":"linked"}]}"#.write(to: target, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(at: directory.appendingPathComponent("10-b.conflist"), withDestinationURL: target)
+        let configs = ConfigDirectory(path: directory.path)
+        #expect(try configs.list(named: "b").mainPlugin.type == "linked")
+        #expect(try configs.load().lists.map(\.name.rawValue) == ["b"])
+        #expect(try configs.load().failures.map { $0.path.hasSuffix("01-broken.conflist") } == [true])
+    }
 }

@@ -1,3 +1,6 @@
+// Every command here prints through `Output` and fails with `CommandFailure`, from the library
+// the runner commands share with `netctl`.
+@_exported import NetCtlKit
 import ArgumentParser
 import CNI
 import Glibc
@@ -8,12 +11,12 @@ extension NetCtl {
     /// usage status (64) becomes 2, as most Unix tools use it.
     static func main() {
         do {
-            if let (operation, attachment, paths, json) = FastCommandLine.invocation(Array(CommandLine.arguments.dropFirst())) {
-                try operation.run(attachment, paths, json: json)
-                Glibc.exit(0)
+            do {
+                var command = try parseAsRoot()
+                try command.run()
+            } catch let error as UsageError {
+                throw ValidationError(error.message)
             }
-            var command = try parseAsRoot()
-            try command.run()
         } catch let failure as CommandFailure {
             Output.error(failure.description)
             Glibc.exit(1)
@@ -30,19 +33,6 @@ extension NetCtl {
             Glibc.exit(code == .validationFailure ? 2 : 1)
         }
     }
-}
-
-/// A failure of the operation asked for: what went wrong, then what to do about it.
-struct CommandFailure: Error, CustomStringConvertible {
-    let message: String
-    let hint: String?
-
-    init(_ message: String, hint: String? = nil) {
-        self.message = message
-        self.hint = hint
-    }
-
-    var description: String { hint.map { "\(message)\n  hint: \($0)" } ?? message }
 }
 
 extension String {

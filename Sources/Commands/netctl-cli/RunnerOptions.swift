@@ -1,6 +1,6 @@
 import ArgumentParser
 import CNIRuntime
-import POSIX
+import NetCtlKit
 
 /// Where the runner finds configurations, plugins and its cache; shared by every command that
 /// reads networks.
@@ -22,34 +22,6 @@ struct RunnerOptions: ParsableArguments {
     var runner: NetworkRunner { paths.runner }
 
     func list(named name: String) throws -> NetworkConfigList { try paths.list(named: name) }
-}
-
-/// Where configurations, plugins and the cache are, however the command line was read.
-struct RunnerPaths {
-    var confDir = ConfigDirectory.defaultPath
-    var pluginDirs: [String] = []
-    var cacheDir = ResultCache.defaultDirectory
-
-    var configDirectory: ConfigDirectory { ConfigDirectory(path: confDir) }
-
-    var searchPath: [String] {
-        if !pluginDirs.isEmpty { return pluginDirs }
-        if let path = ProcessIO.environment()["CNI_PATH"], !path.isEmpty {
-            return path.split(separator: ":").map(String.init)
-        }
-        return ["/opt/cni/bin"]
-    }
-
-    var runner: NetworkRunner { NetworkRunner(searchPath: searchPath, cache: ResultCache(directory: cacheDir)) }
-
-    /// The named network's configuration, warning about files that could not be read.
-    func list(named name: String) throws -> NetworkConfigList {
-        do {
-            return try configDirectory.list(named: name)
-        } catch {
-            throw CommandFailure("\(error)", hint: "`netctl network ls --conf-dir \(confDir)` lists the networks there; fix or remove the files named above")
-        }
-    }
 }
 
 struct JSONFlag: ParsableArguments {
