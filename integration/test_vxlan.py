@@ -128,17 +128,24 @@ def test_too_large_mtu_is_code_7_and_leaves_nothing(cluster, overlay, make_netns
 
 
 def test_etcd_down_is_code_11_with_nothing_half_done_and_traffic_keeps_flowing(cluster, overlay, make_netns, container_id):
-    h1, h2, _ = cluster.hosts
+    h1, h2, h3 = cluster.hosts
     subnet, name = overlay()
-    conf1 = cluster.conf(h1, name, VNI, subnet)
-    conf1["store"]["timeout"] = 0.5
-    conf1["ipam"]["store"]["timeout"] = 0.5
+
+    def impatient(host):
+        conf = cluster.conf(host, name, VNI, subnet)
+        conf["store"]["timeout"] = 0.5
+        conf["ipam"]["store"]["timeout"] = 0.5
+        return conf
+
+    conf1 = impatient(h1)
     ns1, _, a1, _, _ = add(cluster, h1, conf1, make_netns, container_id)
     ns2, _, a2, _, _ = add(cluster, h2, cluster.conf(h2, name, VNI, subnet), make_netns, container_id)
     ping_df(ns1, a2, 1450)
     cluster.etcd.stop(remove=False)
     try:
         add_fails_leaving_nothing(cluster, h1, conf1, make_netns(), cid := container_id(), within=3)
+        # A host's first ADD makes neither the overlay's device nor its bridge.
+        add_fails_leaving_nothing(cluster, h3, impatient(h3), make_netns(), container_id(), within=3)
         # Existing traffic keeps flowing.
         ping_df(ns1, a2, 1450)
         ping_df(ns2, a1, 1450)

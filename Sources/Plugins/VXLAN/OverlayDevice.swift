@@ -21,7 +21,9 @@ struct OverlayDevice {
     /// - Parameter bridge: the bridge the device is a port of, ensured for containers of the
     ///   endpoint's MTU (l2 mode: it answers ARP from its table); `nil` in routed mode, where it is
     ///   a port of nothing and routes carry the traffic.
-    static func ensure(_ config: VXLANConfig, on host: NetlinkSocket,
+    /// - Parameter beforeMaking: run when there is no device yet, before anything is made (the
+    ///   bridge included): what fails there leaves the host as it was.
+    static func ensure(_ config: VXLANConfig, on host: NetlinkSocket, beforeMaking: () throws -> Void = {},
                        bridge: (TunnelEndpoint) throws -> Link?) throws -> OverlayDevice {
         let name = OverlayDeviceName.make(vni: config.vni)
         let existing = try host.link(named: name)
@@ -29,6 +31,7 @@ struct OverlayDevice {
             return try OverlayDevice(verifying: existing, config, bridge: try bridge(endpoint), endpoint: endpoint,
                                      createdHere: false, on: host)
         }
+        if existing == nil { try beforeMaking() }
         let underlay = try Underlay.resolve(config, on: host)
         let endpoint = TunnelEndpoint(underlay)
         let bridge = try bridge(endpoint)

@@ -27,15 +27,20 @@ public struct VXLANPlugin: CNIPlugin {
         if let pool = config.hostSubnets {
             return try addRouted(request, pool: pool, hostID: hostID, store: store, on: host)
         }
-        let device = try OverlayDevice.ensure(config, on: host) { endpoint in
+        // The host's first ADD reads the other hosts' containers before it makes the device and the
+        // bridge, so that a store that does not answer leaves neither behind.
+        func peers() throws -> [OverlayAttachment] {
+            try store.range(prefix: OverlayKeys.attachments(of: request.network.name)).kvs
+                .compactMap { OverlayAttachment(stored: $0.value) }
+        }
+        var known: [OverlayAttachment]?
+        let device = try OverlayDevice.ensure(config, on: host, beforeMaking: { known = try peers() }) { endpoint in
             try BridgePlugin.ensureBridge(config.bridgeAttachment(mtu: endpoint.mtu), on: host)
         }
         if device.createdHere {
             // The agent reconciles a device it finds on its next pass; the containers already on
             // other hosts must be reachable when this ADD returns.
-            let peers = try store.range(prefix: OverlayKeys.attachments(of: request.network.name)).kvs
-                .compactMap { OverlayAttachment(stored: $0.value) }
-            try PeerEntries(vni: config.vni, host: hostID, attachments: peers)
+            try PeerEntries(vni: config.vni, host: hostID, attachments: try known ?? peers())
                 .apply(toDevice: device.link.index, on: host, removingStale: false)
         }
         // With the store down, IPAM fails first and the bridge attachment rolls itself back.
