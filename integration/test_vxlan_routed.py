@@ -2,6 +2,7 @@
 each host leases a host subnet of the network from etcd; peers route to it through the VXLAN device,
 with one neighbour and one FDB entry per peer host."""
 
+import base64
 import ipaddress
 import json
 import time
@@ -27,6 +28,15 @@ def routed_conf(cluster, host, name, subnet, vni=VNI, **fields):
     conf["subnet"] = str(subnet)
     del conf["ipam"]["ranges"]  # the plugin gives kv-ipam the host subnet
     return conf
+
+
+def subnet_leases(cluster, name):
+    """host → the etcd lease its published record is attached to."""
+    prefix = (cluster.prefix + f"vxlan/subnets/{name}/").encode()
+    end = prefix[:-1] + bytes([prefix[-1] + 1])
+    answer = cluster.etcd.post("/v3/kv/range", {"key": base64.b64encode(prefix).decode(),
+                                                "range_end": base64.b64encode(end).decode()})
+    return {json.loads(base64.b64decode(kv["value"]))["host"]: kv.get("lease") for kv in answer.get("kvs", [])}
 
 
 def subnets(cluster, name):
@@ -290,11 +300,12 @@ def test_an_add_during_the_grace_period_keeps_the_host_subnet(cluster, overlay, 
         conf["ipam"]["blockGracePeriod"] = grace
     c1 = add(cluster, h1, confs["h1"], make_netns, container_id)
     _, cid2, _, _, r2 = add(cluster, h2, confs["h2"], make_netns, container_id)
-    records = subnets(cluster, name)
+    records, leases = subnets(cluster, name), subnet_leases(cluster, name)
     cluster.invoke(h2, "DEL", harness.request(confs["h2"], r2), None, cid2).expect_ok()
     assert subnets(cluster, name)["h2"]["retiring"] is True
+    assert subnet_leases(cluster, name)["h2"] != leases["h2"], "a retiring subnet is on the grace period's lease"
     ns2b, _, a2b, _, _ = add(cluster, h2, confs["h2"], make_netns, container_id)
-    assert subnets(cluster, name) == records, "h2's subnet is on its agent's lease again"
-    time.sleep(grace + 1)  # the grace period's lease, were it still in use, would have expired
     assert subnets(cluster, name) == records
+    # Back on the agent's lease, the record outlives the grace period's.
+    assert subnet_leases(cluster, name)["h2"] == leases["h2"], "h2's subnet is on its agent's lease again"
     ping_df(c1[0], a2b, 1450)
