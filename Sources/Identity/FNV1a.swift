@@ -5,8 +5,12 @@ public enum FNV1a {
 
     /// The hash as 16 lowercase hex digits.
     public static func digits(_ parts: String...) -> String {
-        let digits = String(hash(parts), radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        let hash = hash(parts)
+        // By hand: `String(_:radix:)` is generic, and its first use costs a process about 30 µs of
+        // runtime type lookups (2% of a netctl DEL's samples in `perf record`).
+        let hex = Array("0123456789abcdef".utf8)
+        return String(decoding: stride(from: 60, through: 0, by: -4).map { hex[Int((hash >> UInt64($0)) & 0xf)] },
+                      as: UTF8.self)
     }
 
     private static func hash(_ parts: [String]) -> UInt64 {

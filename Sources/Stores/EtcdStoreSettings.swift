@@ -22,6 +22,7 @@ public struct EtcdStoreSettings: Sendable, Equatable {
     }
 
     public static let defaultPrefix = "/swift-cni/"
+    public static let defaultTimeout: Duration = .seconds(2)
 
     /// Which store these settings name, as 16 hex digits that can be part of a key or a file name:
     /// the same exactly when two settings reach the same keys of the same cluster, whatever their
@@ -29,7 +30,6 @@ public struct EtcdStoreSettings: Sendable, Equatable {
     public var tag: String {
         FNV1a.digits(([prefix] + endpoints.map(\.description).sorted()).joined(separator: "\n"))
     }
-    public static let defaultTimeout: Duration = .seconds(2)
 }
 
 extension EtcdStoreSettings: Decodable {
